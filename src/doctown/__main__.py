@@ -1,0 +1,3 @@
+from doctown.cli import main
+
+main()

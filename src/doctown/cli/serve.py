@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import click
+
+from doctown.cli.errors import translated_errors
+from doctown.config import load_settings
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Interface to listen on (HOST, default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (PORT, default 8003).")
+def serve_command(host: str | None, port: int | None) -> None:
+    """Run the generation worker: GET /health, POST /generate, POST /estimate."""
+    import uvicorn
+
+    from doctown.server.app import create_app
+
+    with translated_errors():
+        settings = load_settings()
+        app = create_app(settings)
+    host, port = host or settings.host, port or settings.port
+    click.echo(
+        f"doctown worker: backend={settings.backend} on http://{host}:{port}",
+        err=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")

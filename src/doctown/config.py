@@ -1,0 +1,92 @@
+"""All configuration, read once from the environment (and `.env`), validated up front.
+
+The environment variable names are the worker's contract: OPENAI_API_KEY, MODEL_NAME,
+MAX_CONCURRENT_REQUESTS, MAX_RETRIES, MAX_PROMPT_TOKENS, INPUT_TOKEN_PRICE, OUTPUT_TOKEN_PRICE,
+PORT, plus the additions below.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from doctown.errors import ConfigurationError
+
+DEFAULT_MODEL = "gpt-5-nano"
+DEFAULT_PORT = 8003
+
+BackendName = Literal["openai", "local"]
+
+
+class Settings(BaseSettings):
+    """Every knob doctown has. Environment variable = field name in upper case."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    model_name: str = DEFAULT_MODEL
+    doctown_backend: BackendName | None = Field(
+        default=None, description="openai or local; unset: openai when OPENAI_API_KEY is set"
+    )
+    max_concurrent_requests: int = Field(default=10, ge=1, le=10_000)
+    max_retries: int = Field(default=3, ge=1, le=20, description="Attempts per symbol, at most")
+    max_prompt_tokens: int = Field(default=2_000, ge=200, le=200_000)
+    max_completion_tokens: int | None = Field(
+        default=None,
+        ge=16,
+        description="Completion cap; unset: 2048 for reasoning models, 300 else",
+    )
+    reasoning_effort: str | None = Field(
+        default=None, description="For reasoning models; unset: the family's lowest"
+    )
+    request_timeout: float = Field(default=60.0, gt=0, le=3_600)
+    input_token_price: Decimal | None = Field(default=None, ge=0)
+    output_token_price: Decimal | None = Field(default=None, ge=0)
+    cached_input_token_price: Decimal | None = Field(default=None, ge=0)
+    port: int = Field(default=DEFAULT_PORT, ge=1, le=65_535)
+    host: str = "127.0.0.1"
+    worker_api_key: SecretStr | None = None
+    cors_origins: str = Field(default="", description="Comma-separated origins allowed by CORS")
+    max_batch_size: int = Field(default=1_000, ge=1)
+    max_request_bytes: int = Field(default=10_000_000, ge=1_000)
+    health_cache_seconds: float = Field(default=30.0, ge=0)
+    events_file: str | None = Field(default=None, description="Append v1 events as JSON lines")
+    doctown_local_model_path: str | None = None
+    local_threads: int = Field(default=2, ge=1, le=64)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, value: str) -> str:
+        if "*" in value:
+            raise ValueError(
+                "CORS_ORIGINS must list explicit origins (https://app.example.com); '*' would let "
+                "any web page call the worker with the user's credentials"
+            )
+        return value
+
+    @property
+    def backend(self) -> BackendName:
+        """The backend to run: DOCTOWN_BACKEND, else openai when a key is set, else local."""
+        if self.doctown_backend:
+            return self.doctown_backend
+        return "openai" if self.openai_api_key else "local"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning validation errors into one readable ConfigurationError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"Invalid configuration: {problems}") from None

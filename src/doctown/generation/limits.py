@@ -1,0 +1,53 @@
+"""Policies that bound a job: requests in flight, and stopping once nothing can succeed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from doctown.backends.base import Backend, Completion
+from doctown.errors import JobAbortedError, NotAttemptedError
+from doctown.generation.wrapper import WrapperBackend
+from doctown.prompts import Prompt
+
+
+class ConcurrencyLimitedBackend(WrapperBackend):
+    """At most `limit` calls in flight; the rest wait their turn in arrival order."""
+
+    def __init__(
+        self, wrapped: Backend, *, limit: int, semaphore: asyncio.Semaphore | None = None
+    ) -> None:
+        super().__init__(wrapped)
+        self.limit = limit
+        # A semaphore may be shared so that concurrent jobs respect one global bound.
+        self._semaphore = semaphore or asyncio.Semaphore(limit)
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        async with self._semaphore:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                return await self.wrapped.complete(prompt)
+            finally:
+                self.in_flight -= 1
+
+
+class StopOnAbortBackend(WrapperBackend):
+    """After the first JobAbortedError, every later call is refused without being sent.
+
+    Requests already in flight finish and are recorded: they are paid for.
+    """
+
+    def __init__(self, wrapped: Backend) -> None:
+        super().__init__(wrapped)
+        self.stopped: JobAbortedError | None = None
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        if self.stopped is not None:
+            raise NotAttemptedError(self.stopped)
+        try:
+            return await self.wrapped.complete(prompt)
+        except JobAbortedError as error:
+            self.stopped = self.stopped or error
+            raise

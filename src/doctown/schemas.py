@@ -1,0 +1,151 @@
+"""The wire contract: request and response bodies of the worker, and the model's output schema.
+
+Field names follow the original worker's contract exactly; every addition is optional on input
+and additive on output, so existing clients keep working.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Bounds on what one context may carry: source code is untrusted input and prompts have budgets.
+MAX_NAME_CHARS = 1_000
+MAX_SIGNATURE_CHARS = 20_000
+MAX_TEXT_CHARS = 100_000
+MAX_LIST_ITEMS = 10_000
+
+
+class SymbolContext(BaseModel):
+    """What static analysis computed about one symbol."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    symbol_id: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    kind: str = Field(min_length=1, max_length=100)
+    language: str = Field(min_length=1, max_length=100)
+    file_path: str = Field(min_length=1, max_length=4_096)
+    signature: str = Field(default="", max_length=MAX_SIGNATURE_CHARS)
+    calls: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    called_by: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    imports: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    related_symbols: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    cluster_label: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    centrality: float = Field(default=0.0, ge=0.0, le=1.0)
+    # Additions: an existing docstring and a bounded excerpt of the symbol's source.
+    docstring: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    source_excerpt: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+
+
+class SymbolInput(BaseModel):
+    symbol_id: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    context: SymbolContext
+
+    @model_validator(mode="after")
+    def _ids_agree(self) -> Self:
+        if self.context.symbol_id is None:
+            self.context.symbol_id = self.symbol_id
+        elif self.context.symbol_id != self.symbol_id:
+            raise ValueError(
+                f"context.symbol_id {self.context.symbol_id!r} differs from symbol_id "
+                f"{self.symbol_id!r}; they must name the same symbol"
+            )
+        return self
+
+
+class GenerateRequest(BaseModel):
+    job_id: str = Field(min_length=1, max_length=200)
+    symbols: list[SymbolInput]
+
+
+class DocumentationOutput(BaseModel):
+    """The structured output the model must return."""
+
+    summary: str = Field(
+        description="1-2 sentences saying what the symbol does and why it exists. No code."
+    )
+
+
+class UsageReport(BaseModel):
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    requests: int = 0
+    cost: float = 0.0
+
+
+class DocumentedSymbol(BaseModel):
+    symbol_id: str
+    summary: str
+    tokens_used: int
+    # Additions.
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost: float = 0.0
+    attempts: int = 1
+    reused_from: str | None = Field(
+        default=None, description="Set when an identical context earlier in the batch was asked"
+    )
+
+
+class FailedSymbol(BaseModel):
+    symbol_id: str
+    reason: str = Field(description="A stable code: refusal, length, invalid_output, rejected, ...")
+    message: str
+    tokens_used: int = 0
+    cost: float = 0.0
+    attempts: int = 0
+
+
+JobStatus = Literal["success", "partial", "failed", "aborted"]
+
+
+class JobError(BaseModel):
+    type: str
+    message: str
+
+
+class GenerateResponse(BaseModel):
+    documented_symbols: list[DocumentedSymbol]
+    total_tokens: int
+    total_cost: float
+    # Additions.
+    job_id: str = ""
+    status: JobStatus = "success"
+    failed_symbols: list[FailedSymbol] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    usage: UsageReport = Field(default_factory=UsageReport)
+    backend: str = ""
+    model: str = ""
+    preview: bool = Field(
+        default=False,
+        description="True when summaries come from the embedded offline preview model",
+    )
+    duration_ms: int = 0
+    error: JobError | None = None
+
+
+class HealthResponse(BaseModel):
+    status: Literal["healthy", "unhealthy"]
+    model: str
+    ready: bool
+    # Additions.
+    backend: str = ""
+    detail: str | None = None
+
+
+class EstimateResponse(BaseModel):
+    job_id: str
+    symbols: int
+    unique_prompts: int
+    prompt_tokens: int
+    max_completion_tokens: int
+    cost_min: float = Field(description="Dollars if every answer were empty")
+    cost_max: float = Field(description="Dollars if every answer used the whole completion cap")
+    backend: str
+    model: str

@@ -1,0 +1,139 @@
+"""The generation worker as an HTTP service: GET /health, POST /generate, POST /estimate."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from doctown import __version__
+from doctown.config import Settings, load_settings
+from doctown.events import JsonLinesWriter
+from doctown.generation import GenerationEngine, build_engine
+from doctown.server.routes import estimate, generate, health
+from doctown.server.state import WorkerState
+
+logger = logging.getLogger("doctown.server")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
+
+
+class BodySizeLimit:
+    """Refuse request bodies over `limit` bytes with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    def _too_large(self) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": f"The request body exceeds MAX_REQUEST_BYTES ({self.limit} bytes); "
+                "split the batch."
+            },
+            status_code=413,
+        )
+
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large()(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _BodyTooLarge:
+            await self._too_large()(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) or "body"
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    message = "; ".join(f"{_field(e['loc'])}: {e['msg']}" for e in errors)
+    return JSONResponse(
+        {"detail": errors, "message": f"Invalid request: {message}"}, status_code=422
+    )
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: GenerationEngine | None = None
+) -> FastAPI:
+    """Build the worker. Configuration errors surface here, before the first request."""
+    settings = settings or load_settings()
+    engine = engine or build_engine(settings)
+    state = WorkerState(settings=settings, engine=engine)
+    writer = JsonLinesWriter(settings.events_file) if settings.events_file else None
+    if writer:
+        state.subscribers.append(writer)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logger.info(
+            "doctown worker %s: backend=%s model=%s concurrency=%d",
+            __version__,
+            engine.backend.name,
+            engine.backend.model,
+            engine.max_concurrency,
+        )
+        for warning in engine.standing_warnings:
+            logger.warning(warning)
+        yield
+        if writer:
+            writer.close()
+        close = getattr(engine.backend, "aclose", None)
+        if close is not None:
+            await close()
+
+    app = FastAPI(title="doctown generation worker", version=__version__, lifespan=lifespan)
+    app.state.worker = state
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.include_router(health.router)
+    app.include_router(generate.router)
+    app.include_router(estimate.router)
+    origins = settings.cors_origin_list
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    return app

@@ -1,0 +1,37 @@
+"""What the running worker holds: settings, the engine, event subscribers, the health cache."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from doctown.config import Settings
+from doctown.events import Subscriber
+from doctown.generation import GenerationEngine
+from doctown.schemas import HealthResponse
+
+
+@dataclass
+class WorkerState:
+    settings: Settings
+    engine: GenerationEngine
+    subscribers: list[Subscriber] = field(default_factory=list)
+    _health: HealthResponse | None = None
+    _health_at: float = 0.0
+
+    async def health(self) -> HealthResponse:
+        """Readiness from configuration plus the backend's free check, cached briefly."""
+        now = time.monotonic()
+        if self._health is not None and now - self._health_at < self.settings.health_cache_seconds:
+            return self._health
+        backend = self.engine.backend
+        problem = await backend.readiness()
+        self._health = HealthResponse(
+            status="healthy" if problem is None else "unhealthy",
+            model=backend.model,
+            ready=problem is None,
+            backend=backend.name,
+            detail=problem,
+        )
+        self._health_at = now
+        return self._health

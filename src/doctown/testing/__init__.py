@@ -1,0 +1,33 @@
+"""Test doubles shipped with doctown, for its own tests and for users testing integrations."""
+
+from doctown.testing.fake_openai import (
+    FakeOpenAIServer,
+    Reply,
+    bad_request,
+    default_summary,
+    insufficient_quota,
+    malformed,
+    ok,
+    rate_limited,
+    refusal,
+    server_error,
+    stall,
+    status_error,
+    truncated,
+)
+
+__all__ = [
+    "FakeOpenAIServer",
+    "Reply",
+    "bad_request",
+    "default_summary",
+    "insufficient_quota",
+    "malformed",
+    "ok",
+    "rate_limited",
+    "refusal",
+    "server_error",
+    "stall",
+    "status_error",
+    "truncated",
+]
