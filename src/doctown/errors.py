@@ -4,6 +4,8 @@
      ├── ConfigurationError          you configured it wrong; raised before any work starts
      │    └── MissingExtraError      an optional dependency is not installed
      ├── InputError                  a request or input file is malformed
+     │    └── DocpackError           a .docpack is unreadable, hostile or not docpack/1.0
+     │         └── DocpackTamperedError  its content does not match its manifest
      └── GenerationError             it failed at run time
           ├── SymbolFailure          one symbol could not be documented; the job goes on
           │    ├── RefusalError          the model refused
@@ -47,6 +49,22 @@ class MissingExtraError(ConfigurationError):
 
 class InputError(DoctownError):
     """An input (request body, contexts file) is malformed; the message names the field."""
+
+
+class DocpackError(InputError):
+    """A .docpack cannot be read safely; the message names the pack, the entry and the problem.
+
+    Raised for a file that is not a zip, a hostile entry (a path, a duplicate, an oversized or
+    highly compressed entry), a missing entry, invalid JSON or an unsupported schema_version.
+    """
+
+
+class DocpackTamperedError(DocpackError):
+    """A .docpack was modified after it was written.
+
+    Its content entries do not hash to the manifest's checksum and docpack_id, or the
+    manifest's statistics and flags disagree with the content.
+    """
 
 
 class GenerationError(DoctownError):
