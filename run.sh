@@ -10,7 +10,6 @@ fi
 
 if [[ -f .env ]]; then
   set -a
-  # shellcheck source=/dev/null
   source .env
   set +a
 fi
