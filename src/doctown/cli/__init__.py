@@ -8,6 +8,9 @@ import click
 
 from doctown import __version__
 from doctown.cli.generate import generate_command
+from doctown.cli.inspect import inspect_command
+from doctown.cli.query import query_command
+from doctown.cli.search import search_command
 from doctown.cli.serve import serve_command
 
 
@@ -20,3 +23,6 @@ def main() -> None:
 
 main.add_command(serve_command)
 main.add_command(generate_command)
+main.add_command(inspect_command)
+main.add_command(query_command)
+main.add_command(search_command)

@@ -1,0 +1,120 @@
+"""`doctown inspect PACK`: a pack's manifest and statistics, with its checksum verified."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from doctown.cli.errors import translated_errors
+from doctown.cli.pack_output import safe, stdout_console
+from doctown.docpack import Docpack, read_docpack
+
+
+def _source(docpack: Docpack) -> str:
+    source = docpack.manifest.source
+    text = source.repo_url or source.path or ""
+    if source.git_ref:
+        text += f" @ {source.git_ref}"
+    if source.commit_hash:
+        text += f" ({source.commit_hash[:12]})"
+    return text
+
+
+def _rows(docpack: Docpack, size: int) -> list[tuple[str, str]]:
+    manifest = docpack.manifest
+    stats = manifest.statistics
+    usage = manifest.usage
+    statuses = Counter(symbol.documentation.status for symbol in docpack.symbols)
+    reasons = Counter(
+        symbol.documentation.reason or "unknown"
+        for symbol in docpack.symbols
+        if symbol.documentation.status == "failed"
+    )
+    optional = [
+        name
+        for name, present in (
+            ("symbol contexts", manifest.optional.has_symbol_contexts),
+            ("embeddings", manifest.optional.has_embeddings),
+        )
+        if present
+    ]
+    return [
+        ("pack", f"{docpack.path} ({size:,} bytes)"),
+        ("schema", manifest.schema_version),
+        ("id", manifest.docpack_id),
+        ("created", manifest.created_at.isoformat().replace("+00:00", "Z")),
+        ("generator", f"{manifest.generator.name} {manifest.generator.version}"),
+        ("source", _source(docpack)),
+        ("files", str(stats.file_count)),
+        (
+            "symbols",
+            f"{stats.symbol_count}: "
+            + ", ".join(f"{count} {status}" for status, count in sorted(statuses.items())),
+        ),
+        ("documented", str(stats.documented_count)),
+        (
+            "failed",
+            str(stats.failed_count)
+            + (
+                " (" + ", ".join(f"{r}={n}" for r, n in sorted(reasons.items())) + ")"
+                if reasons
+                else ""
+            ),
+        ),
+        ("clusters", str(stats.cluster_count)),
+        ("backend", f"{usage.backend} ({usage.model})" if usage.backend else "none recorded"),
+        (
+            "tokens",
+            f"{usage.total_tokens:,} ({usage.input_tokens:,} in, {usage.cached_tokens:,} cached; "
+            f"{usage.output_tokens:,} out) in {usage.requests:,} requests",
+        ),
+        ("cost", f"${usage.cost:.6f}"),
+        ("optional", ", ".join(optional) or "none"),
+    ]
+
+
+@click.command("inspect")
+@click.argument("pack", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest and checks as JSON.")
+def inspect_command(pack: Path, as_json: bool) -> None:
+    """Show a pack's manifest, statistics and usage, and verify its checksum.
+
+    Exit status: 0 when the pack is intact, 1 when it cannot be read or was modified after it
+    was written.
+    """
+    with translated_errors():
+        docpack = read_docpack(pack, verify=False)
+    size = pack.stat().st_size
+    if as_json:
+        report = {
+            "path": str(pack),
+            "size_bytes": size,
+            "verified": docpack.verified,
+            "problems": list(docpack.problems),
+            "manifest": docpack.manifest.model_dump(mode="json", by_alias=True),
+        }
+        click.echo(json.dumps(report, indent=2))
+    else:
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
+        for key, value in _rows(docpack, size):
+            table.add_row(Text(key, style="bold"), Text(safe(value)))
+        algorithm = docpack.manifest.checksum.algorithm
+        table.add_row(
+            Text("checksum", style="bold"),
+            Text(f"{algorithm} verified", style="green")
+            if docpack.verified
+            else Text(f"{algorithm} MISMATCH", style="bold red"),
+        )
+        stdout_console().print(table)
+    if not docpack.verified:
+        raise click.ClickException(
+            f"{pack}: modified after it was written: {'; '.join(docpack.problems)}. "
+            "Do not trust its content; rebuild it with `doctown build`."
+        )

@@ -1,0 +1,144 @@
+"""`doctown query PACK NAME_OR_ID`: one symbol's documentation, signature, callers and callees."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from doctown.cli.errors import translated_errors
+from doctown.cli.pack_output import brief, display_name, location, safe, stdout_console
+from doctown.docpack import Docpack, Related, Symbol, SymbolIndex, read_docpack
+
+_STATUS_STYLE = {"documented": "green", "reused": "cyan", "failed": "red", "skipped": "yellow"}
+
+
+def _related_json(related: Related) -> dict[str, Any]:
+    if related.symbol is None:
+        return {"id": related.id, "in_pack": False}
+    return {**brief(related.symbol), "in_pack": True}
+
+
+def _cluster_label(docpack: Docpack, symbol: Symbol) -> str | None:
+    for cluster in docpack.content.clusters.clusters:
+        if cluster.cluster_id == symbol.cluster_id:
+            return cluster.label
+    return None
+
+
+def _print_related(console: Console, title: str, related: list[Related]) -> None:
+    console.print(Text(f"{title} ({len(related)})", style="bold"))
+    if not related:
+        console.print("  none")
+        return
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 2))
+    for item in related:
+        if item.symbol is None:
+            table.add_row(Text(safe(item.id)), Text("not in this pack", style="dim"))
+        else:
+            table.add_row(Text(safe(display_name(item.symbol))), Text(safe(location(item.symbol))))
+    console.print(table)
+
+
+def _print_symbol(console: Console, docpack: Docpack, index: SymbolIndex, symbol: Symbol) -> None:
+    doc = symbol.documentation
+    start, end = symbol.byte_range
+    console.print(Text(safe(display_name(symbol)), style="bold"))
+    console.print(
+        Text(
+            safe(f"{symbol.kind} · {symbol.language} · {location(symbol)} (bytes {start}-{end})"),
+            style="dim",
+        )
+    )
+    console.print(Text(safe(f"id {symbol.id}"), style="dim"))
+    if symbol.signature:
+        console.print(Text(safe(symbol.signature)))
+    console.print()
+    status = Text(doc.status, style=_STATUS_STYLE.get(doc.status, ""))
+    if doc.reason:
+        status.append(f" ({safe(doc.reason)})")
+    console.print(status)
+    for text in (doc.summary, doc.details, doc.message):
+        if text:
+            console.print(Text(safe(text)))
+    if doc.provenance is not None:
+        p = doc.provenance
+        console.print(
+            Text(
+                safe(
+                    f"by {p.backend} ({p.model}), prompt v{p.prompt_version or '?'}, "
+                    f"{p.tokens} tokens, ${p.cost:.6f}" + (", from the cache" if p.cached else "")
+                ),
+                style="dim",
+            )
+        )
+    label = _cluster_label(docpack, symbol)
+    if label:
+        console.print(Text(safe(f"cluster: {label}"), style="dim"))
+    console.print()
+    _print_related(console, "calls", index.callees(symbol))
+    _print_related(console, "called by", index.callers(symbol))
+
+
+@click.command("query")
+@click.argument("pack", type=click.Path(path_type=Path))
+@click.argument("name_or_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the symbol as JSON.")
+def query_command(pack: Path, name_or_id: str, as_json: bool) -> None:
+    """Show one symbol: documentation, status, signature, location, callers and callees.
+
+    NAME_OR_ID is tried as a symbol id, a qualified name, a name, then as the end of a
+    qualified name or id (`Cart.total`). When several symbols match, they are listed and the
+    exit status is 1.
+    """
+    with translated_errors():
+        docpack = read_docpack(pack, load_contexts=False)
+    index = SymbolIndex(docpack.symbols)
+    lookup = index.lookup(name_or_id)
+    symbol = lookup.found
+    if symbol is None and lookup.ambiguous:
+        if as_json:
+            candidates = [brief(s) for s in lookup.symbols]
+            click.echo(json.dumps({"query": lookup.query, "candidates": candidates}, indent=2))
+        else:
+            table = Table("id", "name", "kind", "location")
+            for candidate in lookup.symbols:
+                table.add_row(
+                    *(
+                        Text(safe(value))
+                        for value in (
+                            candidate.id,
+                            display_name(candidate),
+                            candidate.kind,
+                            location(candidate),
+                        )
+                    )
+                )
+            stdout_console().print(table)
+        raise click.ClickException(
+            f"{len(lookup.symbols)} symbols match {lookup.query!r}; pass an id, or more of the "
+            "qualified name."
+        )
+    if symbol is None:
+        raise click.ClickException(
+            f"no symbol matches {lookup.query!r} in {pack}; find it with "
+            f"`doctown search {pack} {lookup.query!r}`."
+        )
+    if as_json:
+        result = {
+            "query": lookup.query,
+            "matched_by": lookup.how,
+            "location": location(symbol),
+            "cluster_label": _cluster_label(docpack, symbol),
+            "symbol": symbol.model_dump(mode="json", by_alias=True),
+            "callees": [_related_json(r) for r in index.callees(symbol)],
+            "callers": [_related_json(r) for r in index.callers(symbol)],
+        }
+        click.echo(json.dumps(result, indent=2))
+    else:
+        _print_symbol(stdout_console(), docpack, index, symbol)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.process import doctown
+from tests.docpack.factory import read_entries, rezip, write_sample
+
+
+def test_inspect_shows_the_manifest_and_a_verified_checksum(tmp_path: Path) -> None:
+    manifest = write_sample(tmp_path / "shop.docpack")
+    result = doctown("inspect", str(tmp_path / "shop.docpack"))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for expected in (
+        "docpack/1.0",
+        manifest.docpack_id,
+        "2025-03-14T15:09:26Z",
+        "https://example.com/shop.git @ main (abababababab)",
+        "9: 6 documented, 1 failed, 1 reused, 1 skipped",
+        "1 (refusal=1)",
+        "openai (gpt-5-mini)",
+        "1,020 (900 in, 100 cached; 120 out) in 3 requests",
+        "$0.000465",
+        "symbol contexts",
+        "sha256 verified",
+    ):
+        assert expected in out
+
+
+def test_inspect_json(tmp_path: Path) -> None:
+    manifest = write_sample(tmp_path / "shop.docpack")
+    result = doctown("inspect", str(tmp_path / "shop.docpack"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["verified"] is True and report["problems"] == []
+    assert report["manifest"]["docpack_id"] == manifest.docpack_id
+    assert report["manifest"]["statistics"]["symbol_count"] == 9
+    assert report["size_bytes"] == (tmp_path / "shop.docpack").stat().st_size
+
+
+def test_inspect_reports_a_tampered_pack_and_fails(tmp_path: Path) -> None:
+    write_sample(tmp_path / "shop.docpack")
+    entries = read_entries(tmp_path / "shop.docpack")
+    entries["nodes.json"] = entries["nodes.json"].replace(b"Adds a quantity", b"Deletes all")
+    tampered = rezip(tmp_path / "tampered.docpack", entries.items())
+    result = doctown("inspect", str(tampered))
+    assert result.returncode == 1
+    assert "sha256 MISMATCH" in result.stdout
+    assert "modified after it was written" in result.stderr
+    assert "checksum mismatch" in result.stderr
+    as_json = doctown("inspect", str(tampered), "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["verified"] is False
+
+
+def test_inspect_refuses_a_hostile_pack_with_a_message_not_a_traceback(tmp_path: Path) -> None:
+    write_sample(tmp_path / "shop.docpack")
+    entries = read_entries(tmp_path / "shop.docpack")
+    hostile = rezip(tmp_path / "hostile.docpack", [*entries.items(), ("../x.json", b"{}")])
+    result = doctown("inspect", str(hostile))
+    assert result.returncode == 1
+    assert "entry '../x.json' climbs out of the archive" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
