@@ -59,6 +59,10 @@ class Backend(Protocol):
         """None when ready to serve, else why not. Must not spend tokens."""
         ...
 
+    async def aclose(self) -> None:
+        """Release connections; the backend is not used afterwards."""
+        ...
+
 
 def validate_summary(output: DocumentationOutput) -> str | None:
     """Why `output` breaks the summary rules, or None when it is acceptable."""

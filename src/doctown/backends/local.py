@@ -130,3 +130,6 @@ class LocalBackend:
 
     async def readiness(self) -> str | None:
         return None if self.model_path.is_file() else f"model file {self.model_path} is missing"
+
+    async def aclose(self) -> None:
+        self._llama = None

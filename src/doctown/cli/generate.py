@@ -131,10 +131,17 @@ def generate_command(
                 progress.update(task, advance=1, cost=f"${spent:.6f}")
 
         subscribers.append(advance)
+
+        async def run() -> GenerateResponse:
+            try:
+                return await engine.generate(
+                    request.job_id, request.symbols, subscribers=subscribers
+                )
+            finally:
+                await engine.backend.aclose()
+
         try:
-            result = asyncio.run(
-                engine.generate(request.job_id, request.symbols, subscribers=subscribers)
-            )
+            result = asyncio.run(run())
         finally:
             if writer:
                 writer.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from doctown import models
 from doctown.backends import Backend, make_backend
@@ -35,8 +36,13 @@ def standing_warnings(backend: Backend, *, today: date | None = None) -> list[st
     return warnings
 
 
-def build_engine(settings: Settings, backend: Backend | None = None) -> GenerationEngine:
-    """The engine the settings describe: backend, prompt budget, concurrency and retries."""
+def build_engine(
+    settings: Settings, backend: Backend | None = None, **options: Any
+) -> GenerationEngine:
+    """The engine the settings describe: backend, prompt budget, concurrency and retries.
+
+    `options` go to GenerationEngine (tests pass `sleep` to skip back-off waits).
+    """
     backend = backend or make_backend(settings)
     counter = TokenCounter(backend.model)
     builder = PromptBuilder(
@@ -48,4 +54,5 @@ def build_engine(settings: Settings, backend: Backend | None = None) -> Generati
         max_concurrency=settings.max_concurrent_requests,
         max_attempts=settings.max_retries,
         warnings=standing_warnings(backend),
+        **options,
     )

@@ -42,3 +42,6 @@ class WrapperBackend:
 
     async def readiness(self) -> str | None:
         return await self.wrapped.readiness()
+
+    async def aclose(self) -> None:
+        await self.wrapped.aclose()

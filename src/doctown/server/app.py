@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -28,21 +28,22 @@ ASGIApp = Callable[
 ]
 
 
+class BodyTooLarge(HTTPException):
+    """Raised while a body is read, so FastAPI answers 413 instead of a parse error."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            status_code=413,
+            detail=f"The request body exceeds MAX_REQUEST_BYTES ({limit} bytes); split the batch.",
+        )
+
+
 class BodySizeLimit:
-    """Refuse request bodies over `limit` bytes with 413, declared or streamed."""
+    """Refuse request bodies over `limit` bytes with 413, whether declared or streamed."""
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
         self.limit = limit
-
-    def _too_large(self) -> JSONResponse:
-        return JSONResponse(
-            {
-                "detail": f"The request body exceeds MAX_REQUEST_BYTES ({self.limit} bytes); "
-                "split the batch."
-            },
-            status_code=413,
-        )
 
     async def __call__(
         self,
@@ -55,7 +56,9 @@ class BodySizeLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._too_large()(scope, receive, send)
+            error = BodyTooLarge(self.limit)
+            response = JSONResponse({"detail": error.detail}, status_code=error.status_code)
+            await response(scope, receive, send)
             return
         received = 0
 
@@ -64,17 +67,10 @@ class BodySizeLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
-                raise _BodyTooLarge
+                raise BodyTooLarge(self.limit)
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
-            await self._too_large()(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
+        await self.app(scope, counting_receive, send)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -116,9 +112,7 @@ def create_app(
         yield
         if writer:
             writer.close()
-        close = getattr(engine.backend, "aclose", None)
-        if close is not None:
-            await close()
+        await engine.backend.aclose()
 
     app = FastAPI(title="doctown generation worker", version=__version__, lifespan=lifespan)
     app.state.worker = state

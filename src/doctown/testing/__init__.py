@@ -15,10 +15,12 @@ from doctown.testing.fake_openai import (
     status_error,
     truncated,
 )
+from doctown.testing.threaded_server import ThreadedServer
 
 __all__ = [
     "FakeOpenAIServer",
     "Reply",
+    "ThreadedServer",
     "bad_request",
     "default_summary",
     "insufficient_quota",

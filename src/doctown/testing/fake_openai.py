@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from doctown.models import is_reasoning_model
+from doctown.testing.threaded_server import ThreadedServer
 from doctown.tokens import TokenCounter
 
 
@@ -160,8 +160,7 @@ class FakeOpenAIServer:
         self._rules: list[tuple[Callable[[str], bool], Reply, list[int]]] = []
         self._lock = threading.Lock()
         self._counter = TokenCounter("gpt-5")
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
         self.base_url = ""
 
     # Scripting -----------------------------------------------------------------------------
@@ -331,31 +330,13 @@ class FakeOpenAIServer:
     # Lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> FakeOpenAIServer:
-        config = uvicorn.Config(
-            self.app(),
-            host="127.0.0.1",
-            port=self._port,
-            log_level="warning",
-            lifespan="off",
-            backlog=4096,
-            timeout_keep_alive=30,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="fake-openai", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake OpenAI server did not start")
-            time.sleep(0.01)
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self._server = ThreadedServer(self.app(), port=self._port, lifespan="off").start()
+        self.base_url = f"{self._server.url}/v1"
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
+        if self._server is not None:
+            self._server.stop()
 
     def __enter__(self) -> FakeOpenAIServer:
         return self.start()

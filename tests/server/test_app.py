@@ -1,0 +1,207 @@
+"""The worker over real HTTP: uvicorn on loopback, backed by the fake OpenAI server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx2
+import pytest
+
+from doctown import events
+from doctown.server.app import create_app
+from doctown.testing import FakeOpenAIServer, ThreadedServer, insufficient_quota
+from tests.conftest import openai_settings
+
+SEED_REQUEST = {
+    "job_id": "job_123",
+    "symbols": [
+        {
+            "symbol_id": "sym_1",
+            "context": {
+                "symbol_id": "sym_1",
+                "name": "calculate_total",
+                "kind": "function",
+                "language": "python",
+                "file_path": "src/utils.py",
+                "signature": "def calculate_total(items: list[int]) -> int",
+                "calls": ["sum", "len"],
+                "called_by": ["main"],
+                "imports": ["typing"],
+                "related_symbols": ["validate_items"],
+                "cluster_label": "math utilities",
+                "centrality": 0.75,
+            },
+        }
+    ],
+}
+
+Worker = Callable[..., Any]
+
+
+@pytest.fixture
+def worker(fake_openai: FakeOpenAIServer) -> Iterator[Worker]:
+    """Start the worker app with settings overrides; yields an httpx2 client bound to it."""
+    started: list[tuple[ThreadedServer, httpx2.Client]] = []
+
+    def start(**overrides: Any) -> httpx2.Client:
+        app = create_app(openai_settings(fake_openai, **overrides))
+        server = ThreadedServer(app).start()
+        client = httpx2.Client(base_url=server.url, timeout=30)
+        started.append((server, client))
+        client.app = app  # type: ignore[attr-defined]
+        return client
+
+    yield start
+    for server, client in started:
+        client.close()
+        server.stop()
+
+
+def test_health_matches_the_seed_and_spends_no_tokens(
+    worker: Worker, fake_openai: FakeOpenAIServer
+) -> None:
+    client = worker()
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert {k: body[k] for k in ("status", "model", "ready")} == {
+        "status": "healthy",
+        "model": "gpt-5-nano",
+        "ready": True,
+    }
+    assert fake_openai.chat_requests() == []
+    assert [r["path"] for r in fake_openai.requests] == ["/v1/models/gpt-5-nano"]
+    client.get("/health")  # cached: no second model lookup
+    assert len(fake_openai.requests) == 1
+
+
+def test_health_reports_an_unknown_model_as_not_ready(
+    worker: Worker, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.unknown_models = {"gpt-5-nano"}
+    response = worker().get("/health")
+    assert response.status_code == 503
+    assert response.json()["ready"] is False and "MODEL_NAME" in response.json()["detail"]
+
+
+def test_generate_answers_in_the_seed_shape(worker: Worker) -> None:
+    response = worker().post("/generate", json=SEED_REQUEST)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) >= {"documented_symbols", "total_tokens", "total_cost"}
+    (documented,) = body["documented_symbols"]
+    assert documented["symbol_id"] == "sym_1"
+    assert documented["summary"] == "Documents the function calculate_total."
+    assert documented["tokens_used"] == body["total_tokens"] > 0
+    assert body["total_cost"] > 0 and body["failed_symbols"] == [] and body["status"] == "success"
+
+
+def test_invalid_input_gets_422_naming_the_field(worker: Worker) -> None:
+    bad = json.loads(json.dumps(SEED_REQUEST))
+    del bad["symbols"][0]["context"]["name"]
+    bad["symbols"][0]["context"]["centrality"] = 3
+    response = worker().post("/generate", json=bad)
+    assert response.status_code == 422
+    message = response.json()["message"]
+    assert "symbols.0.context.name: Field required" in message
+    assert "symbols.0.context.centrality" in message
+
+
+def test_mismatched_symbol_ids_are_refused(worker: Worker) -> None:
+    bad = json.loads(json.dumps(SEED_REQUEST))
+    bad["symbols"][0]["context"]["symbol_id"] = "sym_2"
+    response = worker().post("/generate", json=bad)
+    assert response.status_code == 422 and "differs from symbol_id" in response.json()["message"]
+
+
+def test_batch_and_body_sizes_are_bounded(worker: Worker) -> None:
+    client = worker(max_batch_size=2, max_request_bytes=20_000)
+    many = {"job_id": "j", "symbols": SEED_REQUEST["symbols"] * 3}  # type: ignore[operator]
+    response = client.post("/generate", json=many)
+    assert response.status_code == 413 and "MAX_BATCH_SIZE" in response.json()["detail"]
+    huge = json.loads(json.dumps(SEED_REQUEST))
+    huge["symbols"][0]["context"]["signature"] = "x" * 30_000
+    response = client.post("/generate", json=huge)
+    assert response.status_code == 413 and "MAX_REQUEST_BYTES" in response.json()["detail"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the streamed size is counted
+        yield json.dumps(huge).encode()
+
+    response = client.post(
+        "/generate", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_bearer_token_guards_everything_but_health(
+    worker: Worker, fake_openai: FakeOpenAIServer
+) -> None:
+    client = worker(worker_api_key="let-me-in")
+    assert client.get("/health").status_code == 200
+    assert client.post("/generate", json=SEED_REQUEST).status_code == 401
+    assert client.post("/estimate", json=SEED_REQUEST).status_code == 401
+    wrong = client.post("/generate", json=SEED_REQUEST, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+    right = client.post(
+        "/generate", json=SEED_REQUEST, headers={"Authorization": "Bearer let-me-in"}
+    )
+    assert right.status_code == 200
+    assert len(fake_openai.chat_requests()) == 1
+
+
+def test_cors_allows_only_configured_origins(worker: Worker) -> None:
+    client = worker(cors_origins="https://docs.example.com")
+    preflight = {"Access-Control-Request-Method": "POST"}
+    allowed = client.options(
+        "/generate", headers={"Origin": "https://docs.example.com", **preflight}
+    )
+    assert allowed.headers["access-control-allow-origin"] == "https://docs.example.com"
+    denied = client.options("/generate", headers={"Origin": "https://evil.example", **preflight})
+    assert "access-control-allow-origin" not in denied.headers
+
+
+def test_estimate_counts_tokens_without_calling_the_model(
+    worker: Worker, fake_openai: FakeOpenAIServer
+) -> None:
+    client = worker()
+    estimate = client.post("/estimate", json=SEED_REQUEST).json()
+    assert fake_openai.chat_requests() == []
+    generated = client.post("/generate", json=SEED_REQUEST).json()
+    assert estimate["prompt_tokens"] == generated["usage"]["input_tokens"]  # counted exactly
+    assert estimate["cost_min"] <= generated["total_cost"] <= estimate["cost_max"]
+    assert estimate["max_completion_tokens"] == 2048
+
+
+def test_out_of_quota_returns_402_with_what_was_done(
+    worker: Worker, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.script(insufficient_quota())
+    response = worker().post("/generate", json=SEED_REQUEST)
+    assert response.status_code == 402
+    body = response.json()
+    assert body["status"] == "aborted" and body["error"]["type"] == "insufficient_quota"
+    assert body["failed_symbols"][0]["reason"] == "insufficient_quota"
+
+
+def test_events_are_written_as_json_lines(worker: Worker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "events.jsonl"
+    worker(events_file=str(path)).post("/generate", json=SEED_REQUEST)
+    types = [e["type"] for e in events.read_events(path)]
+    assert types == [
+        events.GENERATION_STARTED,
+        events.GENERATION_SYMBOL_DOCUMENTED,
+        events.GENERATION_COMPLETED,
+    ]
+
+
+def test_the_api_key_never_reaches_responses_or_events(
+    worker: Worker, fake_openai: FakeOpenAIServer, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "events.jsonl"
+    client = worker(openai_api_key="sk-wrong-0123456789SECRET", events_file=str(path))
+    health = client.get("/health").text
+    generated = client.post("/generate", json=SEED_REQUEST).text
+    for text in (health, generated, path.read_text()):
+        assert "SECRET" not in text and "0123456789" not in text
