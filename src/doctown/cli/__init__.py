@@ -7,6 +7,7 @@ import logging
 import click
 
 from doctown import __version__
+from doctown.cli.analyze import analyze_command
 from doctown.cli.generate import generate_command
 from doctown.cli.inspect import inspect_command
 from doctown.cli.query import query_command
@@ -26,3 +27,4 @@ main.add_command(generate_command)
 main.add_command(inspect_command)
 main.add_command(query_command)
 main.add_command(search_command)
+main.add_command(analyze_command)

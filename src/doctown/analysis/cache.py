@@ -1,0 +1,108 @@
+"""The analysis cache: each file's facts, keyed by its content hash, in one SQLite file.
+
+A file whose bytes did not change is not parsed again, wherever it moved. The key also holds
+the extractor's version and the language's query, so changing either invalidates old facts.
+Facts are stored with `marshal`, which reads only plain values (no code runs on load); a
+damaged entry is treated as missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import platformdirs
+
+from doctown.analysis import languages
+from doctown.analysis.facts import Binding, CallSite, Definition, FileFacts, ImportFact
+
+# Bump when the shape or meaning of the facts changes.
+FACTS_VERSION = "1"
+CACHE_DIR_ENV = "DOCTOWN_CACHE_DIR"
+_BATCH = 500
+
+
+def default_cache_dir() -> Path:
+    """`$DOCTOWN_CACHE_DIR`, else the platform's user cache directory for doctown."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    return Path(configured) if configured else Path(platformdirs.user_cache_dir("doctown"))
+
+
+def cache_key(sha256: str, language: str) -> str:
+    """The key of a file's facts: content, language, extractor version and query text."""
+    query = hashlib.sha256(languages.query_source(language).encode()).hexdigest()[:16]
+    return f"{sha256}:{language}:{FACTS_VERSION}:{query}"
+
+
+def _encode(facts: FileFacts) -> bytes:
+    plain = (
+        facts.language,
+        tuple(tuple(d) for d in facts.definitions),
+        tuple(tuple(c) for c in facts.calls),
+        tuple(tuple(i) for i in facts.imports),
+        tuple(tuple(b) for b in facts.bindings),
+        facts.implementations,
+        facts.package,
+        facts.module_doc,
+        facts.default_exports,
+        facts.syntax_errors,
+    )
+    return marshal.dumps(cast(Any, plain))
+
+
+def _decode(data: bytes) -> FileFacts:
+    plain = marshal.loads(data)  # noqa: S302 - plain values only; see the module docstring
+    return FileFacts(
+        plain[0],
+        tuple(Definition._make(d) for d in plain[1]),
+        tuple(CallSite._make(c) for c in plain[2]),
+        tuple(ImportFact._make(i) for i in plain[3]),
+        tuple(Binding._make(b) for b in plain[4]),
+        *plain[5:],
+    )
+
+
+class FactsCache:
+    """Facts by cache key, in `<directory>/analysis.sqlite`."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        directory = directory or default_cache_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / "analysis.sqlite"
+        self._db = sqlite3.connect(self.path, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, data BLOB)")
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, FileFacts]:
+        """The cached facts among `keys`; damaged entries are left out."""
+        found: dict[str, FileFacts] = {}
+        for batch in _batches(list(keys)):
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(f"SELECT key, data FROM facts WHERE key IN ({marks})", batch)  # noqa: S608 - placeholders only
+            for key, data in rows:
+                try:
+                    found[key] = _decode(data)
+                except (ValueError, EOFError, TypeError, IndexError):
+                    continue
+        return found
+
+    def put_many(self, entries: Iterable[tuple[str, FileFacts]]) -> None:
+        """Store facts; an entry already there is replaced."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO facts (key, data) VALUES (?, ?)",
+                ((key, _encode(facts)) for key, facts in entries),
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _batches(keys: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(keys), _BATCH):
+        yield keys[start : start + _BATCH]

@@ -1,0 +1,330 @@
+"""Module names, and what an import statement refers to, in each language's own terms.
+
+A module key is `<family>:<name>`: a Python dotted module, a JavaScript/TypeScript file path
+without its extension, a Go import path, a Rust module path inside its crate, a Java package.
+Go and Java keys name packages, which several files share.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from doctown.analysis.facts import FileFacts, ImportFact
+
+FAMILY = {
+    "python": "python",
+    "javascript": "js",
+    "typescript": "js",
+    "tsx": "js",
+    "go": "go",
+    "rust": "rust",
+    "java": "java",
+}
+JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+MAX_MANIFEST_BYTES = 256 * 1024
+_GO_MODULE = re.compile(r"^\s*module\s+(\S+)", re.MULTILINE)
+_CARGO_NAME = re.compile(r'^\s*name\s*=\s*"([^"]+)"', re.MULTILINE)
+
+
+class ImportTarget(NamedTuple):
+    """What an imported name is bound to.
+
+    `kind` is `module` (the module `key`), `member` (the dotted `member` path inside module
+    `key`), `star` (every public name of `key`), `path` (a Rust path, resolved from module
+    `key`) or `external` (outside the repository; `member` is its dotted name).
+    """
+
+    kind: str
+    key: str
+    member: str
+
+
+class Binding(NamedTuple):
+    """One name an import statement introduces, and its target."""
+
+    name: str
+    target: ImportTarget
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    """Where a file sits in its language's module system."""
+
+    key: str
+    qualified: str
+    separator: str
+
+
+class Layout:
+    """The module structure of a repository, from its file list and a few manifests."""
+
+    def __init__(self, root: Path, files: Mapping[str, FileFacts]) -> None:
+        self.root = root
+        self.files = files
+        self.python_packages = {
+            posixpath.dirname(path) for path in files if path.endswith("/__init__.py")
+        }
+        self.modules: dict[str, ModuleInfo] = {}
+        self.keys: set[str] = set()
+        self._manifests: dict[tuple[str, str], str | None] = {}
+        for path, facts in files.items():
+            info = self._module(path, facts)
+            self.modules[path] = info
+            self.keys.add(info.key)
+        self._python_prefixes = {
+            ".".join(key[7:].split(".")[:i])
+            for key in self.keys
+            if key.startswith("python:")
+            for i in range(1, key.count(".") + 2)
+        }
+
+    # What each file is.
+
+    def _module(self, path: str, facts: FileFacts) -> ModuleInfo:
+        family = FAMILY[facts.language]
+        if family == "python":
+            name = self.python_module(path)
+            return ModuleInfo(f"python:{name}", name, ".")
+        if family == "js":
+            stem = _strip_extension(path)
+            if posixpath.basename(stem) == "index":
+                stem = posixpath.dirname(stem) or stem
+            return ModuleInfo(f"js:{stem}", stem, ".")
+        if family == "go":
+            package = self.go_import_path(posixpath.dirname(path))
+            return ModuleInfo(f"go:{package}", package, ".")
+        if family == "rust":
+            crate, module = self.rust_module(path)
+            crate_name = self._manifest_name(crate, "Cargo.toml", _CARGO_NAME) or "crate"
+            shown = module.replace("crate", crate_name.replace("-", "_"), 1)
+            return ModuleInfo(f"rust:{crate}:{module}", shown, "::")
+        package = facts.package or posixpath.dirname(path).replace("/", ".")
+        return ModuleInfo(f"java:{package}", package, ".")
+
+    def python_module(self, path: str) -> str:
+        """The dotted module a Python file defines: its package chain, else its stem."""
+        parts = _strip_extension(path).split("/")
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts.pop()
+        directory = posixpath.dirname(path)
+        depth = 0
+        while directory in self.python_packages:
+            depth += 1
+            directory = posixpath.dirname(directory)
+        keep = depth if is_package else depth + 1
+        return ".".join(parts[len(parts) - keep :]) or "__init__"
+
+    def go_import_path(self, directory: str) -> str:
+        """A Go package's import path: the nearest go.mod's module plus the directory."""
+        probe = directory
+        while True:
+            module = self._manifest_name(probe, "go.mod", _GO_MODULE)
+            if module:
+                rest = directory[len(probe) :].lstrip("/")
+                return f"{module}/{rest}" if rest else module
+            if not probe:
+                return directory or "."
+            probe = posixpath.dirname(probe)
+
+    def rust_module(self, path: str) -> tuple[str, str]:
+        """(crate directory, `crate::a::b`) for a Rust file under a crate's `src/`."""
+        parts = path.split("/")
+        if "src" in parts:
+            at = len(parts) - 1 - parts[::-1].index("src")
+            crate = "/".join(parts[:at])
+            inner = parts[at + 1 :]
+        else:
+            crate, inner = posixpath.dirname(path), [posixpath.basename(path)]
+        inner[-1] = inner[-1][: -len(".rs")]
+        if inner[-1] in ("lib", "main", "mod") and (len(inner) > 1 or inner[-1] != "mod"):
+            inner.pop()
+        return crate, "::".join(["crate", *inner])
+
+    def _manifest_name(self, directory: str, manifest: str, pattern: re.Pattern[str]) -> str | None:
+        cached = self._manifests.get((directory, manifest), "")
+        if cached != "":
+            return cached
+        found: str | None = None
+        path = self.root / directory / manifest
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as stream:
+                text = stream.read(MAX_MANIFEST_BYTES).decode("utf-8", "replace")
+            match = pattern.search(text)
+            found = match.group(1) if match else None
+        self._manifests[(directory, manifest)] = found
+        return found
+
+    # What an import refers to.
+
+    def bindings(self, path: str, fact: ImportFact) -> list[Binding]:
+        """The names one import fact binds in the importing file."""
+        family = FAMILY[self.files[path].language]
+        if family == "python":
+            return self._python(path, fact)
+        if family == "js":
+            return self._js(path, fact)
+        if family == "go":
+            return self._go(fact)
+        if family == "rust":
+            return self._rust(path, fact)
+        return self._java(fact)
+
+    def _python(self, path: str, fact: ImportFact) -> list[Binding]:
+        module = fact.module
+        if module.startswith("."):
+            resolved = self._python_relative(path, module)
+            if resolved is None:
+                return []
+            module = resolved
+        if not fact.name:
+            if fact.alias:
+                return [Binding(fact.alias, self._python_module_target(module))]
+            head = module.split(".")[0]
+            return [Binding(head, self._python_module_target(head))]
+        target = self._python_module_target(module)
+        if target.kind == "external":
+            bound = fact.alias or fact.name
+            return [Binding(bound, ImportTarget("external", "", f"{module}.{fact.name}"))]
+        if fact.name == "*":
+            return [Binding("*", ImportTarget("star", target.key, ""))]
+        return [Binding(fact.alias or fact.name, ImportTarget("member", target.key, fact.name))]
+
+    def _python_relative(self, path: str, module: str) -> str | None:
+        dots = len(module) - len(module.lstrip("."))
+        package = self.modules[path].qualified.split(".")
+        if not path.endswith("__init__.py"):
+            package = package[:-1]
+        if dots - 1 > len(package):
+            return None
+        base = package[: len(package) - (dots - 1)]
+        rest = module[dots:]
+        return ".".join([*base, rest] if rest else base)
+
+    def _python_module_target(self, module: str) -> ImportTarget:
+        if module in self._python_prefixes:
+            return ImportTarget("module", f"python:{module}", "")
+        return ImportTarget("external", "", module)
+
+    def _js(self, path: str, fact: ImportFact) -> list[Binding]:
+        spec = fact.module
+        bound = fact.alias or fact.name
+        if not spec.startswith("."):
+            return [Binding(bound, ImportTarget("external", "", f"{spec}.{fact.name or '*'}"))]
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))
+        key = self._js_key(joined)
+        if key is None:
+            return [Binding(bound, ImportTarget("external", "", f"{spec}.{fact.name or '*'}"))]
+        if not fact.name:
+            return [Binding(bound, ImportTarget("module", key, ""))]
+        if fact.name == "*":
+            return [Binding("*", ImportTarget("star", key, ""))]
+        return [Binding(bound, ImportTarget("member", key, fact.name))]
+
+    def _js_key(self, joined: str) -> str | None:
+        for candidate in (_strip_extension(joined), joined):
+            if f"js:{candidate}" in self.keys:
+                return f"js:{candidate}"
+        return None
+
+    def _go(self, fact: ImportFact) -> list[Binding]:
+        key = f"go:{fact.module}"
+        if fact.alias == "_":
+            return []
+        if key not in self.keys:
+            name = fact.alias or _go_package_name(fact.module)
+            return [Binding(name, ImportTarget("external", "", fact.module))]
+        if fact.alias == ".":
+            return [Binding("*", ImportTarget("star", key, ""))]
+        name = fact.alias or self._go_declared_name(key) or _go_package_name(fact.module)
+        return [Binding(name, ImportTarget("module", key, ""))]
+
+    def _go_declared_name(self, key: str) -> str | None:
+        for path, info in self.modules.items():
+            if info.key == key and self.files[path].package:
+                return self.files[path].package
+        return None
+
+    def _rust(self, path: str, fact: ImportFact) -> list[Binding]:
+        here = self.modules[path].key
+        found = []
+        for segments, alias in expand_use_tree(fact.module):
+            if not segments:
+                continue
+            if segments[-1] == "*":
+                found.append(Binding("*", ImportTarget("path", here, "::".join(segments[:-1]))))
+                continue
+            name = alias or (segments[-2] if segments[-1] == "self" else segments[-1])
+            if segments[-1] == "self":
+                segments = segments[:-1]
+            if name != "_":
+                found.append(Binding(name, ImportTarget("path", here, "::".join(segments))))
+        return found
+
+    def _java(self, fact: ImportFact) -> list[Binding]:
+        parts = fact.module.split(".")
+        if parts[-1] == "*" or fact.alias == "*":
+            package = ".".join(p for p in parts if p != "*")
+            key = f"java:{package}"
+            if key in self.keys:
+                return [Binding("*", ImportTarget("star", key, ""))]
+            return []
+        for split in range(len(parts) - 1, 0, -1):
+            key = f"java:{'.'.join(parts[:split])}"
+            if key in self.keys:
+                member = ".".join(parts[split:])
+                return [Binding(parts[-1], ImportTarget("member", key, member))]
+        return [Binding(parts[-1], ImportTarget("external", "", fact.module))]
+
+
+def expand_use_tree(text: str) -> list[tuple[list[str], str]]:
+    """`a::{b, c::d as e}` as ([a, b], ""), ([a, c, d], "e"): each path a Rust `use` names."""
+    found: list[tuple[list[str], str]] = []
+
+    def walk(prefix: list[str], tree: str) -> None:
+        tree = tree.strip()
+        if not tree:
+            return
+        brace = tree.find("{")
+        if brace != -1 and tree.endswith("}"):
+            head = [part for part in tree[:brace].split("::") if part]
+            for part in _split_top_level(tree[brace + 1 : -1]):
+                walk(prefix + head, part)
+            return
+        path, _, alias = tree.partition(" as ")
+        found.append((prefix + [part for part in path.strip().split("::") if part], alias.strip()))
+
+    walk([], text.removeprefix("::"))
+    return found
+
+
+def _split_top_level(text: str) -> Iterable[str]:
+    depth = 0
+    start = 0
+    for index, char in enumerate(text):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            yield text[start:index]
+            start = index + 1
+    yield text[start:]
+
+
+def _strip_extension(path: str) -> str:
+    for extension in (*JS_EXTENSIONS, ".py", ".pyi", ".go", ".rs", ".java"):
+        if path.endswith(extension):
+            return path[: -len(extension)]
+    return path
+
+
+def _go_package_name(import_path: str) -> str:
+    last = import_path.rstrip("/").split("/")[-1]
+    last = re.sub(r"\.v\d+$", "", last)
+    return last.removeprefix("go-").replace("-", "_")

@@ -1,0 +1,52 @@
+; Python. Captures follow the contract in doctown/analysis/parse.py.
+
+(module . (expression_statement (string) @module.doc))
+
+(class_definition
+  name: (identifier) @name
+  superclasses: (argument_list [(identifier) (attribute)] @base)?
+  body: (block . (expression_statement (string) @doc)?) @body) @definition.class
+
+(function_definition
+  name: (identifier) @name
+  return_type: (type)? @return_type
+  body: (block . (expression_statement (string) @doc)?) @body) @definition.function
+
+; The first parameter of a method is the instance (or the class, for a classmethod).
+(class_definition
+  body: (block
+    [(function_definition parameters: (parameters . (identifier) @param.self))
+     (decorated_definition
+       definition: (function_definition parameters: (parameters . (identifier) @param.self)))]))
+
+(typed_parameter (identifier) @param.name type: (type) @param.type)
+(typed_default_parameter name: (identifier) @param.name type: (type) @param.type)
+
+(call
+  function: [
+    (identifier) @call.name
+    (attribute object: (_) @call.receiver attribute: (identifier) @call.name)
+  ]) @call
+
+(import_statement name: (dotted_name) @import.module) @import
+(import_statement
+  name: (aliased_import name: (dotted_name) @import.module alias: (identifier) @import.alias)) @import
+(import_from_statement
+  module_name: (_) @import.module
+  name: (dotted_name) @import.name) @import
+(import_from_statement
+  module_name: (_) @import.module
+  name: (aliased_import name: (dotted_name) @import.name alias: (identifier) @import.alias)) @import
+(import_from_statement
+  module_name: (_) @import.module
+  (wildcard_import) @import.name) @import
+
+; What a name holds, for the receiver types of later calls.
+(assignment
+  left: [(identifier) (attribute object: (identifier) attribute: (identifier))] @assign.target
+  type: (type)? @assign.type
+  right: [
+    (call function: [(identifier) (attribute)] @assign.call)
+    (identifier) @assign.ref
+    (attribute) @assign.ref
+  ]?)
