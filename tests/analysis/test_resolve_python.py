@@ -35,7 +35,7 @@ P = "shop/pricing.py::"
         (M + "Ledger.record", M + "Item.describe", "declared"),
         (M + "Cart._check.visit", M + "Item.describe", "declared"),
         (M + "Cart.add", M + "Item.describe", "inferred"),
-        (M + "Cart.add", M + "Ledger.record", "inferred"),
+        (M + "Cart.add", M + "Ledger.record", "declared"),
         (M + "Cart.checkout", M + "Item.describe", "inferred"),
         (S + "open_cart", M + "Cart.add", "inferred"),
         (S + "run", M + "Cart.checkout", "inferred"),
@@ -60,8 +60,8 @@ def test_call_resolved_through_its_tier(source: str, target: str, tier: str) -> 
         (S + "run", "things.frobnicate", "unknown"),
         # `instance = cls()` could be any subclass: Base.validate and Cart.validate both fit.
         (M + "Base.create", "instance.validate", "ambiguous"),
-        # `self.items` is assigned a list and annotated `list[Item]`: not a repository type.
-        (M + "Cart.add", "self.items.append", "unknown"),
+        # `self.items` is annotated `list[Item]`: the declared type wins over `= []`.
+        (M + "Cart.add", "self.items.append", "external"),
     ],
 )
 def test_unresolvable_call_kept_as_name(source: str, name: str, reason: str) -> None:

@@ -53,7 +53,8 @@ class ImportFact(NamedTuple):
 class Binding(NamedTuple):
     """What a name holds, for inferring receiver types.
 
-    `form` is `type` (declared or annotated: `value` is the type), `call` (`value` is the
+    `form` is `type` (declared or annotated: `value` is the type), `field` (an attribute of
+    the enclosing type, declared with type `value`), `call` (`value` is the
     callee), `new` (`value` is the constructed type), `ref` (`value` is another name), `self`
     (the name is the enclosing type's instance) or `unknown` (assigned something else).
     """

@@ -41,6 +41,8 @@ class Language:
     implicit_self: bool = False
     visibility: Visibility = "underscore"
     shebangs: tuple[str, ...] = ()
+    # Languages whose grammars share node names share one query file.
+    query_file: str = ""
 
 
 LANGUAGES: dict[str, Language] = {
@@ -80,6 +82,7 @@ LANGUAGES: dict[str, Language] = {
             self_names=frozenset({"this"}),
             super_names=frozenset({"super"}),
             visibility="modifiers",
+            query_file="typescript",
         ),
         Language("go", (".go",), "tree_sitter_go", "language", visibility="capitalised"),
         Language(
@@ -126,7 +129,8 @@ def grammar(name: str) -> Grammar:
 @cache
 def query_source(name: str) -> str:
     """The text of a language's query file."""
-    return resources.files("doctown.analysis").joinpath(f"queries/{name}.scm").read_text("utf-8")
+    file = LANGUAGES[name].query_file or name
+    return resources.files("doctown.analysis").joinpath(f"queries/{file}.scm").read_text("utf-8")
 
 
 @cache

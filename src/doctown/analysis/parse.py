@@ -12,7 +12,8 @@ through capture names; the extractor knows no grammar. The captures it reads:
       @return_type       its declared return type
       @modifiers         the words that spell its visibility
     @call                a call, with @call.name and, for `x.name(...)`, @call.receiver
-    @import              an import, with @import.module, @import.name, @import.alias
+    @import              an import, with @import.module, @import.name, @import.alias, or
+                         @import.default (the local name of a default import)
     @assign.target       a name given a value, with @assign.type (declared), @assign.call
                          (the callee of a call), @assign.new (a constructed type) or
                          @assign.ref (another name); none of them means "something else"
@@ -150,12 +151,15 @@ class _Extraction:
             node = captures["field.name"][0]
             field_type = _expression(source, captures["field.type"][0])
             self.bindings.append(
-                (node.start_byte, _text(source, node, MAX_NAME_CHARS), "type", field_type)
+                (node.start_byte, _text(source, node, MAX_NAME_CHARS), "field", field_type)
             )
         elif "comment" in captures:
             for node in captures["comment"]:
                 text = _text(source, node, MAX_DOC_CHARS)
-                self.comments.append((node.start_point[0] + 1, node.end_point[0] + 1, text))
+                # Some grammars end a line comment after its newline, on the next line.
+                row, column = node.end_point
+                end = row + 1 if column else row
+                self.comments.append((node.start_point[0] + 1, end, text))
         elif "attribute" in captures:
             node = captures["attribute"][0]
             self.attributes[node.end_point[0] + 1] = node.start_point[0] + 1
@@ -196,12 +200,14 @@ class _Extraction:
             nodes = captures.get(key)
             return " ".join(_text(source, nodes[0], MAX_EXPRESSION_CHARS).split()) if nodes else ""
 
+        # A default import binds the module's default export under a local name.
+        default = first("import.default")
         self.imports.append(
             (
                 statement.start_byte,
                 first("import.module").strip("\"'`"),
-                first("import.name"),
-                first("import.alias"),
+                "default" if default else first("import.name"),
+                default or first("import.alias"),
                 statement.start_point[0] + 1,
             )
         )
@@ -235,7 +241,10 @@ class _Extraction:
         else:
             # A second pattern over the same node adds what the first could not see.
             for field, value in record.items():
-                if field == "bases":
+                if field == "signature" and value:
+                    # Only a pattern that saw the body cut the signature short.
+                    existing[field] = min(str(existing[field]) or str(value), str(value), key=len)
+                elif field == "bases":
                     existing[field] = tuple(dict.fromkeys((*existing[field], *value)))  # type: ignore[misc]
                 elif value and not existing.get(field):
                     existing[field] = value
@@ -324,7 +333,7 @@ class _Extraction:
             if start != last_end + 1 and group:
                 blocks[last_end] = clean_comment("\n".join(group).splitlines())
                 group = []
-            group.append(text)
+            group.append(text.rstrip("\n"))
             last_end = end
         if group:
             blocks[last_end] = clean_comment("\n".join(group).splitlines())

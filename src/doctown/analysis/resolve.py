@@ -29,6 +29,8 @@ from doctown.analysis.symbols import SymbolTable
 
 TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "object"})
 CALLABLE_KINDS = frozenset({"function", "method", *TYPE_KINDS})
+# Binding forms that state a type rather than imply one.
+DECLARED_FORMS = frozenset({"type", "field"})
 # Recursion guard for chains of inferred types and re-exports.
 MAX_DEPTH = 12
 
@@ -175,7 +177,7 @@ class Resolver:
                 if path is None:
                     continue
                 value = self._instance(self.path_value(file, definition.parent, path, 1)[0])
-                if value is None:
+                if value is None or value[0] != "inst":
                     continue
                 owner = int(value[1])  # type: ignore[call-overload]
                 table.owners[index] = owner
@@ -187,7 +189,7 @@ class Resolver:
                     if path
                     else None
                 )
-                if value is not None:
+                if value is not None and value[0] == "inst":
                     table.implemented.setdefault(int(value[1]), []).append(trait)  # type: ignore[call-overload]
 
     def _collect_attributes(self) -> None:
@@ -203,7 +205,10 @@ class Resolver:
             for binding in facts.bindings:
                 scope = binding.scope
                 head, dot, attribute = binding.target.partition(".")
-                if not dot:
+                if binding.form == "field":
+                    owner = self.enclosing_type(file, scope)
+                    attribute = head
+                elif not dot:
                     if scope != MODULE_SCOPE and definitions[scope].kind in TYPE_KINDS:
                         owner: int | None = table.base[file] + scope
                     else:
@@ -302,6 +307,8 @@ class Resolver:
                 if value[0] is not None:
                     return value[0], _weaker(value[1], "import")
         family = table.family[file]
+        if family == "rust" and name in table.submodules.get(table.module_key[file], {}):
+            return ("mod", table.submodules[table.module_key[file]][name]), "scope"
         if name in BUILTINS.get(family, ()):
             return ("ext", name), "scope"
         if family == "rust" and name in ("crate", "self", "super"):
@@ -384,7 +391,9 @@ class Resolver:
             found = table.children[cls].get(name)
             if found:
                 methods = [f for f in found if table.kinds[f] in CALLABLE_KINDS]
-                if len(methods) >= 1 and _same_name_overloads(table, methods):
+                if not methods:
+                    continue  # constructors and fields: not what a call by name reaches
+                if _same_name_overloads(table, methods):
                     return ("sym", methods[0]), "scope"
                 return None, "scope"
         if kind == "inst":
@@ -471,7 +480,7 @@ class Resolver:
             return None, "inferred"
         self._in_progress.add(key)
         try:
-            bindings = self.table.bindings_by_scope[file][scope][name]
+            bindings = _declared_first(self.table.bindings_by_scope[file][scope][name])
             result = self._agree([self.binding_value(file, scope, b, depth + 1) for b in bindings])
         finally:
             self._in_progress.discard(key)
@@ -490,10 +499,11 @@ class Resolver:
         try:
             result: tuple[Value | None, str] = (None, "inferred")
             for owner in self.mro(cls):
-                bindings = self.table.attributes.get(owner, {}).get(name)
-                if bindings:
+                found = self.table.attributes.get(owner, {}).get(name)
+                if found:
+                    declared = [entry for entry in found if entry[2].form in DECLARED_FORMS]
                     result = self._agree(
-                        [self.binding_value(f, s, b, depth + 1) for f, s, b in bindings]
+                        [self.binding_value(f, s, b, depth + 1) for f, s, b in declared or found]
                     )
                     break
         finally:
@@ -518,14 +528,12 @@ class Resolver:
         if form == "self":
             owner = self.enclosing_type(file, scope)
             return (("inst", owner), "self") if owner is not None else (None, "self")
-        if form in ("type", "new"):
+        if form in ("type", "field", "new"):
             path = type_path(binding.value)
             if path is None:
                 return None, "declared"
             value, tier = self.path_value(file, scope, path, depth + 1)
-            return self._instance(value), _weaker(
-                tier, "declared" if form == "type" else "inferred"
-            )
+            return self._instance(value), _weaker(tier, "inferred" if form == "new" else "declared")
         if form == "call":
             callee, tier = self.path_value(file, scope, binding.value, depth + 1)
             return self.returned(callee, depth + 1), _weaker(tier, "inferred")
@@ -535,6 +543,9 @@ class Resolver:
         return None, "inferred"
 
     def _instance(self, value: Value | None) -> Value | None:
+        """An instance of the type `value` names; outside types stay outside."""
+        if value is not None and value[0] == "ext":
+            return value
         if value is not None and value[0] == "sym":
             index = int(value[1])  # type: ignore[call-overload]
             if self.table.kinds[index] in TYPE_KINDS:
@@ -606,6 +617,8 @@ class Resolver:
             module_symbol = table.module_symbol[file]
             for call in facts.calls:
                 source = base + call.scope if call.scope != MODULE_SCOPE else module_symbol
+                if "<" in call.name:
+                    call = call._replace(name=call.name.split("<", 1)[0])  # new List<T>()
                 value, tier = self.call_target(
                     file, call.scope, call.name, call.receiver, language.super_names
                 )
@@ -698,6 +711,12 @@ class Resolver:
         if value[0] == "sym":
             return self.table.ids[int(value[1])]  # type: ignore[call-overload]
         return None
+
+
+def _declared_first(bindings: list[Binding]) -> list[Binding]:
+    """A declared type is what the code promises; assignments only count without one."""
+    declared = [binding for binding in bindings if binding.form in DECLARED_FORMS]
+    return declared or bindings
 
 
 def _same_name_overloads(table: SymbolTable, candidates: list[int]) -> bool:

@@ -1,0 +1,58 @@
+; JavaScript. Captures follow the contract in doctown/analysis/parse.py.
+
+((comment) @comment (#match? @comment "^/\\*\\*"))
+
+(class_declaration
+  name: (identifier) @name
+  (class_heritage [(identifier) (member_expression)] @base)?
+  body: (class_body) @body) @definition.class
+
+(function_declaration name: (identifier) @name body: (statement_block) @body) @definition.function
+(generator_function_declaration name: (identifier) @name body: (statement_block) @body) @definition.function
+
+(method_definition name: [(property_identifier) (private_property_identifier)] @name body: (statement_block) @body) @definition.method
+
+(variable_declarator
+  name: (identifier) @name
+  value: [(arrow_function body: (_) @body) (function_expression body: (_) @body)]) @definition.function
+
+(field_definition
+  property: [(property_identifier) (private_property_identifier)] @name
+  value: [(arrow_function body: (_) @body) (function_expression body: (_) @body)]) @definition.method
+
+(call_expression
+  function: [
+    (identifier) @call.name
+    (member_expression object: (_) @call.receiver property: [(property_identifier) (private_property_identifier)] @call.name)
+  ]) @call
+(new_expression
+  constructor: [
+    (identifier) @call.name
+    (member_expression object: (_) @call.receiver property: (property_identifier) @call.name)
+  ]) @call
+
+(import_statement (import_clause (identifier) @import.default) source: (string (string_fragment) @import.module)) @import
+(import_statement (import_clause (namespace_import (identifier) @import.alias)) source: (string (string_fragment) @import.module)) @import
+(import_statement
+  (import_clause (named_imports (import_specifier name: (_) @import.name alias: (_)? @import.alias)))
+  source: (string (string_fragment) @import.module)) @import
+
+(export_statement "default" (identifier) @export.default)
+(export_statement "default" declaration: [(function_declaration name: (identifier) @export.default) (class_declaration name: (identifier) @export.default)])
+
+(variable_declarator
+  name: (identifier) @assign.target
+  value: [
+    (new_expression constructor: [(identifier) (member_expression)] @assign.new)
+    (call_expression function: [(identifier) (member_expression)] @assign.call)
+    (identifier) @assign.ref
+    (_)
+  ])
+(assignment_expression
+  left: [(identifier) (member_expression object: (this) property: (property_identifier))] @assign.target
+  right: [
+    (new_expression constructor: [(identifier) (member_expression)] @assign.new)
+    (call_expression function: [(identifier) (member_expression)] @assign.call)
+    (identifier) @assign.ref
+    (_)
+  ])
