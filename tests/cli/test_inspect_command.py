@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.process import doctown
+from tests.cli.process import doctown, invoke
 from tests.docpack.factory import read_entries, rezip, write_sample
 
 
@@ -30,7 +30,7 @@ def test_inspect_shows_the_manifest_and_a_verified_checksum(tmp_path: Path) -> N
 
 def test_inspect_json(tmp_path: Path) -> None:
     manifest = write_sample(tmp_path / "shop.docpack")
-    result = doctown("inspect", str(tmp_path / "shop.docpack"), "--json")
+    result = invoke("inspect", str(tmp_path / "shop.docpack"), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["verified"] is True and report["problems"] == []
@@ -44,12 +44,12 @@ def test_inspect_reports_a_tampered_pack_and_fails(tmp_path: Path) -> None:
     entries = read_entries(tmp_path / "shop.docpack")
     entries["nodes.json"] = entries["nodes.json"].replace(b"Adds a quantity", b"Deletes all")
     tampered = rezip(tmp_path / "tampered.docpack", entries.items())
-    result = doctown("inspect", str(tampered))
+    result = invoke("inspect", str(tampered))
     assert result.returncode == 1
     assert "sha256 MISMATCH" in result.stdout
     assert "modified after it was written" in result.stderr
     assert "checksum mismatch" in result.stderr
-    as_json = doctown("inspect", str(tampered), "--json")
+    as_json = invoke("inspect", str(tampered), "--json")
     assert as_json.returncode == 1
     assert json.loads(as_json.stdout)["verified"] is False
 
@@ -58,7 +58,7 @@ def test_inspect_refuses_a_hostile_pack_with_a_message_not_a_traceback(tmp_path:
     write_sample(tmp_path / "shop.docpack")
     entries = read_entries(tmp_path / "shop.docpack")
     hostile = rezip(tmp_path / "hostile.docpack", [*entries.items(), ("../x.json", b"{}")])
-    result = doctown("inspect", str(hostile))
+    result = invoke("inspect", str(hostile))
     assert result.returncode == 1
     assert "entry '../x.json' climbs out of the archive" in result.stderr
     assert "Traceback" not in result.stderr

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from doctown.docpack import Nodes, write_docpack
-from tests.cli.process import doctown
+from tests.cli.process import doctown, invoke
 from tests.docpack.factory import (
     CART,
     CREATED_AT,
@@ -42,9 +42,7 @@ def test_query_shows_one_symbol_with_its_callers_and_callees(tmp_path: Path) -> 
 
 def test_query_json_of_a_failed_symbol(tmp_path: Path) -> None:
     write_sample(tmp_path / "shop.docpack")
-    result = doctown(
-        "query", str(tmp_path / "shop.docpack"), "py:shop.pricing.unit_price", "--json"
-    )
+    result = invoke("query", str(tmp_path / "shop.docpack"), "py:shop.pricing.unit_price", "--json")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["matched_by"] == "id"
@@ -60,11 +58,11 @@ def test_query_json_of_a_failed_symbol(tmp_path: Path) -> None:
 
 def test_query_lists_the_candidates_of_an_ambiguous_name(tmp_path: Path) -> None:
     write_sample(tmp_path / "shop.docpack")
-    result = doctown("query", str(tmp_path / "shop.docpack"), "load")
+    result = invoke("query", str(tmp_path / "shop.docpack"), "load")
     assert result.returncode == 1
     assert "py:shop.cart.load" in result.stdout and "py:shop.pricing.load" in result.stdout
     assert "2 symbols match 'load'" in result.stderr
-    as_json = doctown("query", str(tmp_path / "shop.docpack"), "load", "--json")
+    as_json = invoke("query", str(tmp_path / "shop.docpack"), "load", "--json")
     assert as_json.returncode == 1
     assert [c["id"] for c in json.loads(as_json.stdout)["candidates"]] == [
         "py:shop.cart.load",
@@ -74,7 +72,7 @@ def test_query_lists_the_candidates_of_an_ambiguous_name(tmp_path: Path) -> None
 
 def test_query_for_an_unknown_name_points_to_search(tmp_path: Path) -> None:
     write_sample(tmp_path / "shop.docpack")
-    result = doctown("query", str(tmp_path / "shop.docpack"), "checkout")
+    result = invoke("query", str(tmp_path / "shop.docpack"), "checkout")
     assert result.returncode == 1
     assert "no symbol matches 'checkout'" in result.stderr
     assert "doctown search" in result.stderr
@@ -92,7 +90,7 @@ def test_query_shows_escape_sequences_from_a_pack_instead_of_running_them(
     content = sample_content()
     content = dataclasses.replace(content, nodes=Nodes(symbols=[*content.nodes.symbols, hostile]))
     write_docpack(tmp_path / "shop.docpack", content, source=SOURCE, created_at=CREATED_AT)
-    result = doctown("query", str(tmp_path / "shop.docpack"), "clear")
+    result = invoke("query", str(tmp_path / "shop.docpack"), "clear")
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "Empties the cart.\\x1b[2J\\x1b]0;owned\\x07 [bold]done[/bold]" in result.stdout

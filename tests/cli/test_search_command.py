@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.process import doctown
+from tests.cli.process import doctown, invoke
 from tests.docpack.factory import read_entries, rezip, write_sample
 
 
@@ -19,7 +19,7 @@ def test_search_prints_a_ranked_table(tmp_path: Path) -> None:
 
 def test_search_json_and_limit(tmp_path: Path) -> None:
     write_sample(tmp_path / "shop.docpack")
-    result = doctown("search", str(tmp_path / "shop.docpack"), "cart", "--limit", "2", "--json")
+    result = invoke("search", str(tmp_path / "shop.docpack"), "cart", "--limit", "2", "--json")
     assert result.returncode == 0, result.stderr
     results = json.loads(result.stdout)["results"]
     assert [r["rank"] for r in results] == [1, 2]
@@ -30,10 +30,10 @@ def test_search_json_and_limit(tmp_path: Path) -> None:
 
 def test_search_without_a_match_and_with_a_bad_limit(tmp_path: Path) -> None:
     write_sample(tmp_path / "shop.docpack")
-    nothing = doctown("search", str(tmp_path / "shop.docpack"), "kubernetes")
+    nothing = invoke("search", str(tmp_path / "shop.docpack"), "kubernetes")
     assert nothing.returncode == 0
     assert "no symbol matches 'kubernetes'" in nothing.stdout
-    bad = doctown("search", str(tmp_path / "shop.docpack"), "cart", "--limit", "0")
+    bad = invoke("search", str(tmp_path / "shop.docpack"), "cart", "--limit", "0")
     assert bad.returncode == 2
     assert "--limit" in bad.stderr
 
@@ -43,7 +43,7 @@ def test_search_refuses_a_tampered_pack(tmp_path: Path) -> None:
     entries = read_entries(tmp_path / "shop.docpack")
     entries["nodes.json"] = entries["nodes.json"].replace(b"coupon", b"voucher")
     tampered = rezip(tmp_path / "tampered.docpack", entries.items())
-    result = doctown("search", str(tampered), "voucher")
+    result = invoke("search", str(tampered), "voucher")
     assert result.returncode == 1
     assert "checksum mismatch" in result.stderr
     assert result.stdout == ""
