@@ -205,12 +205,13 @@ class Resolver:
             for binding in facts.bindings:
                 scope = binding.scope
                 head, dot, attribute = binding.target.partition(".")
+                owner: int | None
                 if binding.form == "field":
                     owner = self.enclosing_type(file, scope)
                     attribute = head
                 elif not dot:
                     if scope != MODULE_SCOPE and definitions[scope].kind in TYPE_KINDS:
-                        owner: int | None = table.base[file] + scope
+                        owner = table.base[file] + scope
                     else:
                         continue
                     attribute = head
