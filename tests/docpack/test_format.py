@@ -55,8 +55,14 @@ def test_edges_use_the_json_key_from() -> None:
         "from": "py:a",
         "to": "py:b",
         "kind": "calls",
+        "confidence": None,
+        "weight": None,
     }
     assert Edge.model_validate({"from": "py:a", "to": "py:b", "kind": "calls"}) == edge
+    weighed = Edge(from_="py:a", to="py:b", kind="calls", confidence=0.95, weight=3)
+    assert Edge.model_validate_json(weighed.model_dump_json(by_alias=True)) == weighed
+    with pytest.raises(ValidationError, match="confidence"):
+        Edge(from_="py:a", to="py:b", kind="calls", confidence=1.5)
 
 
 def test_graph_metrics_of_a_directed_graph() -> None:

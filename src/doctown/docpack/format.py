@@ -243,6 +243,9 @@ class Edge(_Entry):
     from_: str = Field(validation_alias="from", serialization_alias="from")
     to: str
     kind: str = Field(description="calls, imports, contains, inherits, ...")
+    # Additions: how sure the analysis is of the edge, and how many sites it stands for.
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    weight: PositiveInt | None = None
 
 
 class GraphMetrics(_Entry):
