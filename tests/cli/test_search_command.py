@@ -11,10 +11,12 @@ def test_search_prints_a_ranked_table(tmp_path: Path) -> None:
     write_sample(tmp_path / "shop.docpack")
     result = doctown("search", str(tmp_path / "shop.docpack"), "discount coupon")
     assert result.returncode == 0, result.stderr
-    rows = [line for line in result.stdout.splitlines() if line.strip()[:1].isdigit()]
-    assert rows[0].split()[:2] == ["1", "shop.pricing.compute_discount"]
-    assert "src/shop/pricing.py:3" in rows[0]
-    assert "Works out the refund a coupon grants" in rows[0]
+    lines = result.stdout.splitlines()
+    ranked = [line.split()[1] for line in lines if line.strip()[:1].isdigit()]
+    assert ranked == ["shop.pricing.compute_discount", "shop.cart.Cart.total"]
+    first = lines.index(next(line for line in lines if line.startswith("1 ")))
+    assert "Works out the refund a coupon grants" in lines[first]
+    assert "function · src/shop/pricing.py:3" in lines[first + 1]
 
 
 def test_search_json_and_limit(tmp_path: Path) -> None:

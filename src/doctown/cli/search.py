@@ -48,22 +48,17 @@ def search_command(pack: Path, words: str, limit: int, as_json: bool) -> None:
     if not hits:
         console.print(Text(safe(f"no symbol matches {words!r}")))
         return
-    table = Table(box=None, pad_edge=False)
+    # Name above kind and location, so the summary keeps most of a narrow terminal.
+    table = Table(box=None, pad_edge=False, show_lines=False)
     table.add_column("#", justify="right")
-    table.add_column("symbol", overflow="fold", ratio=3)
-    table.add_column("kind")
-    table.add_column("location", overflow="fold", ratio=2)
-    table.add_column("summary", ratio=4)
+    table.add_column("symbol", overflow="fold", max_width=60)
+    table.add_column("summary", min_width=24)
     for rank, hit in enumerate(hits, start=1):
         doc = hit.symbol.documentation
         summary = doc.summary or f"({doc.status})"
         if len(summary) > _SUMMARY_CHARS:
             summary = summary[: _SUMMARY_CHARS - 1] + "…"
-        table.add_row(
-            str(rank),
-            Text(safe(display_name(hit.symbol)), style="bold"),
-            Text(safe(hit.symbol.kind), style="dim"),
-            Text(safe(location(hit.symbol))),
-            Text(safe(summary)),
-        )
+        cell = Text(safe(display_name(hit.symbol)), style="bold")
+        cell.append(f"\n{safe(hit.symbol.kind)} · {safe(location(hit.symbol))}", style="dim")
+        table.add_row(str(rank), cell, Text(safe(summary)))
     console.print(table)
