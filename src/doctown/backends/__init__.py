@@ -40,4 +40,5 @@ def make_backend(settings: Settings) -> Backend:
         timeout=settings.request_timeout,
         max_completion_tokens=settings.max_completion_tokens,
         reasoning_effort=settings.reasoning_effort,
+        max_concurrency=settings.max_concurrent_requests,
     )
