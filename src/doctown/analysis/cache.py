@@ -1,24 +1,26 @@
 """The analysis cache: each file's facts, keyed by its content hash, in one SQLite file.
 
 A file whose bytes did not change is not parsed again, wherever it moved. The key also holds
-the extractor's version and the language's query, so changing either invalidates old facts.
+a hash of the analysis code and queries, so changing either invalidates old facts. The same
+file holds one snapshot of the latest whole analysis per root (see `snapshot.py`).
 Facts are stored with `marshal`, which reads only plain values (no code runs on load); a
 damaged entry is treated as missing.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
 import platformdirs
 
-from doctown.analysis import languages
 from doctown.analysis.facts import Binding, CallSite, Definition, FileFacts, ImportFact
 
 # Bump when the shape or meaning of the facts changes.
@@ -33,13 +35,27 @@ def default_cache_dir() -> Path:
     return Path(configured) if configured else Path(platformdirs.user_cache_dir("doctown"))
 
 
+@functools.cache
+def code_version() -> str:
+    """A hash of the analysis code and queries: results made by other code are not reused."""
+    digest = hashlib.sha256(FACTS_VERSION.encode())
+    package = resources.files("doctown.analysis")
+    for entry in sorted(
+        (*package.iterdir(), *package.joinpath("queries").iterdir()), key=lambda e: e.name
+    ):
+        if entry.name.endswith((".py", ".scm")):
+            digest.update(entry.name.encode())
+            digest.update(entry.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def cache_key(sha256: str, language: str) -> str:
-    """The key of a file's facts: content, language, extractor version and query text."""
-    query = hashlib.sha256(languages.query_source(language).encode()).hexdigest()[:16]
-    return f"{sha256}:{language}:{FACTS_VERSION}:{query}"
+    """The key of a file's facts: its content, its language and the analysis code."""
+    return f"{sha256}:{language}:{code_version()}"
 
 
-def _encode(facts: FileFacts) -> bytes:
+def encode_facts(facts: FileFacts) -> bytes:
+    """Facts as bytes: for the cache, and for the trip back from a parser process."""
     plain = (
         facts.language,
         tuple(tuple(d) for d in facts.definitions),
@@ -55,7 +71,8 @@ def _encode(facts: FileFacts) -> bytes:
     return marshal.dumps(cast(Any, plain))
 
 
-def _decode(data: bytes) -> FileFacts:
+def decode_facts(data: bytes) -> FileFacts:
+    """Facts from `encode_facts` bytes."""
     plain = marshal.loads(data)  # noqa: S302 - plain values only; see the module docstring
     return FileFacts(
         plain[0],
@@ -77,6 +94,10 @@ class FactsCache:
         self._db = sqlite3.connect(self.path, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, data BLOB)")
+        # One snapshot per root: the latest analysis of that tree.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS snapshots (root TEXT PRIMARY KEY, key TEXT, data BLOB)"
+        )
 
     def get_many(self, keys: Iterable[str]) -> dict[str, FileFacts]:
         """The cached facts among `keys`; damaged entries are left out."""
@@ -86,17 +107,29 @@ class FactsCache:
             rows = self._db.execute(f"SELECT key, data FROM facts WHERE key IN ({marks})", batch)  # noqa: S608 - placeholders only
             for key, data in rows:
                 try:
-                    found[key] = _decode(data)
+                    found[key] = decode_facts(data)
                 except (ValueError, EOFError, TypeError, IndexError):
                     continue
         return found
 
-    def put_many(self, entries: Iterable[tuple[str, FileFacts]]) -> None:
-        """Store facts; an entry already there is replaced."""
+    def put_many(self, entries: Iterable[tuple[str, bytes]]) -> None:
+        """Store encoded facts (see `encode_facts`); an entry already there is replaced."""
         with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO facts (key, data) VALUES (?, ?)",
-                ((key, _encode(facts)) for key, facts in entries),
+            self._db.executemany("INSERT OR REPLACE INTO facts (key, data) VALUES (?, ?)", entries)
+
+    def get_snapshot(self, root: str, key: str) -> bytes | None:
+        """The snapshot of `root` if it was taken with this fingerprint."""
+        row = self._db.execute(
+            "SELECT data FROM snapshots WHERE root = ? AND key = ?", (root, key)
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def put_snapshot(self, root: str, key: str, data: bytes) -> None:
+        """Replace the snapshot of `root`."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO snapshots (root, key, data) VALUES (?, ?, ?)",
+                (root, key, data),
             )
 
     def close(self) -> None:

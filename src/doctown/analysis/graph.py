@@ -169,24 +169,37 @@ def _clusters(
         groups.setdefault(community, []).append(index)
     words_of: dict[int, Counter[str]] = {}
     document_frequency: Counter[str] = Counter()
+    cache: dict[str, list[str]] = {}
+
+    def words(text: str) -> list[str]:
+        found = cache.get(text)
+        if found is None:
+            found = [w for w in subwords(text) if len(w) > 2 and w not in _STOP_WORDS]
+            cache[text] = found
+        return found
+
     for community, members in groups.items():
-        words: Counter[str] = Counter()
+        counted: Counter[str] = Counter()
+        files = set()
         for index in members:
             symbol = symbols[index]
-            words.update(w for w in subwords(symbol.name) if len(w) > 2 and w not in _STOP_WORDS)
-            for part in symbol.file_path.rsplit(".", 1)[0].split("/"):
-                words.update(w for w in subwords(part) if len(w) > 2 and w not in _STOP_WORDS)
-        words_of[community] = words
-        document_frequency.update(words.keys())
+            counted.update(words(symbol.name))
+            files.add(symbol.file_path)
+        # A path counts once per cluster: it names where the members live, not what they do.
+        for path in files:
+            for part in path.rsplit(".", 1)[0].split("/"):
+                counted.update(words(part))
+        words_of[community] = counted
+        document_frequency.update(counted.keys())
     clusters = []
     total = len(groups)
     # Number clusters by their first member so that ids follow the file order, not the solver.
     for number, community in enumerate(sorted(groups, key=lambda c: groups[c][0])):
         members = groups[community]
-        words = words_of[community]
+        counts = words_of[community]
         ranked = sorted(
-            words,
-            key=lambda w: (-words[w] * math.log(1 + total / document_frequency[w]), w),
+            counts,
+            key=lambda w: (-counts[w] * math.log(1 + total / document_frequency[w]), w),
         )
         representative = max(
             members, key=lambda i: (centrality[i], symbols[i].kind != "module", -i)

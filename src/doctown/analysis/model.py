@@ -1,8 +1,13 @@
-"""The analysis result: symbols, edges with confidence, clusters and the files they came from."""
+"""The analysis result: symbols, edges with confidence, clusters and the files they came from.
+
+The records are named tuples: a large repository has hundreds of thousands of them, and
+tuples are the cheapest Python objects to make, store and read back.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from doctown.schemas import SymbolContext
 
@@ -21,8 +26,7 @@ TIER_CONFIDENCE: dict[str, float] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Symbol:
+class Symbol(NamedTuple):
     """One declared symbol. `id` is stable across runs: the file path and the name path in it."""
 
     id: str
@@ -41,8 +45,7 @@ class Symbol:
     parent_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):
     """A relation between two symbols: `calls`, `imports` or `contains`.
 
     For calls, `weight` counts the call sites and `tier` says how the target was found.
@@ -56,8 +59,7 @@ class Edge:
     weight: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class UnresolvedCall:
+class UnresolvedCall(NamedTuple):
     """A call kept as written: `external` (outside the repository), `ambiguous` or `unknown`."""
 
     source: str
@@ -66,8 +68,7 @@ class UnresolvedCall:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class FileRecord:
+class FileRecord(NamedTuple):
     """An analysed file: what the source map of a docpack needs."""
 
     path: str
@@ -79,16 +80,14 @@ class FileRecord:
     syntax_errors: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class SkippedFile:
+class SkippedFile(NamedTuple):
     """A file left out, and why: binary, vendored, generated, minified, oversized, ..."""
 
     path: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Cluster:
+class Cluster(NamedTuple):
     """A community of closely connected symbols."""
 
     id: int
@@ -112,11 +111,19 @@ class AnalysisResult:
     clusters: list[Cluster]
     cluster_of: dict[str, int]
     centrality: dict[str, float]
-    contexts: list[SymbolContext]
+    # The contexts as plain `SymbolContext` fields, in symbol order: what a contexts file holds.
+    context_fields: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     # How many files were parsed rather than read from the cache.
     parsed_files: int = 0
+
+    @property
+    def contexts(self) -> list[SymbolContext]:
+        """One `SymbolContext` per symbol, in symbol order."""
+        # The fields were built and bounded by the analysis: validating them again would
+        # only repeat that work, on every symbol of a large repository.
+        return [SymbolContext.model_construct(**fields) for fields in self.context_fields]
 
     def calls(self, *, confident_only: bool = True) -> list[Edge]:
         """Call edges, by default only those confident enough to show."""

@@ -11,7 +11,7 @@ through capture names; the extractor knows no grammar. The captures it reads:
       @base              a base class, implemented interface or embedded type (repeatable)
       @return_type       its declared return type
       @modifiers         the words that spell its visibility
-    @call                a call, with @call.name and, for `x.name(...)`, @call.receiver
+    @call.name           the name a call calls, with @call.receiver for `x.name(...)`
     @import              an import, with @import.module, @import.name, @import.alias, or
                          @import.default (the local name of a default import)
     @assign.target       a name given a value, with @assign.type (declared), @assign.call
@@ -116,14 +116,17 @@ class _Extraction:
 
     def add(self, captures: dict[str, list[Node]]) -> None:
         source = self.source
-        if "call" in captures:
+        names = captures.get("call.name")
+        if names is not None:
+            # The callee's name stands for the call: same scope, same line, one node fewer.
+            name = names[0]
             receiver = captures.get("call.receiver")
             self.calls.append(
                 (
-                    captures["call"][0].start_byte,
-                    _text(source, captures["call.name"][0], MAX_NAME_CHARS),
+                    name.start_byte,
+                    _text(source, name, MAX_NAME_CHARS),
                     _expression(source, receiver[0]) if receiver else "",
-                    captures["call"][0].start_point[0] + 1,
+                    name.start_point[0] + 1,
                 )
             )
             return

@@ -161,6 +161,7 @@ class Resolver:
         self._mro_cache: dict[int, list[int]] = {}
         self._lookup_cache: dict[tuple[int, int, str], tuple[Value | None, str]] = {}
         self._member_cache: dict[tuple[Value, str], tuple[Value | None, str]] = {}
+        self._call_cache: dict[tuple[int, int, str, str], tuple[Value | None, str]] = {}
         self._in_progress: set[object] = set()
         self._attach_owners()
         self._collect_attributes()
@@ -662,6 +663,17 @@ class Resolver:
         weights[(source, target)] = (count + 1, best)
 
     def call_target(
+        self, file: int, scope: int, name: str, receiver: str, super_names: frozenset[str]
+    ) -> tuple[Value | None, str]:
+        """What a call names, and how it was found; memoised per scope and callee."""
+        key = (file, scope, receiver, name)
+        cached = self._call_cache.get(key)
+        if cached is None:
+            cached = self._call_target(file, scope, name, receiver, super_names)
+            self._call_cache[key] = cached
+        return cached
+
+    def _call_target(
         self, file: int, scope: int, name: str, receiver: str, super_names: frozenset[str]
     ) -> tuple[Value | None, str]:
         if not receiver:

@@ -143,8 +143,8 @@ def analyze_command(
         body = {
             "job_id": job,
             "symbols": [
-                {"symbol_id": context.symbol_id, "context": context.model_dump(mode="json")}
-                for context in result.contexts
+                {"symbol_id": fields["symbol_id"], "context": fields}
+                for fields in result.context_fields
             ],
         }
         partial = output.with_name(f".{output.name}.{os.getpid()}.partial")

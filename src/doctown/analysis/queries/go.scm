@@ -35,7 +35,7 @@
   function: [
     (identifier) @call.name
     (selector_expression operand: (_) @call.receiver field: (field_identifier) @call.name)
-  ]) @call
+  ])
 
 (import_spec name: (_)? @import.alias path: (interpreted_string_literal (interpreted_string_literal_content) @import.module)) @import
 

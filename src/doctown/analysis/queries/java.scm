@@ -32,8 +32,8 @@
 (formal_parameter type: (_) @param.type name: (identifier) @param.name)
 (field_declaration type: (_) @field.type declarator: (variable_declarator name: (identifier) @field.name))
 
-(method_invocation object: (_)? @call.receiver name: (identifier) @call.name) @call
-(object_creation_expression type: [(type_identifier) (scoped_type_identifier) (generic_type)] @call.name) @call
+(method_invocation object: (_)? @call.receiver name: (identifier) @call.name)
+(object_creation_expression type: [(type_identifier) (scoped_type_identifier) (generic_type)] @call.name)
 
 (import_declaration [(identifier) (scoped_identifier)] @import.module (asterisk)? @import.alias) @import
 

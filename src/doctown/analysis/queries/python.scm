@@ -26,7 +26,7 @@
   function: [
     (identifier) @call.name
     (attribute object: (_) @call.receiver attribute: (identifier) @call.name)
-  ]) @call
+  ])
 
 (import_statement name: (dotted_name) @import.module) @import
 (import_statement

@@ -46,7 +46,7 @@
     (field_expression value: (_) @call.receiver field: (field_identifier) @call.name)
     (scoped_identifier path: (_) @call.receiver name: (identifier) @call.name)
     (generic_function function: (scoped_identifier path: (_) @call.receiver name: (identifier) @call.name))
-  ]) @call
+  ])
 
 (use_declaration argument: (_) @import.module) @import
 

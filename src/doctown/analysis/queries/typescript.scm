@@ -53,12 +53,12 @@
   function: [
     (identifier) @call.name
     (member_expression object: (_) @call.receiver property: [(property_identifier) (private_property_identifier)] @call.name)
-  ]) @call
+  ])
 (new_expression
   constructor: [
     (identifier) @call.name
     (member_expression object: (_) @call.receiver property: (property_identifier) @call.name)
-  ]) @call
+  ])
 
 (import_statement (import_clause (identifier) @import.default) source: (string (string_fragment) @import.module)) @import
 (import_statement (import_clause (namespace_import (identifier) @import.alias)) source: (string (string_fragment) @import.module)) @import
