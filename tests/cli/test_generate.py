@@ -167,9 +167,3 @@ def test_invalid_settings_name_the_variable(tmp_path: Path) -> None:
         env={"MAX_CONCURRENT_REQUESTS": "0"},
     )
     assert result.returncode == 1 and "MAX_CONCURRENT_REQUESTS" in result.stderr
-
-
-def test_every_command_has_help() -> None:
-    for command in ("--help", "generate --help", "serve --help"):
-        result = doctown(*command.split())
-        assert result.returncode == 0 and "Usage:" in result.stdout

@@ -1,30 +1,46 @@
-"""The `doctown` command line. Errors become messages and exit codes here, and only here."""
+"""The `doctown` command line. Errors become messages and exit codes here, and only here.
+
+Each command lives in its own module and is imported only when it runs, so that a quick
+command (`query`, `--help`) does not pay for the analysis or the HTTP stack.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import click
 
 from doctown import __version__
-from doctown.cli.analyze import analyze_command
-from doctown.cli.generate import generate_command
-from doctown.cli.inspect import inspect_command
-from doctown.cli.query import query_command
-from doctown.cli.search import search_command
-from doctown.cli.serve import serve_command
+
+# command name -> "module:attribute"; adding a command means adding one line here.
+COMMANDS = {
+    "analyze": "doctown.cli.analyze:analyze_command",
+    "generate": "doctown.cli.generate:generate_command",
+    "inspect": "doctown.cli.inspect:inspect_command",
+    "query": "doctown.cli.query:query_command",
+    "search": "doctown.cli.search:search_command",
+    "serve": "doctown.cli.serve:serve_command",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="doctown")
 def main() -> None:
     """doctown: documentation for source code, written by an LLM from computed facts."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-
-
-main.add_command(serve_command)
-main.add_command(generate_command)
-main.add_command(inspect_command)
-main.add_command(query_command)
-main.add_command(search_command)
-main.add_command(analyze_command)
