@@ -32,3 +32,9 @@ def unresolved(result: AnalysisResult) -> dict[tuple[str, str], str]:
 def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # No test may read or write the user's own analysis cache.
     monkeypatch.setenv("DOCTOWN_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "network: downloads a package source distribution (skipped when offline)"
+    )

@@ -55,7 +55,8 @@ class Binding(NamedTuple):
 
     `form` is `type` (declared or annotated: `value` is the type), `field` (an attribute of
     the enclosing type, declared with type `value`), `call` (`value` is the
-    callee), `new` (`value` is the constructed type), `ref` (`value` is another name), `self`
+    callee), `new` (`value` is the constructed type), `iter` (a loop variable over what callee
+    `value` returns), `ref` (`value` is another name), `self`
     (the name is the enclosing type's instance) or `unknown` (assigned something else).
     """
 

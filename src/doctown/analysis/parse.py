@@ -15,8 +15,9 @@ through capture names; the extractor knows no grammar. The captures it reads:
     @import              an import, with @import.module, @import.name, @import.alias, or
                          @import.default (the local name of a default import)
     @assign.target       a name given a value, with @assign.type (declared), @assign.call
-                         (the callee of a call), @assign.new (a constructed type) or
-                         @assign.ref (another name); none of them means "something else"
+                         (the callee of a call), @assign.new (a constructed type),
+                         @assign.iter (a loop over what a call returns) or @assign.ref
+                         (another name); none of them means "something else"
     @param.name          a parameter, with @param.type; @param.self is the instance parameter
     @field.name          an attribute of the enclosing type, with @field.type
     @impl.type           `impl Trait for Type`, with @impl.trait
@@ -188,7 +189,7 @@ class _Extraction:
         source = self.source
         target = captures["assign.target"][0]
         form, value = "unknown", ""
-        for key in ("assign.type", "assign.new", "assign.call", "assign.ref"):
+        for key in ("assign.type", "assign.new", "assign.call", "assign.iter", "assign.ref"):
             if key in captures:
                 form, value = key[len("assign.") :], _expression(source, captures[key][0])
                 break

@@ -103,6 +103,7 @@ BUILTINS: dict[str, frozenset[str]] = {
 
 _PATH = re.compile(r"^[A-Za-z_$#][\w$]*(?:(?:\.|::)[A-Za-z_$#][\w$]*)*$")
 _PATH_SPLIT = re.compile(r"\.|::")
+_CALL_MEMBERS = re.compile(r"^(.*\))((?:(?:\.|::)[A-Za-z_$][\w$]*)+)$")
 _GENERIC_ARGS = re.compile(r"::<.*?>|<.*>|\[.*\]$")
 _WRAPPERS = re.compile(
     r"^(?:Optional|Box|Rc|Arc|RefCell|Mutex|ClassVar|Final|Annotated)[\[<](.*)[\]>]$"
@@ -138,6 +139,17 @@ def type_path(text: str) -> str | None:
 
 
 _NONE = frozenset({"None", "null", "undefined", "nil"})
+_ITERABLE = re.compile(
+    r"^(?:[\w.]+\.)?(?:Iterator|Iterable|Generator|AsyncIterator|AsyncIterable|"
+    r"AsyncGenerator|Sequence|list|List|set|Set|frozenset|FrozenSet|Collection|tuple)"
+    r"\[([^\[\],]+)(?:,.*)?\]$"
+)
+
+
+def element_type(text: str) -> str | None:
+    """`Iterator[X]`, `list[X]`, `Generator[X, ...]` -> X: what iterating yields."""
+    match = _ITERABLE.match(text.strip().lstrip(":").strip().strip("\"'"))
+    return match.group(1).strip() if match else None
 
 
 @dataclass(slots=True)
@@ -396,7 +408,9 @@ class Resolver:
                 if not methods:
                     continue  # constructors and fields: not what a call by name reaches
                 if _same_name_overloads(table, methods):
-                    return ("sym", methods[0]), "scope"
+                    # A name defined again in one class is bound to its last definition
+                    # (typing overloads, then the implementation).
+                    return ("sym", methods[-1]), "scope"
                 return None, "scope"
         if kind == "inst":
             return self.attribute(index, name, depth + 1)
@@ -539,6 +553,9 @@ class Resolver:
         if form == "call":
             callee, tier = self.path_value(file, scope, binding.value, depth + 1)
             return self.returned(callee, depth + 1), _weaker(tier, "inferred")
+        if form == "iter":
+            callee, tier = self.path_value(file, scope, binding.value, depth + 1)
+            return self.returned(callee, depth + 1, element=True), _weaker(tier, "inferred")
         if form == "ref" and _PATH.match(binding.value):
             value, tier = self.path_value(file, scope, binding.value, depth + 1)
             return value, _weaker(tier, "inferred")
@@ -554,16 +571,22 @@ class Resolver:
                 return ("inst", index)
         return None
 
-    def returned(self, callee: Value | None, depth: int) -> Value | None:
-        """What calling `callee` produces: an instance of a class, or a declared return type."""
+    def returned(self, callee: Value | None, depth: int, *, element: bool = False) -> Value | None:
+        """What calling `callee` produces: an instance of a class, or its declared return type.
+
+        With `element`, what iterating over the result yields: `X` of `Iterator[X]`.
+        """
         if callee is None or callee[0] != "sym" or depth > MAX_DEPTH:
             return None
         index = int(callee[1])  # type: ignore[call-overload]
         table = self.table
         if table.kinds[index] in TYPE_KINDS:
-            return ("inst", index)
+            return None if element else ("inst", index)
         definition = table.definition(index)
-        path = type_path(definition.return_type) if definition.return_type else None
+        text = definition.return_type
+        if element:
+            text = element_type(text) or ""
+        path = type_path(text) if text else None
         if path is None:
             return None
         file = table.file_of[index]
@@ -687,11 +710,42 @@ class Resolver:
                 if found:
                     return ("sym", found[0]), "self"
             return None, "self"
-        value, tier = self.path_value(file, scope, receiver, 0)
+        if receiver.endswith(")"):
+            value, tier = self.call_result(file, scope, receiver)
+        else:
+            value, tier = self.path_value(file, scope, receiver, 0)
         if value is None:
             return None, tier
         member, step = self.member(value, name)
         return member, _weaker(tier, step)
+
+    def call_result(self, file: int, scope: int, receiver: str) -> tuple[Value | None, str]:
+        """The value of a receiver that is itself a call: `make().run()`, `A::new().go()`."""
+        depth = 0
+        for index in range(len(receiver) - 1, -1, -1):
+            depth += receiver[index] == ")"
+            depth -= receiver[index] == "("
+            if depth == 0:
+                break
+        else:
+            return None, "inferred"
+        value, tier = self.expression_value(file, scope, receiver[:index])
+        return self.returned(value, 1), _weaker(tier, "inferred")
+
+    def expression_value(self, file: int, scope: int, text: str) -> tuple[Value | None, str]:
+        """A path, or a call followed by member accesses: `a.b`, `f(x).g`."""
+        if _PATH.match(text):
+            return self.path_value(file, scope, text, 0)
+        chained = _CALL_MEMBERS.match(text)
+        if chained is None:
+            return None, "inferred"
+        value, tier = self.call_result(file, scope, chained.group(1))
+        for part in _PATH_SPLIT.split(chained.group(2))[1:]:
+            if value is None:
+                break
+            value, step = self.member(value, part)
+            tier = _weaker(tier, step)
+        return value, tier
 
     def _import_edges(self, result: Resolution) -> None:
         table = self.table
@@ -733,7 +787,7 @@ def _declared_first(bindings: list[Binding]) -> list[Binding]:
 
 
 def _same_name_overloads(table: SymbolTable, candidates: list[int]) -> bool:
-    """One method, or overloads of one method in one class (Java): the first stands for all."""
+    """One method, or several definitions of one name in one class (overloads)."""
     return len({table.parents[c] for c in candidates}) == 1
 
 

@@ -4,7 +4,8 @@
 
 (class_definition
   name: (identifier) @name
-  superclasses: (argument_list [(identifier) (attribute)] @base)?
+  superclasses: (argument_list
+    [(identifier) (attribute) (subscript value: [(identifier) (attribute)])] @base)?
   body: (block . (expression_statement (string) @doc)?) @body) @definition.class
 
 (function_definition
@@ -12,12 +13,17 @@
   return_type: (type)? @return_type
   body: (block . (expression_statement (string) @doc)?) @body) @definition.function
 
-; The first parameter of a method is the instance (or the class, for a classmethod).
+; The first parameter of a method is the instance (or the class, for a classmethod),
+; even behind a comment such as `# type: ignore[override]`.
 (class_definition
   body: (block
     [(function_definition parameters: (parameters . (identifier) @param.self))
+     (function_definition parameters: (parameters . (comment) . (identifier) @param.self))
      (decorated_definition
-       definition: (function_definition parameters: (parameters . (identifier) @param.self)))]))
+       definition: (function_definition parameters: (parameters . (identifier) @param.self)))
+     (decorated_definition
+       definition: (function_definition
+         parameters: (parameters . (comment) . (identifier) @param.self)))]))
 
 (typed_parameter (identifier) @param.name type: (type) @param.type)
 (typed_default_parameter name: (identifier) @param.name type: (type) @param.type)
@@ -50,3 +56,11 @@
     (identifier) @assign.ref
     (attribute) @assign.ref
   ]?)
+
+; A loop variable holds an element of what it iterates over.
+(for_statement
+  left: (identifier) @assign.target
+  right: [
+    (call function: [(identifier) (attribute)] @assign.iter)
+    (_)
+  ])
