@@ -9,6 +9,7 @@ import pytest
 
 from doctown.config import Settings, load_settings
 from doctown.generation import GenerationEngine, build_engine
+from doctown.generation.cache import SummaryCache
 from doctown.schemas import SymbolInput
 from doctown.testing import FakeOpenAIServer
 
@@ -52,8 +53,9 @@ def openai_settings(server: FakeOpenAIServer, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def make_engine(fake_openai: FakeOpenAIServer, sleeps: SleepRecorder):  # type: ignore[no-untyped-def]
-    def make(**overrides: Any) -> GenerationEngine:
-        return build_engine(openai_settings(fake_openai, **overrides), sleep=sleeps)
+    def make(cache: SummaryCache | None = None, **overrides: Any) -> GenerationEngine:
+        """An engine on the fake server; keyword arguments override settings."""
+        return build_engine(openai_settings(fake_openai, **overrides), sleep=sleeps, cache=cache)
 
     return make
 

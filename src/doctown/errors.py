@@ -18,7 +18,8 @@
           └── JobAbortedError        nothing more can succeed; the whole job stops at once
                ├── InsufficientQuotaError
                ├── AuthenticationFailedError
-               └── ModelNotFoundError
+               ├── ModelNotFoundError
+               └── BudgetExhaustedError  the next request could pass --max-cost
 
 Errors are translated to exit codes and HTTP statuses only at the edges (cli, server).
 Messages say how to fix the problem. None of them ever contains an API key.
@@ -159,6 +160,20 @@ class AuthenticationFailedError(JobAbortedError):
         super().__init__(
             f"The API refused the key (HTTP {status}). Check OPENAI_API_KEY "
             "(and OPENAI_BASE_URL if you use a compatible server)."
+        )
+
+
+class BudgetExhaustedError(JobAbortedError):
+    """The next request could take the job past its spending cap, so it was not sent."""
+
+    reason = "budget_exhausted"
+    http_status = 402
+
+    def __init__(self, max_cost: object, committed: object) -> None:
+        super().__init__(
+            f"Stopped before a request that could exceed the cost cap of ${max_cost} "
+            f"(${committed} spent or in flight). Raise --max-cost and run again: everything "
+            "already generated is cached and will not be paid for twice."
         )
 
 

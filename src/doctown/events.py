@@ -67,12 +67,20 @@ class EventEmitter:
         self._sequence = 0
         self._lock = threading.Lock()
 
-    def emit(self, type_: str, payload: dict[str, Any], *, status: str | None = None) -> Event:
+    def emit(
+        self,
+        type_: str,
+        payload: dict[str, Any],
+        *,
+        status: str | None = None,
+        source: str | None = None,
+    ) -> Event:
+        """Number and deliver one event; `source` overrides the emitter's for one stage."""
         with self._lock:
             self._sequence += 1
             event = Event(
                 job_id=self.job_id,
-                source=self.source,
+                source=source or self.source,
                 type=type_,
                 sequence=self._sequence,
                 status=status,

@@ -91,6 +91,7 @@ class DocumentedSymbol(BaseModel):
     reused_from: str | None = Field(
         default=None, description="Set when an identical context earlier in the batch was asked"
     )
+    cached: bool = Field(default=False, description="Served from the summary cache; not paid now")
 
 
 class FailedSymbol(BaseModel):

@@ -17,8 +17,10 @@ MAX_SUMMARY_CHARS = 600
 @dataclass(frozen=True, slots=True)
 class Completion:
     output: DocumentationOutput
-    usage: Usage
+    usage: Usage  # what this call cost (zero when served from the cache)
     attempts: int = 1
+    cached: bool = False
+    original_usage: Usage | None = None  # for cached answers: what they cost when made
 
 
 class Backend(Protocol):

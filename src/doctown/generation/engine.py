@@ -16,6 +16,8 @@ from decimal import Decimal
 from doctown import events, pricing
 from doctown.backends.base import Backend, Completion
 from doctown.errors import JobAbortedError, SymbolFailure
+from doctown.generation.budget import BudgetBackend
+from doctown.generation.cache import CachingBackend, SummaryCache
 from doctown.generation.limits import ConcurrencyLimitedBackend, StopOnAbortBackend
 from doctown.generation.retry import DEFAULT_MAX_ATTEMPTS, INITIAL_RETRY_DELAY, RetryingBackend
 from doctown.prompts import Prompt, PromptBuilder
@@ -72,6 +74,7 @@ class GenerationEngine:
         retry_initial_delay: float = INITIAL_RETRY_DELAY,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         warnings: Sequence[str] = (),
+        cache: SummaryCache | None = None,
     ) -> None:
         self.backend = backend
         self.prompt_builder = prompt_builder
@@ -82,6 +85,7 @@ class GenerationEngine:
         self._retry_initial_delay = retry_initial_delay
         self._sleep = sleep
         self.standing_warnings = list(warnings)
+        self.cache = cache
 
     def plan(self, symbols: Sequence[SymbolInput]) -> list[PlannedSymbol]:
         """The prompt each symbol would be sent with (no call is made)."""
@@ -113,18 +117,28 @@ class GenerationEngine:
             model=self.backend.model,
         )
 
-    def _job_backend(self) -> tuple[Backend, StopOnAbortBackend]:
-        gate = StopOnAbortBackend(self.backend)
+    def _job_backend(self, max_cost: Decimal | None) -> tuple[Backend, StopOnAbortBackend]:
+        """The policy stack for one job, outermost first: cache, retry, concurrency, stop, budget.
+
+        Cache hits take no slot and spend nothing; the stop and budget checks run after a slot
+        is granted, right before a request would be sent.
+        """
+        inner: Backend = self.backend
+        if max_cost is not None:
+            inner = BudgetBackend(inner, max_cost=max_cost)
+        gate = StopOnAbortBackend(inner)
         limited = ConcurrencyLimitedBackend(
             gate, limit=self.max_concurrency, semaphore=self._semaphore
         )
-        retrying = RetryingBackend(
+        stack: Backend = RetryingBackend(
             limited,
             max_attempts=self.max_attempts,
             initial_delay=self._retry_initial_delay,
             sleep=self._sleep,
         )
-        return retrying, gate
+        if self.cache is not None:
+            stack = CachingBackend(stack, self.cache)
+        return stack, gate
 
     async def generate(
         self,
@@ -132,9 +146,13 @@ class GenerationEngine:
         symbols: Sequence[SymbolInput],
         *,
         subscribers: Sequence[events.Subscriber] = (),
+        emitter: events.EventEmitter | None = None,
+        max_cost: Decimal | None = None,
     ) -> GenerateResponse:
+        """Document `symbols`; `emitter` lets a pipeline number its events as one stream."""
         started = time.monotonic()
-        emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
+        if emitter is None:
+            emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
         planned = self.plan(symbols)
         first_by_key: dict[str, PlannedSymbol] = {}
         for item in planned:
@@ -149,8 +167,9 @@ class GenerationEngine:
                 "model": self.backend.model,
                 "max_concurrency": self.max_concurrency,
             },
+            source=SOURCE,
         )
-        backend, gate = self._job_backend()
+        backend, gate = self._job_backend(max_cost)
         price = self.backend.price
         documented: list[DocumentedSymbol] = []
         failed: list[FailedSymbol] = []
@@ -175,11 +194,13 @@ class GenerationEngine:
                     cost=pricing.as_float(cost),
                     attempts=outcome.completion.attempts if reused is None else 0,
                     reused_from=reused,
+                    cached=outcome.completion.cached,
                 )
                 documented.append(entry)
                 emitter.emit(
                     events.GENERATION_SYMBOL_DOCUMENTED,
                     entry.model_dump(exclude_none=True) | {"duration_ms": outcome.duration_ms},
+                    source=SOURCE,
                 )
             else:
                 assert outcome.failure is not None
@@ -198,6 +219,7 @@ class GenerationEngine:
                 emitter.emit(
                     events.GENERATION_SYMBOL_FAILED,
                     failure.model_dump() | {"duration_ms": outcome.duration_ms},
+                    source=SOURCE,
                 )
             usages.append(usage)
 
@@ -252,6 +274,7 @@ class GenerationEngine:
                 **({"error": response.error.model_dump()} if response.error else {}),
             },
             status=status,
+            source=SOURCE,
         )
         return response
 
