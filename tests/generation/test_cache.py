@@ -1,4 +1,4 @@
-"""The summary cache: a real SQLite file, hits that cost nothing, keys that change with the prompt."""
+"""The summary cache: a real SQLite file, free hits, keys that change with the prompt."""
 
 from __future__ import annotations
 
