@@ -23,6 +23,9 @@ GENERATION_STARTED = "generation.started.v1"
 GENERATION_SYMBOL_DOCUMENTED = "generation.symbol_documented.v1"
 GENERATION_SYMBOL_FAILED = "generation.symbol_failed.v1"
 GENERATION_COMPLETED = "generation.completed.v1"
+PACK_STARTED = "pack.started.v1"
+PACK_COMPLETED = "pack.completed.v1"
+JOB_COMPLETED = "job.completed.v1"
 
 
 class Event(BaseModel):

@@ -16,6 +16,8 @@ from doctown import __version__
 # command name -> "module:attribute"; adding a command means adding one line here.
 COMMANDS = {
     "analyze": "doctown.cli.analyze:analyze_command",
+    "build": "doctown.cli.build:build_command",
+    "cache": "doctown.cli.cache:cache_group",
     "generate": "doctown.cli.generate:generate_command",
     "inspect": "doctown.cli.inspect:inspect_command",
     "query": "doctown.cli.query:query_command",
@@ -43,4 +45,5 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="doctown")
 def main() -> None:
     """doctown: documentation for source code, written by an LLM from computed facts."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("doctown").setLevel(logging.INFO)

@@ -1,0 +1,333 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from doctown import events
+from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
+from doctown.config import load_settings
+from doctown.generation import build_engine
+from doctown.generation.cache import SummaryCache
+from doctown.pipeline import Build, BuildOptions, Plan
+from doctown.schemas import GenerateResponse
+
+EXIT_INTERRUPTED = 130
+DEFAULT_CONFIRM_ABOVE = Decimal("1.00")
+
+
+class BuildProgress:
+    """Live counters per stage, fed by the job's events."""
+
+    def __init__(self, console: Console, *, enabled: bool) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not enabled,
+        )
+        self.scan = self.progress.add_task("scan", total=None, detail="")
+        self.document = self.progress.add_task("document", total=None, detail="", visible=False)
+        self.files = self.skipped = self.documented = self.cached = self.failed = 0
+        self.tokens = 0
+        self.cost = 0.0
+
+    def __call__(self, event: events.Event) -> None:
+        kind, payload = event.type, event.payload
+        if kind == "ingest.file_detected.v1":
+            self.files += 1
+        elif kind == "ingest.file_skipped.v1":
+            self.skipped += 1
+        elif kind == events.GENERATION_STARTED:
+            self.progress.update(self.scan, total=self.files, completed=self.files)
+            self.progress.update(self.document, total=payload["symbol_count"], visible=True)
+        elif kind in (events.GENERATION_SYMBOL_DOCUMENTED, events.GENERATION_SYMBOL_FAILED):
+            if kind == events.GENERATION_SYMBOL_FAILED:
+                self.failed += 1
+            elif payload.get("cached"):
+                self.cached += 1
+            else:
+                self.documented += 1
+            self.tokens += int(payload.get("tokens_used", 0))
+            self.cost += float(payload.get("cost", 0.0))
+            elapsed = self.progress.tasks[self.document].elapsed or 0.0
+            rate = (self.documented + self.failed) / elapsed if elapsed else 0.0
+            self.progress.update(
+                self.document,
+                advance=1,
+                detail=f"new {self.documented} cached {self.cached} failed {self.failed} "
+                f"| {self.tokens} tokens ${self.cost:.4f} | {rate:.1f}/s",
+            )
+        if kind.startswith("ingest."):
+            self.progress.update(self.scan, detail=f"{self.files} files, {self.skipped} skipped")
+
+
+def plan_summary(plan: Plan, engine_model: str, price_free: bool) -> dict[str, Any]:
+    return {
+        "files": len(plan.analysis.files),
+        "symbols": len(plan.analysis.symbols),
+        "selected": len(plan.selection.indices),
+        "reused_docstrings": len(plan.selection.reused),
+        "unique_prompts": plan.unique_prompts,
+        "cached": plan.cached_prompts,
+        "to_send": plan.to_send,
+        "prompt_tokens": plan.prompt_tokens,
+        "cost_min": float(plan.cost_min),
+        "cost_max": float(plan.cost_max),
+        "model": engine_model,
+        "free": price_free,
+    }
+
+
+def print_plan(console: Console, summary: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]plan[/bold]: {summary['files']} files, {summary['symbols']} symbols; "
+        f"{summary['selected']} to document ({summary['reused_docstrings']} from docstrings, "
+        f"{summary['cached']} cached, {summary['to_send']} to ask {summary['model']})"
+    )
+    cost = (
+        "free" if summary["free"] else f"${summary['cost_min']:.4f} to ${summary['cost_max']:.4f}"
+    )
+    console.print(
+        f"[bold]cost[/bold]: {summary['prompt_tokens']} prompt tokens (counted exactly); {cost}"
+    )
+
+
+def confirm_spend(plan: Plan, *, yes: bool, threshold: Decimal, max_cost: Decimal | None) -> None:
+    """Ask before a large paid run; refuse one nobody can be asked about."""
+    ceiling = min(plan.cost_max, max_cost) if max_cost is not None else plan.cost_max
+    if yes or ceiling <= threshold:
+        return
+    if not sys.stdin.isatty():
+        raise click.ClickException(
+            f"This run may cost up to ${ceiling:.2f} (above ${threshold:.2f}); pass --yes to go "
+            "ahead, or --max-cost to cap it."
+        )
+    if not click.confirm(f"This run may cost up to ${ceiling:.2f}. Go ahead?", default=False):
+        raise click.ClickException("Stopped before spending anything.")
+
+
+def print_result(console: Console, plan: Plan, response: GenerateResponse, output: Path) -> None:
+    remaining = sum(f.reason == "not_attempted" for f in response.failed_symbols)
+    failed = len(response.failed_symbols) - remaining
+    cached = sum(d.cached for d in response.documented_symbols)
+    table = Table(show_header=False, box=None, pad_edge=False)
+    rows = [
+        (
+            "backend",
+            f"{response.backend} ({response.model})"
+            + (" - offline preview" if response.preview else ""),
+        ),
+        (
+            "documented",
+            f"{len(response.documented_symbols) - cached} new, {cached} cached, "
+            f"{len(plan.selection.reused)} from docstrings",
+        ),
+        ("failed", str(failed)),
+        ("remaining", str(remaining)),
+        ("tokens", f"{response.usage.input_tokens} in, {response.usage.output_tokens} out"),
+        ("cost", f"${response.total_cost:.6f}"),
+        ("time", ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in plan.seconds.items())),
+        ("wrote", str(output)),
+    ]
+    for key, value in rows:
+        table.add_row(f"[bold]{key}[/bold]", value)
+    console.print(table)
+    if response.error:
+        console.print(f"[red]stopped:[/red] {response.error.message}")
+    if remaining:
+        console.print(
+            f"{remaining} symbols remain undocumented; run the same command again to continue."
+        )
+
+
+@click.command("build")
+@click.argument("source")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="The .docpack to write."
+)
+@click.option("--ref", default=None, help="Branch, tag or commit to build (git URLs).")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the cost estimate, then stop.")
+@click.option("--max-cost", type=Decimal, default=None, help="Hard cap in US dollars for this run.")
+@click.option("--yes", is_flag=True, help="Do not ask before spending.")
+@click.option(
+    "--confirm-above",
+    type=Decimal,
+    default=DEFAULT_CONFIRM_ABOVE,
+    show_default=True,
+    help="Ask before runs that may cost more than this many dollars.",
+)
+@click.option(
+    "--include-private", is_flag=True, help="Also document private functions and methods."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Document only the N most central symbols (a quick, cheap preview).",
+)
+@click.option(
+    "--docstrings",
+    type=click.Choice(["context", "reuse", "ignore"]),
+    default="context",
+    show_default=True,
+    help="Existing docstrings: prompt context, reused as summaries, or hidden.",
+)
+@click.option(
+    "--source-excerpt/--no-source-excerpt",
+    default=None,
+    help="Put the first lines of each body in the prompt (default: on, off for the local model).",
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Summary cache file (default: under the user cache directory).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the summary cache.")
+@click.option(
+    "--created-at",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
+    default=None,
+    help="Timestamp recorded in the pack (default: the commit time).",
+)
+@click.option("--no-contexts", is_flag=True, help="Leave symbol_contexts.json out of the pack.")
+@click.option(
+    "--concurrency", type=int, default=None, help="Requests in flight (MAX_CONCURRENT_REQUESTS)."
+)
+@click.option(
+    "--events",
+    "events_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Append the job's v1 events as JSON lines.",
+)
+@click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan and the result as JSON.")
+def build_command(
+    source: str,
+    output: Path,
+    ref: str | None,
+    dry_run: bool,
+    max_cost: Decimal | None,
+    yes: bool,
+    confirm_above: Decimal,
+    include_private: bool,
+    limit: int | None,
+    docstrings: str,
+    source_excerpt: bool | None,
+    cache_path: Path | None,
+    no_cache: bool,
+    created_at: datetime | None,
+    no_contexts: bool,
+    concurrency: int | None,
+    events_path: Path | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Document a repository (folder, .zip/.tar.gz, or git URL) into a .docpack.
+
+    Exit status: 0 everything selected was documented, 1 bad input or configuration, 3 some
+    symbols failed or remain (cost cap), 4 the job stopped (quota, key, model), 130 interrupted.
+    """
+    console = Console(stderr=True, quiet=quiet and not dry_run)
+    if created_at is not None and created_at.tzinfo is None:
+        created_at = created_at.astimezone()
+    with translated_errors():
+        overrides: dict[str, object] = (
+            {} if concurrency is None else {"max_concurrent_requests": concurrency}
+        )
+        settings = load_settings(**overrides)
+        cache = None if no_cache else SummaryCache(cache_path)
+        engine = build_engine(settings, cache=cache)
+    subscribers: list[events.Subscriber] = []
+    writer = events.JsonLinesWriter(events_path) if events_path else None
+    if writer:
+        subscribers.append(writer)
+    display = BuildProgress(console, enabled=not quiet)
+    subscribers.append(display)
+    options = BuildOptions(
+        source=source,
+        output=output,
+        ref=ref,
+        include_private=include_private,
+        docstrings=docstrings,  # type: ignore[arg-type]
+        source_excerpt=source_excerpt,
+        max_cost=max_cost,
+        created_at=created_at,
+        with_contexts=not no_contexts,
+        limit=limit,
+    )
+    for warning in engine.standing_warnings:
+        console.print(f"[yellow]note:[/yellow] {warning}")
+    try:
+        with Build(options, engine, subscribers=subscribers) as build, translated_errors():
+            with display.progress:
+                plan = build.prepare()
+            summary = plan_summary(plan, engine.backend.model, engine.backend.price.output == 0)
+            print_plan(console, summary)
+            if dry_run:
+                if as_json:
+                    click.echo(json.dumps({"plan": summary}))
+                return
+            if engine.backend.price.output or engine.backend.price.input:
+                confirm_spend(plan, yes=yes, threshold=confirm_above, max_cost=max_cost)
+
+            async def run() -> GenerateResponse:
+                try:
+                    return await build.generate(plan)
+                finally:
+                    await engine.backend.aclose()
+
+            with display.progress:
+                response = asyncio.run(run())
+            manifest = build.pack(plan, response)
+            build.finish(plan, response, manifest)
+    except KeyboardInterrupt:
+        Console(stderr=True).print(
+            "\ninterrupted: every summary received so far is cached; run the same command again "
+            "to resume without paying for them twice."
+        )
+        sys.exit(EXIT_INTERRUPTED)
+    finally:
+        if writer:
+            writer.close()
+        if cache:
+            cache.close()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "plan": summary,
+                    "result": {
+                        "output": str(output),
+                        "docpack_id": manifest.docpack_id,
+                        "status": response.status,
+                        "documented": len(response.documented_symbols),
+                        "cached": sum(d.cached for d in response.documented_symbols),
+                        "failed": len(response.failed_symbols),
+                        "usage": response.usage.model_dump(),
+                        "seconds": plan.seconds,
+                    },
+                }
+            )
+        )
+    else:
+        print_result(Console(stderr=True), plan, response, output)
+    if response.error and response.error.type != "budget_exhausted":
+        sys.exit(EXIT_ABORTED)
+    if response.failed_symbols:
+        sys.exit(EXIT_FAILED_SYMBOLS)

@@ -1,0 +1,243 @@
+"""`doctown build`: ingest -> assemble -> generate -> pack, as one job with one event stream.
+
+`Build.prepare` does everything that costs nothing (open the source, analyse it, choose the
+symbols, build every prompt, look each up in the cache, price the rest); `Build.generate`
+spends; `Build.pack` writes the .docpack. The CLI shows the plan between the first two.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from doctown import events, pricing
+from doctown.analysis import AnalysisResult, analyze_repository
+from doctown.docpack import Manifest, PackUsage, Source, write_docpack
+from doctown.generation import GenerationEngine
+from doctown.generation.cache import SummaryCache
+from doctown.pipeline.packing import Outcomes, pack_content
+from doctown.pipeline.selection import DocstringMode, Selection, select
+from doctown.pipeline.sources import SourceTree, open_source
+from doctown.prompts import Prompt
+from doctown.schemas import GenerateResponse, SymbolContext, SymbolInput
+from doctown.usage import Usage
+
+SOURCE = "doctown.pipeline"
+
+
+@dataclass
+class BuildOptions:
+    source: str
+    output: Path
+    ref: str | None = None
+    include_private: bool = False
+    docstrings: DocstringMode = "context"
+    source_excerpt: bool | None = None  # None: on for real models, off for the offline preview
+    max_cost: Decimal | None = None
+    created_at: datetime | None = None
+    with_contexts: bool = True
+    limit: int | None = None
+    job_id: str | None = None
+
+
+@dataclass
+class Plan:
+    """What a build will do, and what it will cost, before anything is spent."""
+
+    tree: SourceTree
+    analysis: AnalysisResult
+    selection: Selection
+    inputs: list[SymbolInput]
+    prompts: dict[str, Prompt]
+    unique_prompts: int
+    cached_prompts: int
+    prompt_tokens: int  # of the prompts that will really be sent (unique and not cached)
+    cost_min: Decimal
+    cost_max: Decimal
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def to_send(self) -> int:
+        return self.unique_prompts - self.cached_prompts
+
+
+class Build:
+    """One build job. Use as a context manager: clones and unpacked archives are removed after."""
+
+    def __init__(
+        self,
+        options: BuildOptions,
+        engine: GenerationEngine,
+        *,
+        subscribers: list[events.Subscriber] | None = None,
+    ) -> None:
+        self.options = options
+        self.engine = engine
+        self.job_id = options.job_id or f"build-{int(time.time())}-{os.getpid()}"
+        self.emitter = events.EventEmitter(self.job_id, source=SOURCE, subscribers=subscribers)
+        self._workdir = tempfile.TemporaryDirectory(prefix="doctown-build-")
+        self.started = time.monotonic()
+
+    def __enter__(self) -> Build:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._workdir.cleanup()
+
+    def prepare(self) -> Plan:
+        """Open the source, analyse it, select symbols, build and price every prompt."""
+        seconds: dict[str, float] = {}
+        clock = time.monotonic()
+        tree = open_source(
+            self.options.source, ref=self.options.ref, workdir=Path(self._workdir.name)
+        )
+        seconds["source"] = time.monotonic() - clock
+        clock = time.monotonic()
+        analysis = analyze_repository(tree.root, emitter=self.emitter)
+        seconds["analysis"] = time.monotonic() - clock
+        clock = time.monotonic()
+        excerpt = self.options.source_excerpt
+        selection = select(
+            analysis,
+            include_private=self.options.include_private,
+            docstrings=self.options.docstrings,
+            source_excerpt=(not self.engine.backend.preview) if excerpt is None else excerpt,
+            limit=self.options.limit,
+        )
+        inputs = [
+            SymbolInput(
+                symbol_id=context["symbol_id"], context=SymbolContext.model_construct(**context)
+            )
+            for context in (selection.contexts[index] for index in sorted(selection.contexts))
+        ]
+        planned = self.engine.plan(inputs)
+        prompts = {item.symbol_id: item.prompt for item in planned}
+        unique = {prompt.key: prompt for prompt in prompts.values()}
+        backend = self.engine.backend
+        cache = self.engine.cache
+        uncached = [
+            prompt
+            for prompt in unique.values()
+            if cache is None
+            or cache.get(SummaryCache.key(backend.name, backend.model, prompt)) is None
+        ]
+        tokens = sum(prompt.prompt_tokens for prompt in uncached)
+        seconds["plan"] = time.monotonic() - clock
+        return Plan(
+            tree=tree,
+            analysis=analysis,
+            selection=selection,
+            inputs=inputs,
+            prompts=prompts,
+            unique_prompts=len(unique),
+            cached_prompts=len(unique) - len(uncached),
+            prompt_tokens=tokens,
+            cost_min=pricing.cost(Usage(input_tokens=tokens), backend.price),
+            cost_max=pricing.cost(
+                Usage(
+                    input_tokens=tokens, output_tokens=backend.max_completion_tokens * len(uncached)
+                ),
+                backend.price,
+            ),
+            seconds=seconds,
+        )
+
+    async def generate(self, plan: Plan) -> GenerateResponse:
+        """Document the selected symbols; every summary is cached the moment it arrives."""
+        clock = time.monotonic()
+        try:
+            return await self.engine.generate(
+                self.job_id, plan.inputs, emitter=self.emitter, max_cost=self.options.max_cost
+            )
+        finally:
+            plan.seconds["generation"] = time.monotonic() - clock
+
+    def pack(self, plan: Plan, response: GenerateResponse) -> Manifest:
+        """Write the .docpack: every symbol, documented or with the reason it is not."""
+        clock = time.monotonic()
+        self.emitter.emit(events.PACK_STARTED, {"output": str(self.options.output)})
+        symbols = plan.analysis.symbols
+        outcomes = Outcomes(
+            documented={d.symbol_id: d for d in response.documented_symbols},
+            reused={
+                symbols[index].id: sentence for index, sentence in plan.selection.reused.items()
+            },
+            failed={f.symbol_id: f for f in response.failed_symbols},
+            prompts=plan.prompts,
+            contexts={item.symbol_id: item.context for item in plan.inputs},
+        )
+        content = pack_content(
+            plan.analysis,
+            outcomes,
+            backend=response.backend,
+            model=response.model,
+            with_contexts=self.options.with_contexts,
+        )
+        usage = response.usage
+        manifest = write_docpack(
+            self.options.output,
+            content,
+            source=Source(
+                repo_url=plan.tree.repo_url,
+                path=plan.tree.path,
+                git_ref=plan.tree.ref,
+                commit_hash=plan.tree.commit,
+            ),
+            created_at=self.created_at(plan.tree),
+            usage=PackUsage(
+                backend=response.backend,
+                model=response.model,
+                input_tokens=usage.input_tokens,
+                cached_tokens=usage.cached_tokens,
+                output_tokens=usage.output_tokens,
+                reasoning_tokens=usage.reasoning_tokens,
+                requests=usage.requests,
+                cost=usage.cost,
+            ),
+        )
+        plan.seconds["pack"] = time.monotonic() - clock
+        self.emitter.emit(
+            events.PACK_COMPLETED,
+            {
+                "output": str(self.options.output),
+                "docpack_id": manifest.docpack_id,
+                "symbols": manifest.statistics.symbol_count,
+            },
+        )
+        return manifest
+
+    def created_at(self, tree: SourceTree) -> datetime:
+        """The pack's timestamp: given, else the commit's, else SOURCE_DATE_EPOCH, else now."""
+        if self.options.created_at is not None:
+            return self.options.created_at
+        if tree.commit_time is not None:
+            return tree.commit_time
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch and epoch.isdigit():
+            return datetime.fromtimestamp(int(epoch), tz=UTC)
+        return datetime.now(UTC).replace(microsecond=0)
+
+    def finish(self, plan: Plan, response: GenerateResponse, manifest: Manifest | None) -> None:
+        """The terminal event of the whole job."""
+        remaining = sum(f.reason == "not_attempted" for f in response.failed_symbols)
+        self.emitter.emit(
+            events.JOB_COMPLETED,
+            {
+                "symbols": len(plan.selection.indices),
+                "documented": len(response.documented_symbols),
+                "reused": len(plan.selection.reused),
+                "cached": sum(d.cached for d in response.documented_symbols),
+                "failed": len(response.failed_symbols) - remaining,
+                "remaining": remaining,
+                "usage": response.usage.model_dump(),
+                "seconds": {stage: round(value, 3) for stage, value in plan.seconds.items()},
+                "docpack_id": manifest.docpack_id if manifest else None,
+                "warnings": response.warnings,
+            },
+            status=response.status,
+        )
