@@ -1,0 +1,235 @@
+"""`doctown build` as a user runs it: real subprocesses, real git, the fake server over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from doctown import events
+from doctown.docpack import SearchIndex, SymbolIndex, read_docpack
+from doctown.testing import FakeOpenAIServer, refusal
+from tests.cli.test_generate import doctown, openai_env
+from tests.pipeline.conftest import git
+
+
+def build(
+    repo: Path, out: Path, server: FakeOpenAIServer, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    cache = out.parent / "cache.sqlite3"
+    return doctown(
+        "build",
+        str(repo),
+        "-o",
+        str(out),
+        "--cache",
+        str(cache),
+        "--yes",
+        "--quiet",
+        *args,
+        env=openai_env(server, **env),
+    )
+
+
+def statuses(pack: Path) -> dict[str, str]:
+    return {s.qualified_name or s.id: s.documentation.status for s in read_docpack(pack).symbols}
+
+
+def test_build_packs_every_symbol_and_the_pack_reads_back(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    out, log = tmp_path / "shop.docpack", tmp_path / "events.jsonl"
+    result = build(shop_repo, out, fake_openai, "--events", str(log), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    sent = fake_openai.chat_requests()
+    assert report["plan"]["to_send"] == len(sent) == report["result"]["documented"]
+    pack = read_docpack(out)
+    by_name = {s.qualified_name: s for s in pack.symbols}
+    checkout = by_name["shop.cart.Cart.checkout"]
+    assert checkout.documentation.status == "documented"
+    assert checkout.documentation.summary == "Documents the method checkout."
+    assert (
+        checkout.documentation.provenance is not None and checkout.documentation.provenance.cost > 0
+    )
+    assert by_name["shop.pricing._round_cents"].documentation.status == "skipped"
+    assert by_name["shop.pricing.apply_discount"].id in checkout.calls
+    assert pack.manifest.source.commit_hash == git(shop_repo, "rev-parse", "HEAD")
+    assert pack.manifest.created_at.isoformat() == "2025-06-01T12:00:00+00:00"
+    assert pack.manifest.usage.cost > 0 and pack.content.symbol_contexts is not None
+    assert SymbolIndex(pack.symbols).lookup("checkout").found is not None
+    assert SearchIndex(pack.symbols).search("discount")[0].symbol.name == "apply_discount"
+    types = [e["type"] for e in events.read_events(log)]
+    for stage in (
+        "ingest.started.v1",
+        "assembly.completed.v1",
+        "generation.completed.v1",
+        "pack.completed.v1",
+    ):
+        assert stage in types
+    assert types[-1] == "job.completed.v1"
+    for command in (
+        ["inspect", str(out)],
+        ["query", str(out), "Cart"],
+        ["search", str(out), "receipt"],
+    ):
+        assert doctown(*command).returncode == 0
+
+
+def test_dry_run_counts_exactly_and_spends_nothing(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    dry = build(shop_repo, tmp_path / "x.docpack", fake_openai, "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    assert fake_openai.requests == [] and not (tmp_path / "x.docpack").exists()
+    plan = json.loads(dry.stdout)["plan"]
+    real = json.loads(build(shop_repo, tmp_path / "x.docpack", fake_openai, "--json").stdout)
+    assert plan["prompt_tokens"] == real["result"]["usage"]["input_tokens"]  # counted exactly
+    assert plan["cost_min"] <= real["result"]["usage"]["cost"] <= plan["cost_max"]
+
+
+def test_an_unchanged_rebuild_makes_no_call_and_is_byte_identical(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    assert build(shop_repo, tmp_path / "a.docpack", fake_openai).returncode == 0
+    first_calls = len(fake_openai.chat_requests())
+    assert build(shop_repo, tmp_path / "b.docpack", fake_openai).returncode == 0
+    assert build(shop_repo, tmp_path / "c.docpack", fake_openai).returncode == 0
+    assert len(fake_openai.chat_requests()) == first_calls
+    assert (tmp_path / "b.docpack").read_bytes() == (tmp_path / "c.docpack").read_bytes()
+    # The same summaries, now from the cache: only their provenance (cached, unpaid) differs.
+    assert statuses(tmp_path / "a.docpack") == statuses(tmp_path / "b.docpack")
+
+
+def test_changing_one_function_re_asks_only_what_changed(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    assert build(shop_repo, tmp_path / "a.docpack", fake_openai).returncode == 0
+    fake_openai.reset()
+    pricing = shop_repo / "shop" / "pricing.py"
+    pricing.write_text(pricing.read_text().replace("return sum(items)", "return float(sum(items))"))
+    assert build(shop_repo, tmp_path / "b.docpack", fake_openai).returncode == 0
+    asked = [
+        r["body"]["messages"][-1]["content"].split("\n")[2] for r in fake_openai.chat_requests()
+    ]
+    assert "Symbol: total" in asked  # its source excerpt changed
+    assert "Symbol: Cart" not in asked and "Symbol: print_receipt" not in asked
+    assert len(asked) <= 3
+
+
+def test_failures_are_packed_with_their_reason(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.on("Symbol: total\n", refusal())
+    result = build(shop_repo, tmp_path / "f.docpack", fake_openai)
+    assert result.returncode == 3
+    symbol = next(s for s in read_docpack(tmp_path / "f.docpack").symbols if s.name == "total")
+    assert symbol.documentation.status == "failed" and symbol.documentation.reason == "refusal"
+    assert symbol.documentation.summary is None
+
+
+def test_max_cost_stops_cleanly_and_packs_what_it_has(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    out = tmp_path / "capped.docpack"
+    result = build(
+        shop_repo,
+        out,
+        fake_openai,
+        "--max-cost",
+        "0.0002",
+        "--concurrency",
+        "1",
+        INPUT_TOKEN_PRICE="0.5",
+        OUTPUT_TOKEN_PRICE="0.5",
+        MAX_COMPLETION_TOKENS="100",
+    )
+    assert result.returncode == 3, result.stderr
+    assert "remain undocumented" in result.stderr
+    counts = statuses(out)
+    documented = sum(v == "documented" for v in counts.values())
+    assert documented == len(fake_openai.chat_requests()) > 0
+    assert read_docpack(out).manifest.usage.cost <= 0.0002
+    skipped = [s for s in read_docpack(out).symbols if s.documentation.reason == "not_attempted"]
+    assert skipped, "the symbols left over are packed as skipped, not invented"
+
+
+def test_large_paid_runs_need_consent_when_nobody_can_be_asked(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    cache = tmp_path / "cache.sqlite3"
+    args = [
+        "build",
+        str(shop_repo),
+        "-o",
+        str(tmp_path / "p.docpack"),
+        "--cache",
+        str(cache),
+        "--confirm-above",
+        "0",
+        "--quiet",
+    ]
+    refused = doctown(*args, env=openai_env(fake_openai))
+    assert refused.returncode == 1 and "--yes" in refused.stderr
+    assert fake_openai.chat_requests() == []
+    assert doctown(*args, "--yes", env=openai_env(fake_openai)).returncode == 0
+
+
+def cached_keys(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT key FROM summaries")}
+
+
+def test_resume_after_sigkill_pays_for_nothing_twice(shop_repo: Path, tmp_path: Path) -> None:
+    # More symbols, a slow server, one request at a time: the kill lands mid-generation.
+    for i in range(12):
+        (shop_repo / "shop" / f"extra_{i}.py").write_text(
+            f"def extra_{i}(x: int) -> int:\n    return x + {i}\n"
+        )
+    log = tmp_path / "requests.jsonl"
+    cache = tmp_path / "cache.sqlite3"
+    with FakeOpenAIServer(latency=0.3, request_log=log) as server:
+        args = [
+            "-m",
+            "doctown",
+            "build",
+            str(shop_repo),
+            "-o",
+            str(tmp_path / "r.docpack"),
+            "--cache",
+            str(cache),
+            "--yes",
+            "--quiet",
+            "--concurrency",
+            "1",
+        ]
+        env = {**os.environ, **openai_env(server)}
+        process = subprocess.Popen([sys.executable, *args], env=env, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while (not cache.exists() or len(cached_keys(cache)) < 4) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        paid_before_kill = cached_keys(cache)
+        first_run_requests = len(server.chat_requests())
+        assert len(paid_before_kill) >= 4 and not (tmp_path / "r.docpack").exists()
+
+        resumed = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True)
+        assert resumed.returncode == 0, resumed.stderr
+        second_run: list[dict[str, Any]] = server.chat_requests()[first_run_requests:]
+    pack = read_docpack(tmp_path / "r.docpack")
+    documented = [s for s in pack.symbols if s.documentation.status == "documented"]
+    cached = sum(
+        bool(s.documentation.provenance and s.documentation.provenance.cached) for s in documented
+    )
+    assert cached >= len(paid_before_kill)  # everything paid before the kill came from the cache
+    # The request log counts every call across both runs: at most the one in flight at the kill
+    # was paid twice; every answer that had arrived was never asked again.
+    assert first_run_requests + len(second_run) <= len(documented) + 1
+    assert len(log.read_text().splitlines()) == first_run_requests + len(second_run)
