@@ -8,6 +8,7 @@ PORT, plus the additions below.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -57,6 +58,21 @@ class Settings(BaseSettings):
     events_file: str | None = Field(default=None, description="Append v1 events as JSON lines")
     doctown_local_model_path: str | None = None
     local_threads: int = Field(default=2, ge=1, le=64)
+    jobs_dir: str | None = Field(
+        default=None,
+        description="Job records, uploads, events and packs; unset: under the user cache directory",
+    )
+    jobs_allowed_roots: str = Field(
+        default="", description="Comma-separated folders that POST /jobs may build from by path"
+    )
+    jobs_allow_git_urls: bool = Field(
+        default=False, description="Let POST /jobs clone git URLs (the worker fetches any URL)"
+    )
+    jobs_max_upload_bytes: int = Field(default=200_000_000, ge=1_000)
+    jobs_max_concurrent: int = Field(default=1, ge=1, le=64, description="Jobs building at once")
+    jobs_max_cost: Decimal | None = Field(
+        default=None, ge=0, description="Dollar cap on every job; a job may ask for less"
+    )
 
     @field_validator("cors_origins")
     @classmethod
@@ -65,6 +81,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CORS_ORIGINS must list explicit origins (https://app.example.com); '*' would let "
                 "any web page call the worker with the user's credentials"
+            )
+        return value
+
+    @field_validator("jobs_allowed_roots")
+    @classmethod
+    def _absolute_roots(cls, value: str) -> str:
+        relative = [root for root in _split(value) if not Path(root).expanduser().is_absolute()]
+        if relative:
+            raise ValueError(
+                f"JOBS_ALLOWED_ROOTS must list absolute folders; {relative[0]!r} would depend "
+                "on the directory the worker starts in"
             )
         return value
 
@@ -77,7 +104,16 @@ class Settings(BaseSettings):
 
     @property
     def cors_origin_list(self) -> list[str]:
-        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+        return _split(self.cors_origins)
+
+    @property
+    def jobs_allowed_root_list(self) -> list[Path]:
+        """JOBS_ALLOWED_ROOTS with symbolic links resolved, so paths compare as they really are."""
+        return [Path(root).expanduser().resolve() for root in _split(self.jobs_allowed_roots)]
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -4,8 +4,9 @@
      ├── ConfigurationError          you configured it wrong; raised before any work starts
      │    └── MissingExtraError      an optional dependency is not installed
      ├── InputError                  a request or input file is malformed
-     │    └── DocpackError           a .docpack is unreadable, hostile or not docpack/1.0
-     │         └── DocpackTamperedError  its content does not match its manifest
+     │    ├── DocpackError           a .docpack is unreadable, hostile or not docpack/1.0
+     │    │    └── DocpackTamperedError  its content does not match its manifest
+     │    └── SourceNotAllowedError  a job's source is one the worker's configuration refuses
      └── GenerationError             it failed at run time
           ├── SymbolFailure          one symbol could not be documented; the job goes on
           │    ├── RefusalError          the model refused
@@ -65,6 +66,14 @@ class DocpackTamperedError(DocpackError):
 
     Its content entries do not hash to the manifest's checksum and docpack_id, or the
     manifest's statistics and flags disagree with the content.
+    """
+
+
+class SourceNotAllowedError(InputError):
+    """A job asked for a source the worker's configuration refuses.
+
+    Raised for a server-side path outside JOBS_ALLOWED_ROOTS and for a git URL while
+    JOBS_ALLOW_GIT_URLS is off; the message names the setting.
     """
 
 
