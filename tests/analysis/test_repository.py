@@ -113,3 +113,13 @@ def test_assembly_events(shop: Path) -> None:
     assert graph["calls_unresolved"] == len(result.unresolved)
     assert seen[-1].status == "success"
     assert [event.sequence for event in seen] == list(range(1, len(seen) + 1))
+
+
+def test_resolving_in_two_processes_gives_the_same_result(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = analyze_repository(shop, use_cache=False, workers=1)
+    monkeypatch.setattr("doctown.analysis.resolve.PARALLEL_MIN_CALLS", 0)
+    parallel = analyze_repository(shop, use_cache=False, workers=2)
+    assert comparable(parallel) == comparable(serial)
+    assert parallel.edges == serial.edges

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +25,7 @@ from doctown.analysis.ingest import (
 from doctown.analysis.model import CONFIDENT, AnalysisResult, Edge, FileRecord
 from doctown.analysis.modules import Layout
 from doctown.analysis.parse import extract
-from doctown.analysis.resolve import resolve_calls
+from doctown.analysis.resolve import can_fork, resolve_calls
 from doctown.analysis.symbols import build_table, to_symbols
 from doctown.events import EventEmitter
 
@@ -68,7 +66,7 @@ def parse_encoded(files: Sequence[SourceFile], *, workers: int) -> list[bytes]:
     # Tree-sitter holds the GIL while parsing, so only processes run in parallel. Forking is
     # cheapest but unsafe once threads run (a lock held by another thread stays held in the
     # child); then workers start afresh.
-    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
+    method = "fork" if can_fork() else "spawn"
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context(method)) as pool:
         return [data for batch in pool.map(_parse_batch, _batches(files)) for data in batch]
 
@@ -165,7 +163,7 @@ def _analyse(
         }
         layout = Layout(found.root, by_path)
         table = build_table(by_path, layout)
-        resolution = resolve_calls(table, layout)
+        resolution = resolve_calls(table, layout, processes=workers)
         line_counts = {file.path: file.content.count(b"\n") + 1 for file in found.files}
         symbols = to_symbols(table, layout, [line_counts[path] for path in table.paths])
         edges = resolution.edges + [

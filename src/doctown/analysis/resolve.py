@@ -18,7 +18,11 @@ beyond that: a wrong edge costs more than a missing one.
 from __future__ import annotations
 
 import builtins
+import marshal
+import os
 import re
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from doctown.analysis.facts import MODULE_SCOPE, Binding
@@ -31,6 +35,8 @@ TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "object
 CALLABLE_KINDS = frozenset({"function", "method", *TYPE_KINDS})
 # Binding forms that state a type rather than imply one.
 DECLARED_FORMS = frozenset({"type", "field"})
+# Below this many calls, a second process costs more than it saves.
+PARALLEL_MIN_CALLS = 20_000
 # Recursion guard for chains of inferred types and re-exports.
 MAX_DEPTH = 12
 
@@ -108,6 +114,10 @@ _GENERIC_ARGS = re.compile(r"::<.*?>|<.*>|\[.*\]$")
 _WRAPPERS = re.compile(
     r"^(?:Optional|Box|Rc|Arc|RefCell|Mutex|ClassVar|Final|Annotated)[\[<](.*)[\]>]$"
 )
+
+# (source, target, call sites, tier) and (source, name as written, reason, line), by index.
+EdgeRow = tuple[int, int, int, str]
+UnresolvedRow = tuple[int, str, str, int]
 
 # A resolved value: ("sym", index), ("inst", class index), ("mod", key) or ("ext", name).
 Value = tuple[str, object]
@@ -631,12 +641,52 @@ class Resolver:
 
     # Calls.
 
-    def resolve(self) -> Resolution:
-        """Resolve every call site of every file."""
+    def resolve(self, *, processes: int = 1) -> Resolution:
+        """Resolve every call site of every file, in up to two processes when it pays."""
         table = self.table
+        files = range(len(table.facts))
+        calls = sum(len(facts.calls) for facts in table.facts)
+        if processes > 1 and calls >= PARALLEL_MIN_CALLS and can_fork():
+            # Halves by call count; each half keeps file order, so the merged result is the
+            # one a single process would produce.
+            running, middle = 0, len(table.facts)
+            for file, facts in enumerate(table.facts):
+                running += len(facts.calls)
+                if running >= calls // 2:
+                    middle = file + 1
+                    break
+            weights, unresolved = in_forked_child(
+                lambda: self.resolve_files(range(middle, len(files))),
+                lambda: self.resolve_files(range(middle)),
+            )
+        else:
+            weights, unresolved = self.resolve_files(files)
         result = Resolution()
+        for source, target, count, tier in weights:
+            result.edges.append(
+                Edge(
+                    table.ids[source],
+                    table.ids[target],
+                    "calls",
+                    TIER_CONFIDENCE[tier],
+                    tier,
+                    count,
+                )
+            )
+        result.unresolved = [
+            UnresolvedCall(table.ids[source], name, reason, line)
+            for source, name, reason, line in unresolved
+        ]
+        self._import_edges(result)
+        return result
+
+    def resolve_files(self, files: Iterable[int]) -> tuple[list[EdgeRow], list[UnresolvedRow]]:
+        """Call edges (source, target, call sites, tier) and unresolved calls of some files."""
+        table = self.table
         weights: dict[tuple[int, int], tuple[int, str]] = {}
-        for file, facts in enumerate(table.facts):
+        unresolved: list[UnresolvedRow] = []
+        for file in files:
+            facts = table.facts[file]
             language = LANGUAGES[facts.language]
             base = table.base[file]
             module_symbol = table.module_symbol[file]
@@ -664,16 +714,11 @@ class Resolver:
                         self._count(weights, source, candidates[0], "unique_name")
                         continue
                     reason = "ambiguous" if candidates else "unknown"
-                result.unresolved.append(
-                    UnresolvedCall(table.ids[source], shown, reason, call.line)
-                )
-        for (source, target), (count, tier) in weights.items():
-            edge = Edge(
-                table.ids[source], table.ids[target], "calls", TIER_CONFIDENCE[tier], tier, count
-            )
-            result.edges.append(edge)
-        self._import_edges(result)
-        return result
+                unresolved.append((source, shown, reason, call.line))
+        edges = [
+            (source, target, count, tier) for (source, target), (count, tier) in weights.items()
+        ]
+        return edges, unresolved
 
     @staticmethod
     def _count(
@@ -796,6 +841,44 @@ def _import_text(module: str, name: str, alias: str) -> str:
     return f"{text} as {alias}" if alias else text
 
 
-def resolve_calls(table: SymbolTable, layout: Layout) -> Resolution:
+def resolve_calls(table: SymbolTable, layout: Layout, *, processes: int = 1) -> Resolution:
     """Resolve the calls and imports of every file in the table."""
-    return Resolver(table, layout).resolve()
+    return Resolver(table, layout).resolve(processes=processes)
+
+
+def can_fork() -> bool:
+    """Forking is safe only while no other thread might hold a lock the child inherits."""
+    return os.name == "posix" and threading.active_count() == 1
+
+
+def in_forked_child(
+    child: Callable[[], tuple[list[EdgeRow], list[UnresolvedRow]]],
+    parent: Callable[[], tuple[list[EdgeRow], list[UnresolvedRow]]],
+) -> tuple[list[EdgeRow], list[UnresolvedRow]]:
+    """`parent()` here while a forked copy of this process computes `child()`; both results.
+
+    The child shares the symbol table copy-on-write, so nothing is sent to it, and it sends
+    back plain rows with marshal. Should it fail, its half is computed here instead.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child process, measured through its output
+        os.close(read_end)
+        status = 1
+        try:
+            with os.fdopen(write_end, "wb") as stream:
+                stream.write(marshal.dumps(child()))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    mine = parent()
+    with os.fdopen(read_end, "rb") as stream:
+        data = stream.read()
+    _pid, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        theirs = child()
+    else:
+        edges, unresolved = marshal.loads(data)  # noqa: S302 - our own child's plain rows
+        theirs = ([tuple(row) for row in edges], [tuple(row) for row in unresolved])
+    return mine[0] + theirs[0], mine[1] + theirs[1]

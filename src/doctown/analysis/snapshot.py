@@ -13,6 +13,7 @@ import marshal
 from typing import Any, cast
 
 from doctown.analysis.cache import code_version
+from doctown.analysis.contexts import excerpt
 from doctown.analysis.ingest import Ingested
 from doctown.analysis.model import (
     AnalysisResult,
@@ -42,7 +43,7 @@ def fingerprint(found: Ingested) -> str:
 
 
 def encode(result: AnalysisResult, analysis_warnings: list[str]) -> bytes:
-    """The result without what ingest recomputes anyway (skipped files, timings)."""
+    """The result without what is recomputed at once (skipped files, excerpts, timings)."""
     plain = (
         [tuple(record) for record in result.files],
         [tuple(symbol) for symbol in result.symbols],
@@ -50,7 +51,11 @@ def encode(result: AnalysisResult, analysis_warnings: list[str]) -> bytes:
         [tuple(call) for call in result.unresolved],
         result.imports,
         [tuple(cluster) for cluster in result.clusters],
-        result.context_fields,
+        # Excerpts are most of a snapshot's bytes and cheap to cut again from the sources.
+        [
+            {key: value for key, value in fields.items() if key != "source_excerpt"}
+            for fields in result.context_fields
+        ],
         analysis_warnings,
     )
     return marshal.dumps(cast(Any, plain))
@@ -62,11 +67,15 @@ def decode(data: bytes, found: Ingested) -> AnalysisResult:
         data
     )
     cluster_list = [Cluster._make(row) for row in clusters]
+    symbol_list = [Symbol._make(row) for row in symbols]
+    contents = {file.path: file.content for file in found.files}
+    for symbol, fields in zip(symbol_list, contexts, strict=True):
+        fields["source_excerpt"] = excerpt(contents.get(symbol.file_path, b""), symbol)
     return AnalysisResult(
         root=str(found.root),
         files=[FileRecord._make(row) for row in files],
         skipped=found.skipped,
-        symbols=[Symbol._make(row) for row in symbols],
+        symbols=symbol_list,
         edges=[Edge._make(row) for row in edges],
         unresolved=[UnresolvedCall._make(row) for row in unresolved],
         imports=imports,
