@@ -271,6 +271,7 @@ def build_command(
         with_contexts=not no_contexts,
         limit=limit,
     )
+    console.print(f"backend: {engine.backend.name} ({engine.backend.model})")
     for warning in engine.standing_warnings:
         console.print(f"[yellow]note:[/yellow] {warning}")
     try:

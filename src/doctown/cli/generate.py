@@ -104,6 +104,7 @@ def generate_command(
         settings = load_settings(**overrides)
         request = read_request(contexts, default_job_id=job_id or contexts.stem)
         engine = build_engine(settings)
+    console.print(f"backend: {engine.backend.name} ({engine.backend.model})")
     for warning in engine.standing_warnings:
         console.print(f"[yellow]note:[/yellow] {warning}")
     subscribers: list[events.Subscriber] = []
