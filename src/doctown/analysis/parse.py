@@ -66,6 +66,11 @@ def _text(source: bytes, node: Node, limit: int) -> str:
     return source[node.start_byte : end].decode("utf-8", "replace")[:limit]
 
 
+def _type(source: bytes, node: Node) -> str:
+    """A type as written, whitespace collapsed: `&mut Foo` keeps the space `mut` needs."""
+    return " ".join(_text(source, node, MAX_EXPRESSION_CHARS).split())
+
+
 def _expression(source: bytes, node: Node) -> str:
     """An expression with its whitespace removed, so `a .b` and `a.b` read the same."""
     return _WHITESPACE.sub("", _text(source, node, MAX_EXPRESSION_CHARS))
@@ -143,7 +148,7 @@ class _Extraction:
         elif "param.name" in captures:
             node = captures["param.name"][0]
             declared = captures.get("param.type")
-            form, value = ("type", _expression(source, declared[0])) if declared else ("", "")
+            form, value = ("type", _type(source, declared[0])) if declared else ("", "")
             if form:
                 self.bindings.append(
                     (node.start_byte, _text(source, node, MAX_NAME_CHARS), form, value)
@@ -153,7 +158,7 @@ class _Extraction:
             self.bindings.append((node.start_byte, _text(source, node, MAX_NAME_CHARS), "self", ""))
         elif "field.name" in captures:
             node = captures["field.name"][0]
-            field_type = _expression(source, captures["field.type"][0])
+            field_type = _type(source, captures["field.type"][0])
             self.bindings.append(
                 (node.start_byte, _text(source, node, MAX_NAME_CHARS), "field", field_type)
             )
@@ -170,8 +175,8 @@ class _Extraction:
         elif "impl.type" in captures:
             self.implementations.append(
                 (
-                    _expression(source, captures["impl.type"][0]),
-                    _expression(source, captures["impl.trait"][0]),
+                    _type(source, captures["impl.type"][0]),
+                    _type(source, captures["impl.trait"][0]),
                 )
             )
         elif "module.doc" in captures:
@@ -191,7 +196,8 @@ class _Extraction:
         form, value = "unknown", ""
         for key in ("assign.type", "assign.new", "assign.call", "assign.iter", "assign.ref"):
             if key in captures:
-                form, value = key[len("assign.") :], _expression(source, captures[key][0])
+                text = _type if key == "assign.type" else _expression
+                form, value = key[len("assign.") :], text(source, captures[key][0])
                 break
         self.bindings.append((target.start_byte, _expression(source, target), form, value))
 
@@ -232,10 +238,10 @@ class _Extraction:
             "end_line": node.end_point[0] + 1,
             "signature": _signature(source, node, body[0] if body else None),
             "docstring": clean_docstring(_text(source, doc[0], MAX_DOC_CHARS)) if doc else None,
-            "owner": _expression(source, captures["owner"][0]) if "owner" in captures else "",
-            "bases": tuple(_expression(source, base) for base in captures.get("base", ())),
+            "owner": _type(source, captures["owner"][0]) if "owner" in captures else "",
+            "bases": tuple(_type(source, base) for base in captures.get("base", ())),
             "return_type": (
-                _expression(source, captures["return_type"][0]) if "return_type" in captures else ""
+                _type(source, captures["return_type"][0]) if "return_type" in captures else ""
             ),
             "modifiers": " ".join(_text(source, m, 100) for m in captures.get("modifiers", ())),
         }
