@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from doctown.schemas import SymbolContext
@@ -142,23 +143,22 @@ def render_user_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budg
     return "\n".join(lines)
 
 
-def _shrink_steps(ctx: SymbolContext) -> list[_Budget]:
-    """Ever smaller budgets, dropping the least essential parts first."""
-    b = _Budget()
-    steps = []
+def _budgets() -> Iterator[_Budget]:
+    """The full budget, then ever smaller ones, dropping the least essential parts first."""
+    budget = _Budget()
+    yield budget
     for tokens in (400, 150, 0):
-        b = replace(b, excerpt_tokens=tokens)
-        steps.append(b)
+        budget = replace(budget, excerpt_tokens=tokens)
+        yield budget
     for tokens in (200, 60, 0):
-        b = replace(b, docstring_tokens=tokens)
-        steps.append(b)
+        budget = replace(budget, docstring_tokens=tokens)
+        yield budget
     for relations in (8, 4, 0):
-        b = replace(b, relations=relations)
-        steps.append(b)
+        budget = replace(budget, relations=relations)
+        yield budget
     for tokens in (400, 150, SIGNATURE_HEAD_TOKENS):
-        b = replace(b, signature_tokens=tokens)
-        steps.append(b)
-    return steps
+        budget = replace(budget, signature_tokens=tokens)
+        yield budget
 
 
 class PromptBuilder:
@@ -186,7 +186,7 @@ class PromptBuilder:
         Name, kind, file and the head of the signature always stay.
         """
         truncated = False
-        for budget in [_Budget(), *_shrink_steps(ctx)]:
+        for budget in _budgets():
             messages = [
                 *self._prefix,
                 {"role": "user", "content": render_user_message(ctx, self.counter, budget)},
