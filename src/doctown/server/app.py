@@ -1,10 +1,11 @@
-"""The generation worker as an HTTP service: GET /health, POST /generate, POST /estimate."""
+"""The worker as an HTTP service: GET /health, POST /generate, POST /estimate, and /jobs."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -16,7 +17,8 @@ from doctown import __version__
 from doctown.config import Settings, load_settings
 from doctown.events import JsonLinesWriter
 from doctown.generation import GenerationEngine, build_engine
-from doctown.server.routes import estimate, generate, health
+from doctown.server.jobs.service import JobService
+from doctown.server.routes import estimate, generate, health, jobs
 from doctown.server.state import WorkerState
 
 logger = logging.getLogger("doctown.server")
@@ -28,22 +30,38 @@ ASGIApp = Callable[
 ]
 
 
+@dataclass(frozen=True)
+class BodyLimit:
+    """A body size limit, the setting that raises it, and what to do instead."""
+
+    bytes: int
+    setting: str
+    advice: str
+
+
 class BodyTooLarge(HTTPException):
     """Raised while a body is read, so FastAPI answers 413 instead of a parse error."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: BodyLimit) -> None:
         super().__init__(
             status_code=413,
-            detail=f"The request body exceeds MAX_REQUEST_BYTES ({limit} bytes); split the batch.",
+            detail=f"The request body exceeds {limit.setting} ({limit.bytes} bytes); "
+            f"{limit.advice}.",
         )
 
 
 class BodySizeLimit:
-    """Refuse request bodies over `limit` bytes with 413, whether declared or streamed."""
+    """Refuse request bodies over their limit with 413, whether declared or streamed.
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    `paths` gives some paths a limit of their own (archive uploads); `limit` holds elsewhere.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, limit: BodyLimit, paths: Mapping[str, BodyLimit] | None = None
+    ) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.paths = dict(paths or {})
 
     async def __call__(
         self,
@@ -54,9 +72,10 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.paths.get(scope["path"], self.default)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            error = BodyTooLarge(self.limit)
+        if declared is not None and declared.isdigit() and int(declared) > limit.bytes:
+            error = BodyTooLarge(limit)
             response = JSONResponse({"detail": error.detail}, status_code=error.status_code)
             await response(scope, receive, send)
             return
@@ -66,8 +85,8 @@ class BodySizeLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
-                raise BodyTooLarge(self.limit)
+            if received > limit.bytes:
+                raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counting_receive, send)
@@ -93,7 +112,7 @@ def create_app(
     """Build the worker. Configuration errors surface here, before the first request."""
     settings = settings or load_settings()
     engine = engine or build_engine(settings)
-    state = WorkerState(settings=settings, engine=engine)
+    state = WorkerState(settings=settings, engine=engine, jobs=JobService(settings, engine))
     writer = JsonLinesWriter(settings.events_file) if settings.events_file else None
     if writer:
         state.subscribers.append(writer)
@@ -109,7 +128,9 @@ def create_app(
         )
         for warning in engine.standing_warnings:
             logger.warning(warning)
+        await state.jobs.start()
         yield
+        await state.jobs.close()
         if writer:
             writer.close()
         await engine.backend.aclose()
@@ -120,6 +141,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(generate.router)
     app.include_router(estimate.router)
+    app.include_router(jobs.router)
     origins = settings.cors_origin_list
     if origins:
         app.add_middleware(
@@ -127,7 +149,17 @@ def create_app(
             allow_origins=origins,
             allow_credentials=True,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
-    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=BodyLimit(settings.max_request_bytes, "MAX_REQUEST_BYTES", "split the batch"),
+        paths={
+            "/jobs": BodyLimit(
+                settings.jobs_max_upload_bytes,
+                "JOBS_MAX_UPLOAD_BYTES",
+                "build from a server-side path instead (JOBS_ALLOWED_ROOTS), or raise the limit",
+            )
+        },
+    )
     return app

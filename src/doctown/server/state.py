@@ -1,4 +1,4 @@
-"""What the running worker holds: settings, the engine, event subscribers, the health cache."""
+"""What the running worker holds: settings, the engine, the jobs, event subscribers, health."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from doctown.config import Settings
 from doctown.events import Subscriber
 from doctown.generation import GenerationEngine
 from doctown.schemas import HealthResponse
+from doctown.server.jobs.service import JobService
 
 
 @dataclass
 class WorkerState:
     settings: Settings
     engine: GenerationEngine
+    jobs: JobService
     subscribers: list[Subscriber] = field(default_factory=list)
     _health: HealthResponse | None = None
     _health_at: float = 0.0

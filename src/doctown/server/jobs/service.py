@@ -1,0 +1,278 @@
+"""The job service: accepts builds, runs them in the background, keeps them on disk.
+
+Everything lives under JOBS_DIR: `jobs.sqlite3` (the records), `summaries.sqlite3` (the
+summary cache jobs share), and one folder per job with the uploaded archive while it
+builds, `events.jsonl` and the finished `docpack`. Nothing is written there until the first
+job: a worker that never runs one leaves no trace.
+
+A job keeps running when the client that submitted it goes away. When the worker stops, or
+dies, its unfinished jobs are marked `interrupted`; every summary they had paid for is in
+the cache, so submitting them again costs nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import fcntl
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from doctown.config import Settings
+from doctown.errors import ConfigurationError, DoctownError, InputError
+from doctown.generation import GenerationEngine
+from doctown.generation.cache import SummaryCache, default_cache_path
+from doctown.pipeline import Build, BuildOptions
+from doctown.schemas import JobError
+from doctown.server.jobs.log import EventLog, LoggedEvent, read_log
+from doctown.server.jobs.models import Job, JobCreate, JobOptions, JobSource, utc_now
+from doctown.server.jobs.progress import Progress
+from doctown.server.jobs.sources import check_git_url, check_path, save_upload
+from doctown.server.jobs.store import JobStore
+
+logger = logging.getLogger("doctown.server.jobs")
+
+STORE_NAME = "jobs.sqlite3"
+CACHE_NAME = "summaries.sqlite3"
+EVENTS_NAME = "events.jsonl"
+DOCPACK_NAME = "docpack"
+UPLOAD_NAME = "upload"
+LOCK_NAME = "worker.lock"
+# Often enough that an interrupted job shows nearly where it stopped; rarely enough that a
+# fast cached run does not write its record once per symbol.
+CHECKPOINT_SECONDS = 1.0
+INTERRUPTED = JobError(
+    type="interrupted",
+    message="The worker stopped before this job finished. Submit it again: the summaries it "
+    "had already generated are in the summary cache and will not be paid for twice.",
+)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded archive: the name the client gave it and its content."""
+
+    name: str
+    content: BinaryIO
+
+
+def jobs_dir(settings: Settings) -> Path:
+    """JOBS_DIR, else `jobs/` beside the CLI's summary cache in the user cache directory."""
+    if settings.jobs_dir:
+        return Path(settings.jobs_dir).expanduser()
+    return default_cache_path().parent / "jobs"
+
+
+class JobService:
+    """Build jobs for one worker process, which must be the only one using its JOBS_DIR."""
+
+    def __init__(self, settings: Settings, engine: GenerationEngine) -> None:
+        self.settings = settings
+        self.root = jobs_dir(settings)
+        self._engine = engine
+        self._slots = asyncio.Semaphore(settings.jobs_max_concurrent)
+        self._store: JobStore | None = None
+        self._cache: SummaryCache | None = None
+        self._lock: IO[str] | None = None
+        self._running: dict[str, tuple[Job, EventLog]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Take over the jobs of a previous process, if there are any."""
+        if (self.root / STORE_NAME).exists():
+            self._open()
+
+    def _open(self) -> JobStore:
+        """Lock JOBS_DIR, open the records, and mark what an earlier process left unfinished."""
+        if self._store is not None:
+            return self._store
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._lock = (self.root / LOCK_NAME).open("a")
+        except OSError as exc:
+            raise ConfigurationError(f"JOBS_DIR {self.root} is not writable: {exc}") from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            self._lock = None
+            raise ConfigurationError(
+                f"JOBS_DIR {self.root} is in use by another worker process; give each worker "
+                "process its own JOBS_DIR."
+            ) from None
+        store = JobStore(self.root / STORE_NAME)
+        for job in store.active():
+            logger.warning("job %s was %s when the worker stopped: interrupted", job.id, job.state)
+            self._end(store, job, EventLog(self._folder(job.id) / EVENTS_NAME))
+        self._store = store
+        return store
+
+    def _folder(self, job_id: str) -> Path:
+        return self.root / job_id
+
+    def _job_engine(self) -> GenerationEngine:
+        """The worker's engine (its backend and request slots) with the jobs' summary cache."""
+        if self._engine.cache is not None:
+            return self._engine
+        if self._cache is None:
+            self._cache = SummaryCache(self.root / CACHE_NAME)
+        engine = copy.copy(self._engine)
+        engine.cache = self._cache
+        return engine
+
+    async def submit(self, request: JobCreate, upload: Upload | None = None) -> Job:
+        """Check the source, record the job as queued and start it in the background.
+
+        `upload` is an archive's file name and content; without one, `request` names a `path`
+        or a `url`. Raises SourceNotAllowedError or InputError for a source it refuses.
+        """
+        sources = {"archive": upload, "path": request.path, "url": request.url}
+        given = [name for name, value in sources.items() if value]
+        if len(given) != 1:
+            raise InputError(
+                "Give exactly one source: an archive upload (multipart field 'archive'), a "
+                f"server-side 'path', or a git 'url'; got {', '.join(given) or 'none'}."
+            )
+        if request.ref and not request.url:
+            raise InputError("ref applies to git URLs only; check the ref out before packing.")
+        options = JobOptions.model_validate(request.model_dump(exclude={"path", "url"}))
+        options.max_cost = self._capped(options.max_cost)
+        job_id = uuid.uuid4().hex
+        folder = self._folder(job_id)
+        source: str | Path
+        if upload is not None:
+            origin, source = JobSource(kind="upload", name=upload.name), folder / UPLOAD_NAME
+        elif request.path:
+            origin = JobSource(kind="path", name=request.path)
+            source = check_path(request.path, self.settings.jobs_allowed_root_list)
+        else:
+            url = request.url or ""
+            origin = JobSource(kind="git", name=url)
+            source = check_git_url(url, allowed=self.settings.jobs_allow_git_urls)
+        store = self._open()
+        folder.mkdir()
+        if upload is not None:
+            try:
+                await asyncio.to_thread(save_upload, upload.content, folder / UPLOAD_NAME)
+            except InputError:
+                folder.rmdir()
+                raise
+        job = Job(id=job_id, source=origin, options=options)
+        store.save(job)
+        log = EventLog(folder / EVENTS_NAME)
+        self._running[job.id] = (job, log)
+        task = asyncio.create_task(self._run(store, job, log, str(source)), name=f"job-{job.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return job
+
+    def _capped(self, max_cost: Decimal | None) -> Decimal | None:
+        """The job's cap within JOBS_MAX_COST: asking for more is refused, none gets it."""
+        ceiling = self.settings.jobs_max_cost
+        if ceiling is None:
+            return max_cost
+        if max_cost is None:
+            return ceiling
+        if max_cost > ceiling:
+            raise InputError(
+                f"max_cost {max_cost} is above the worker's JOBS_MAX_COST ({ceiling}); ask for "
+                "at most that."
+            )
+        return max_cost
+
+    async def _run(self, store: JobStore, job: Job, log: EventLog, source: str) -> None:
+        folder = self._folder(job.id)
+        saved_at = 0.0
+
+        def checkpoint() -> None:
+            nonlocal saved_at
+            if time.monotonic() - saved_at >= CHECKPOINT_SECONDS:
+                store.save(job)
+                saved_at = time.monotonic()
+
+        progress = Progress(job, checkpoint)
+        options = BuildOptions(
+            source=source,
+            output=folder / DOCPACK_NAME,
+            ref=job.options.ref,
+            include_private=job.options.include_private,
+            docstrings=job.options.docstrings,
+            max_cost=job.options.max_cost,
+            limit=job.options.limit,
+            job_id=job.id,
+        )
+        try:
+            async with self._slots:
+                job.state, job.started_at = "running", utc_now()
+                store.save(job)
+                with Build(options, self._job_engine(), subscribers=[log, progress]) as build:
+                    # Analysis is CPU-bound: in a thread, the worker keeps answering meanwhile.
+                    plan = await asyncio.to_thread(build.prepare)
+                    progress.planned(plan)
+                    response = await build.generate(plan)
+                    manifest = await asyncio.to_thread(build.pack, plan, response)
+                    # The record is final before the terminal event, so a client that reads
+                    # the job on seeing that event finds it finished.
+                    job.state = "succeeded" if response.status == "success" else "partial"
+                    job.error, job.docpack_id = response.error, manifest.docpack_id
+                    job.finished_at = utc_now()
+                    build.finish(plan, response, manifest)
+                    store.save(job)
+        except asyncio.CancelledError:
+            self._end(store, job, log)
+            raise
+        except DoctownError as exc:
+            self._end(store, job, log, JobError(type=type(exc).__name__, message=str(exc)))
+        except Exception:
+            logger.exception("job %s failed", job.id)
+            error = JobError(
+                type="internal_error",
+                message="The build failed unexpectedly; the worker's log has the details.",
+            )
+            self._end(store, job, log, error)
+        finally:
+            self._running.pop(job.id, None)
+            (folder / UPLOAD_NAME).unlink(missing_ok=True)
+
+    @staticmethod
+    def _end(store: JobStore, job: Job, log: EventLog, error: JobError = INTERRUPTED) -> None:
+        """Record a job that ended without a pack, then close its events with the reason."""
+        job.state = "interrupted" if error is INTERRUPTED else "failed"
+        job.error, job.finished_at = error, utc_now()
+        store.save(job)
+        log.finish(job.id, job.state, {"error": error.model_dump()})
+
+    def get(self, job_id: str) -> Job | None:
+        """The job as it stands now (live while it runs), or None for an unknown id."""
+        if job_id in self._running:
+            return self._running[job_id][0]
+        return self._store.get(job_id) if self._store else None
+
+    def events(self, job_id: str, *, after: int = 0) -> AsyncIterator[LoggedEvent]:
+        """A known job's events above sequence `after`: live until the last, else replayed."""
+        if job_id in self._running:
+            return self._running[job_id][1].follow(after=after)
+        return _replay(self._folder(job_id) / EVENTS_NAME, after)
+
+    def docpack(self, job: Job) -> Path:
+        return self._folder(job.id) / DOCPACK_NAME
+
+    async def close(self) -> None:
+        """Stop every unfinished job (recorded as interrupted) and release JOBS_DIR."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for resource in (self._cache, self._store, self._lock):
+            if resource is not None:
+                resource.close()
+
+
+async def _replay(path: Path, after: int) -> AsyncIterator[LoggedEvent]:
+    for event in read_log(path, after=after):
+        yield event

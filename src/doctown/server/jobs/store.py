@@ -1,0 +1,63 @@
+"""The job records: one SQLite row per job, the record itself kept as JSON.
+
+Keeping the record as JSON lets it gain fields without a migration; only what is queried
+(the state) has a column of its own. Each save is committed at once, so a killed worker
+leaves every job as it last stood.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from doctown.server.jobs.models import ACTIVE_STATES, Job
+
+_ACTIVE = tuple(sorted(ACTIVE_STATES))
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    record TEXT NOT NULL
+)
+"""
+
+
+class JobStore:
+    """Job records in one SQLite file. Safe to share between threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process
+        self._db.execute(_SCHEMA)
+
+    def save(self, job: Job) -> None:
+        """Insert or replace the record of `job`."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?)",
+                (job.id, job.state, job.created_at.isoformat(), job.model_dump_json()),
+            )
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            row = self._db.execute("SELECT record FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else Job.model_validate_json(row[0])
+
+    def active(self) -> list[Job]:
+        """Jobs still queued or running, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT record FROM jobs WHERE state IN (?, ?) ORDER BY created_at", _ACTIVE
+            ).fetchall()
+        return [Job.model_validate_json(row[0]) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,166 @@
+"""Build jobs over HTTP: submit, read, follow the events (Server-Sent Events), download."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from doctown.errors import ConfigurationError, InputError, SourceNotAllowedError
+from doctown.server.deps import Authorized, State
+from doctown.server.jobs.models import PACKED_STATES, Job, JobCreate, JobPublic, JobSource
+from doctown.server.jobs.service import JobService, Upload
+
+router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Authorized])
+
+MAX_FORM_FIELDS = 20
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".git")
+
+# The request body is read by hand (multipart or JSON), so its two shapes are declared here.
+_REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["archive"],
+                    "properties": {
+                        "archive": {"type": "string", "format": "binary"},
+                        **{
+                            name: {"type": "string"}
+                            for name in ("include_private", "docstrings", "limit", "max_cost")
+                        },
+                    },
+                }
+            },
+            "application/json": {"schema": JobCreate.model_json_schema()},
+        },
+    }
+}
+
+
+def get_jobs(state: State) -> JobService:
+    return state.jobs
+
+
+Jobs = Annotated[JobService, Depends(get_jobs)]
+
+
+def get_job(job_id: str, jobs: Jobs) -> Job:
+    job = jobs.get(job_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"This worker has no job {job_id!r}.")
+    return job
+
+
+KnownJob = Annotated[Job, Depends(get_job)]
+
+
+def _parse(fields: object) -> JobCreate:
+    try:
+        return JobCreate.model_validate(fields)
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors) from None
+
+
+async def _submit(request: Request, jobs: JobService) -> Job:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        async with request.form(max_files=1, max_fields=MAX_FORM_FIELDS) as form:
+            archive = form.get("archive")
+            fields = {key: value for key, value in form.items() if key != "archive"}
+            upload = None
+            if isinstance(archive, UploadFile):
+                upload = Upload(name=archive.filename or "archive", content=archive.file)
+            return await jobs.submit(_parse(fields), upload)
+    if content_type.startswith("application/json"):
+        try:
+            body = await request.json()
+        except json.JSONDecodeError as exc:
+            raise InputError(f"The body is not valid JSON: {exc}") from None
+        return await jobs.submit(_parse(body))
+    raise HTTPException(
+        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        "Send multipart/form-data with the repository archive in the field 'archive', or "
+        "application/json with a 'path' or a 'url'.",
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    openapi_extra=_REQUEST_BODY,
+)
+async def create_job(request: Request, response: Response, jobs: Jobs) -> JobPublic:
+    """Start a build from an uploaded archive, a server-side path or a git URL.
+
+    Answers at once with the queued job; the build runs in the background whether or not the
+    client stays. A source the configuration refuses gets 403, a malformed one 422.
+    """
+    try:
+        job = await _submit(request, jobs)
+    except SourceNotAllowedError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    except InputError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    except ConfigurationError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    public = JobPublic.of(job)
+    response.headers["Location"] = public.links.job
+    return public
+
+
+@router.get("/{job_id}", response_model=JobPublic)
+async def read_job(job: KnownJob) -> JobPublic:
+    """State, counts, usage, error and timestamps; live while the job runs."""
+    return JobPublic.of(job)
+
+
+@router.get("/{job_id}/events", response_class=EventSourceResponse)
+async def follow_job(
+    job: KnownJob,
+    jobs: Jobs,
+    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+) -> AsyncIterable[ServerSentEvent]:
+    """The job's v1 events from the start (or after `Last-Event-ID`), live to the last one.
+
+    Each event's `id` is its sequence; the stream ends after `job.completed.v1`.
+    """
+    async for event in jobs.events(job.id, after=last_event_id or 0):
+        yield ServerSentEvent(raw_data=event.json, id=str(event.sequence))
+
+
+@router.get("/{job_id}/docpack", response_class=FileResponse)
+async def download_docpack(job: KnownJob, jobs: Jobs) -> FileResponse:
+    """The finished .docpack; 409 while the job runs or when it ended without one."""
+    if job.state not in PACKED_STATES:
+        if job.error is not None:
+            detail = f"Job {job.id} {job.state} without a docpack: {job.error.message}"
+        else:
+            detail = (
+                f"Job {job.id} is {job.state}; its docpack is ready once it finishes. Follow "
+                f"/jobs/{job.id}/events or poll /jobs/{job.id}."
+            )
+        raise HTTPException(status.HTTP_409_CONFLICT, detail)
+    return FileResponse(
+        jobs.docpack(job), media_type="application/zip", filename=_download_name(job.source)
+    )
+
+
+def _download_name(source: JobSource) -> str:
+    """`NAME.docpack`, NAME taken from the archive, folder or repository the job built."""
+    stem = re.split(r"[/:\\]", source.name.rstrip("/\\"))[-1]
+    for suffix in _ARCHIVE_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    return (re.sub(r"[^A-Za-z0-9._-]", "_", stem) or "repository") + ".docpack"
