@@ -27,6 +27,12 @@ RESOLVED = [
     ("javascript", JS + "Cart.add", JS + "Logger.write", "inferred"),
     ("javascript", JS + "checkout", JS + "Cart.add", "inferred"),
     ("javascript", JS + "checkout", JS + "Logger.write", "unique_name"),
+    # CommonJS: `require` of `module.exports = X`, of an exported object, destructured.
+    ("javascript", "src/legacy.js::receipt", JS + "Cart", "import"),
+    ("javascript", "src/legacy.js::receipt", JS + "Cart.add", "inferred"),
+    ("javascript", "src/legacy.js::receipt", FMT + "formatAmount", "import"),
+    ("javascript", "src/legacy.js::receipt", "src/tools.js::stamp", "import"),
+    ("javascript", "src/legacy.js::receipt", FMT + "shout", "import"),
     # TypeScript: parameter properties, declared types, return types, interfaces, TSX.
     ("typescript", DB + "connect", DB + "Db", "scope"),
     ("typescript", REPO + "Users.total", DB + "connect", "import"),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from doctown.analysis.facts import FileFacts, ImportFact
+from doctown.analysis.parse import REQUIRE
 
 FAMILY = {
     "python": "python",
@@ -35,8 +36,9 @@ class ImportTarget(NamedTuple):
     """What an imported name is bound to.
 
     `kind` is `module` (the module `key`), `member` (the dotted `member` path inside module
-    `key`), `star` (every public name of `key`), `path` (a Rust path, resolved from module
-    `key`) or `external` (outside the repository; `member` is its dotted name).
+    `key`), `star` (every public name of `key`), `require` (what CommonJS module `key`
+    assigns to `module.exports`), `path` (a Rust path, resolved from module `key`) or
+    `external` (outside the repository; `member` is its dotted name).
     """
 
     kind: str
@@ -224,6 +226,8 @@ class Layout:
             return [Binding(bound, ImportTarget("module", key, ""))]
         if fact.name == "*":
             return [Binding("*", ImportTarget("star", key, ""))]
+        if fact.name == REQUIRE:
+            return [Binding(bound, ImportTarget("require", key, ""))]
         return [Binding(bound, ImportTarget("member", key, fact.name))]
 
     def _js_key(self, joined: str) -> str | None:

@@ -273,6 +273,12 @@ class NameResolver:
             return None, "import"
         if target.kind == "module":
             return ("mod", target.key), "import"
+        if target.kind == "require":
+            # `module.exports = thing` exports that thing; otherwise the module's names.
+            exported = self.table.default_exports.get(target.key)
+            if exported is not None:
+                return self.module_member(target.key, exported, depth + 1)
+            return ("mod", target.key), "import"
         if target.kind == "external":
             return ("ext", target.member), "import"
         if target.kind == "path":

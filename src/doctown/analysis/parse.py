@@ -13,7 +13,8 @@ through capture names; the extractor knows no grammar. The captures it reads:
       @modifiers         the words that spell its visibility
     @call.name           the name a call calls, with @call.receiver for `x.name(...)`
     @import              an import, with @import.module, @import.name, @import.alias, or
-                         @import.default (the local name of a default import)
+                         @import.default (the local name of a default import), or
+                         @import.require (the name a CommonJS `require` is bound to)
     @assign.target       a name given a value, with @assign.type (declared), @assign.call
                          (the callee of a call), @assign.new (a constructed type),
                          @assign.iter (a loop over what a call returns) or @assign.ref
@@ -47,6 +48,8 @@ from doctown.analysis.facts import (
     ImportFact,
 )
 
+# The imported "name" of a CommonJS require: everything the module exports.
+REQUIRE = "module.exports"
 # Bounds on what one fact may carry: the source is untrusted and may be adversarial.
 MAX_NAME_CHARS = 200
 MAX_EXPRESSION_CHARS = 300
@@ -72,8 +75,20 @@ def _type(source: bytes, node: Node) -> str:
 
 
 def _expression(source: bytes, node: Node) -> str:
-    """An expression with its whitespace removed, so `a .b` and `a.b` read the same."""
-    return _WHITESPACE.sub("", _text(source, node, MAX_EXPRESSION_CHARS))
+    """An expression without insignificant whitespace, so `a .b` and `a.b` read the same.
+
+    Whitespace between two words (`new Foo`) becomes one space; elsewhere it goes.
+    """
+    text = _text(source, node, MAX_EXPRESSION_CHARS)
+    if " " not in text and "\n" not in text and "\t" not in text:
+        return text
+    return _WHITESPACE.sub(_keep_word_gap, text.strip())
+
+
+def _keep_word_gap(match: re.Match[str]) -> str:
+    text = match.string
+    before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
+    return " " if (before.isalnum() or before == "_") and (after.isalnum() or after == "_") else ""
 
 
 def clean_docstring(literal: str) -> str | None:
@@ -210,14 +225,22 @@ class _Extraction:
             nodes = captures.get(key)
             return " ".join(_text(source, nodes[0], MAX_EXPRESSION_CHARS).split()) if nodes else ""
 
-        # A default import binds the module's default export under a local name.
+        # A default import binds the module's default export under a local name; a
+        # CommonJS require binds whatever the module exports.
         default = first("import.default")
+        required = first("import.require")
+        if default:
+            name, alias = "default", default
+        elif required:
+            name, alias = REQUIRE, required
+        else:
+            name, alias = first("import.name"), first("import.alias")
         self.imports.append(
             (
                 statement.start_byte,
                 first("import.module").strip("\"'`"),
-                "default" if default else first("import.name"),
-                default or first("import.alias"),
+                name,
+                alias,
                 statement.start_point[0] + 1,
             )
         )

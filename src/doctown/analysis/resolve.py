@@ -190,7 +190,10 @@ class CallResolver(NameResolver):
                 break
         else:
             return None, "inferred"
-        value, tier = self.expression_value(file, scope, receiver[:index])
+        callee = receiver[:index]
+        if callee.startswith("new "):  # `new Foo(...)`: an instance of Foo
+            callee = callee[len("new ") :]
+        value, tier = self.expression_value(file, scope, callee)
         return self.returned(value, 1), weaker(tier, "inferred")
 
     def expression_value(self, file: int, scope: int, text: str) -> tuple[Value | None, str]:

@@ -37,6 +37,28 @@
   (import_clause (named_imports (import_specifier name: (_) @import.name alias: (_)? @import.alias)))
   source: (string (string_fragment) @import.module)) @import
 
+; CommonJS: `const x = require('./m')` binds what m exports; `{a, b: c}` picks members.
+((variable_declarator
+  name: (identifier) @import.require
+  value: (call_expression
+    function: (identifier) @_require
+    arguments: (arguments . (string (string_fragment) @import.module)))) @import
+ (#eq? @_require "require"))
+((variable_declarator
+  name: (object_pattern
+    [(shorthand_property_identifier_pattern) @import.name
+     (pair_pattern key: (property_identifier) @import.name value: (identifier) @import.alias)])
+  value: (call_expression
+    function: (identifier) @_require
+    arguments: (arguments . (string (string_fragment) @import.module)))) @import
+ (#eq? @_require "require"))
+((assignment_expression
+  left: (member_expression object: (identifier) @_module property: (property_identifier) @_exports)
+  right: [(identifier) @export.default
+          (class name: (_) @export.default)
+          (function_expression name: (identifier) @export.default)])
+ (#eq? @_module "module") (#eq? @_exports "exports"))
+
 (export_statement "default" (identifier) @export.default)
 (export_statement "default" declaration: [(function_declaration name: (identifier) @export.default) (class_declaration name: (identifier) @export.default)])
 
