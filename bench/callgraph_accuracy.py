@@ -7,8 +7,9 @@ Each gold set names a package and version; its source distribution is downloaded
 `pip download --no-deps --no-binary :all:` (or `npm pack` for an npm package) into a cache
 directory, never committed, and analysed without executing anything. Precision and recall
 count edges between symbols of the package, at function granularity: the confident edges
-doctown shows the model, then every edge including the low-confidence guesses. For Python, jedi's go-to-definition on every call
-site of the same package gives a second opinion, scored against the same gold set.
+doctown shows the model, then every edge including the low-confidence guesses. For Python,
+jedi's go-to-definition on every call site of the same package gives a second opinion,
+scored against the same gold set.
 """
 
 from __future__ import annotations
