@@ -106,10 +106,16 @@ class JobService:
                 f"JOBS_DIR {self.root} is in use by another worker process; give each worker "
                 "process its own JOBS_DIR."
             ) from None
-        store = JobStore(self.root / STORE_NAME)
-        for job in store.active():
-            logger.warning("job %s was %s when the worker stopped: interrupted", job.id, job.state)
-            self._end(store, job, EventLog(self._folder(job.id) / EVENTS_NAME))
+        try:
+            store = JobStore(self.root / STORE_NAME)
+            for job in store.active():
+                logger.warning("job %s was %s when the worker stopped", job.id, job.state)
+                self._folder(job.id).mkdir(exist_ok=True)
+                self._end(store, job, EventLog(self._folder(job.id) / EVENTS_NAME))
+        except BaseException:
+            self._lock.close()
+            self._lock = None
+            raise
         self._store = store
         return store
 
@@ -268,6 +274,11 @@ class JobService:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._store is not None:
+            # A task cancelled before its first step never ran its own clean-up.
+            for job, log in list(self._running.values()):
+                self._end(self._store, job, log)
+        self._running.clear()
         for resource in (self._cache, self._store, self._lock):
             if resource is not None:
                 resource.close()

@@ -1,0 +1,411 @@
+"""The job routes over real HTTP: uvicorn on loopback, backed by the fake OpenAI server."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import tarfile
+import time
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from starlette.staticfiles import StaticFiles
+
+from doctown import events
+from doctown.docpack import read_docpack
+from doctown.server.app import create_app
+from doctown.server.jobs.models import Job, JobSource
+from doctown.server.jobs.store import JobStore
+from doctown.testing import FakeOpenAIServer, ThreadedServer
+from tests.conftest import openai_settings
+
+FILES = {
+    "shapes/__init__.py": '"""Shapes and their areas."""\n',
+    "shapes/circle.py": (
+        "import math\n\n\n"
+        "class Circle:\n"
+        "    def __init__(self, radius: float) -> None:\n"
+        "        self.radius = radius\n\n"
+        "    def area(self) -> float:\n"
+        "        return math.pi * self.radius**2\n\n"
+        "    def _check(self) -> bool:\n"
+        "        return self.radius >= 0\n"
+    ),
+    "shapes/total.py": (
+        "from shapes.circle import Circle\n\n\n"
+        "def total_area(circles: list[Circle]) -> float:\n"
+        '    """Add up the areas of many circles at once."""\n'
+        "    return sum(circle.area() for circle in circles)\n"
+    ),
+}
+
+
+class Worker:
+    """One worker app on loopback and a client bound to it."""
+
+    def __init__(self, server: FakeOpenAIServer, **overrides: Any) -> None:
+        self.server = ThreadedServer(create_app(openai_settings(server, **overrides))).start()
+        self.client = httpx2.Client(base_url=self.server.url, timeout=30)
+
+    def submit(self, **kwargs: Any) -> dict[str, Any]:
+        response = self.client.post("/jobs", **kwargs)
+        assert response.status_code == 202, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def wait(self, job_id: str, *states: str, timeout: float = 20) -> dict[str, Any]:
+        """Poll the job until it reaches one of `states`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job: dict[str, Any] = self.client.get(f"/jobs/{job_id}").json()
+            if job["state"] in states:
+                return job
+            assert time.monotonic() < deadline, job
+            time.sleep(0.02)
+
+    def events(self, job_id: str, **headers: str) -> list[tuple[int, dict[str, Any]]]:
+        with self.client.stream("GET", f"/jobs/{job_id}/events", headers=headers) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            return list(parse_sse(response.iter_lines()))
+
+    def stop(self) -> None:
+        self.client.close()
+        self.server.stop()
+
+
+def parse_sse(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(id, event) for each Server-Sent Event; comments (keep-alive pings) are skipped."""
+    event_id, data = 0, []
+    for line in lines:
+        if line.startswith("id: "):
+            event_id = int(line.removeprefix("id: "))
+        elif line.startswith("data: "):
+            data.append(line.removeprefix("data: "))
+        elif not line and data:
+            yield event_id, json.loads("\n".join(data))
+            event_id, data = 0, []
+
+
+@pytest.fixture
+def worker(fake_openai: FakeOpenAIServer) -> Iterator[Any]:
+    started: list[Worker] = []
+
+    def start(**overrides: Any) -> Worker:
+        started.append(Worker(fake_openai, **overrides))
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repos" / "shapes-repo"
+    for name, text in FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def zipped(root: Path) -> bytes:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as bundle:
+        for path in sorted(root.rglob("*.py")):
+            bundle.write(path, f"{root.name}/{path.relative_to(root)}")
+    return packed.getvalue()
+
+
+def tarred(root: Path) -> bytes:
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as bundle:
+        bundle.add(root, arcname=root.name)
+    return packed.getvalue()
+
+
+def upload(data: bytes, name: str = "shapes-repo.zip", **fields: str) -> dict[str, Any]:
+    return {"files": {"archive": (name, data, "application/octet-stream")}, "data": fields}
+
+
+def test_an_uploaded_zip_builds_a_docpack_that_reads_back(
+    worker: Any, repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    running = worker()
+    response = running.client.post("/jobs", **upload(zipped(repo)))
+    assert response.status_code == 202
+    accepted = response.json()
+    assert accepted["state"] == "queued" and accepted["source"] == {
+        "kind": "upload",
+        "name": "shapes-repo.zip",
+    }
+    assert response.headers["location"] == accepted["links"]["job"] == f"/jobs/{accepted['id']}"
+
+    job = running.wait(accepted["id"], "succeeded", "partial", "failed")
+    assert job["state"] == "succeeded" and job["error"] is None
+    counts = job["counts"]
+    assert counts["symbols"] > 3 and counts["documented"] == counts["symbols"]
+    assert counts["failed"] == counts["remaining"] == counts["cached"] == 0
+    assert job["usage"]["input_tokens"] > 0 and job["usage"]["cost"] > 0
+    assert job["usage"]["requests"] == len(fake_openai.chat_requests()) == counts["symbols"]
+    assert job["created_at"] <= job["started_at"] <= job["finished_at"]
+
+    download = running.client.get(accepted["links"]["docpack"])
+    assert download.status_code == 200
+    assert 'filename="shapes-repo.docpack"' in download.headers["content-disposition"]
+    (tmp_path / "out.docpack").write_bytes(download.content)
+    pack = read_docpack(tmp_path / "out.docpack")
+    assert pack.manifest.docpack_id == job["docpack_id"]
+    assert pack.manifest.statistics.documented_count == counts["symbols"]
+    assert {symbol.file_path for symbol in pack.symbols} >= {"shapes/circle.py"}
+
+
+def test_a_tar_gz_upload_takes_the_build_options(
+    worker: Any, repo: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    running = worker()
+    fields = {"include_private": "true", "docstrings": "reuse", "limit": "4", "max_cost": "0.5"}
+    accepted = running.submit(**upload(tarred(repo), "shapes-repo.tar.gz", **fields))
+    assert accepted["options"] == {
+        "include_private": True,
+        "docstrings": "reuse",
+        "limit": 4,
+        "max_cost": 0.5,
+        "ref": None,
+    }
+    job = running.wait(accepted["id"], "succeeded", "partial", "failed")
+    assert job["state"] == "succeeded"
+    counts = job["counts"]
+    assert counts["symbols"] == 4 and counts["reused"] + counts["documented"] == 4
+    assert len(fake_openai.chat_requests()) == counts["documented"]
+
+
+def test_a_path_job_builds_from_an_allowed_folder(worker: Any, repo: Path) -> None:
+    running = worker(jobs_allowed_roots=str(repo.parent))
+    accepted = running.submit(json={"path": str(repo), "limit": 2})
+    assert accepted["source"] == {"kind": "path", "name": str(repo)}
+    job = running.wait(accepted["id"], "succeeded", "partial", "failed")
+    assert job["state"] == "succeeded" and job["counts"]["documented"] == 2
+    assert running.client.get(f"/jobs/{job['id']}/docpack").status_code == 200
+
+
+def test_paths_outside_the_allowed_roots_are_refused_with_403(
+    worker: Any, repo: Path, tmp_path: Path
+) -> None:
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    (allowed / "link").symlink_to(repo)
+    running = worker(jobs_allowed_roots=str(allowed))
+    for path in (repo, allowed / "link", allowed / ".." / "repos" / repo.name):
+        response = running.client.post("/jobs", json={"path": str(path)})
+        assert response.status_code == 403, path
+        assert "outside the folders JOBS_ALLOWED_ROOTS allows" in response.json()["detail"]
+    closed = worker().client.post("/jobs", json={"path": str(repo)})
+    assert closed.status_code == 403 and "set JOBS_ALLOWED_ROOTS" in closed.json()["detail"]
+
+
+def test_bad_requests_get_a_clear_4xx(worker: Any, repo: Path) -> None:
+    running = worker(jobs_allowed_roots=str(repo.parent), jobs_max_upload_bytes=10_000)
+    post = running.client.post
+
+    def detail(response: httpx2.Response, code: int) -> str:
+        assert response.status_code == code, response.text
+        body = response.json()
+        return str(body.get("message") or body["detail"])
+
+    assert "neither a .zip nor a .tar.gz" in detail(post("/jobs", **upload(b"plain text")), 422)
+    assert "Give exactly one source" in detail(post("/jobs", json={"limit": 3}), 422)
+    both = upload(zipped(repo), path=str(repo))
+    assert "got archive, path" in detail(post("/jobs", **both), 422)
+    assert "docstrings" in detail(post("/jobs", json={"path": str(repo), "docstrings": "x"}), 422)
+    assert "limit" in detail(post("/jobs", **upload(zipped(repo), limit="many")), 422)
+    assert "ref applies to git URLs" in detail(post("/jobs", json={"path": "/", "ref": "v1"}), 422)
+    assert "not valid JSON" in detail(
+        post("/jobs", content=b"{", headers={"content-type": "application/json"}), 422
+    )
+    assert "multipart/form-data" in detail(post("/jobs", content=b"path=/srv"), 415)
+    big = upload(b"0" * 20_000, "big.zip")
+    assert "JOBS_MAX_UPLOAD_BYTES (10000 bytes)" in detail(post("/jobs", **big), 413)
+    assert "no job 'nope'" in detail(running.client.get("/jobs/nope"), 404)
+    assert running.client.get("/jobs/nope/events").status_code == 404
+
+
+def test_an_unsafe_archive_fails_the_job_with_the_reason(worker: Any) -> None:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as bundle:
+        bundle.writestr("../escape.py", "x = 1\n")
+    running = worker()
+    accepted = running.submit(**upload(packed.getvalue(), "evil.zip"))
+    job = running.wait(accepted["id"], "failed", "succeeded")
+    assert job["state"] == "failed" and "unsafe member name" in job["error"]["message"]
+    refused = running.client.get(f"/jobs/{job['id']}/docpack")
+    assert refused.status_code == 409
+    assert refused.json()["detail"].startswith(f"Job {job['id']} failed without a docpack:")
+    (_, last), *_ = reversed(running.events(job["id"]))
+    assert (last["type"], last["status"]) == (events.JOB_COMPLETED, "failed")
+    assert "unsafe member name" in last["payload"]["error"]["message"]
+
+
+def test_the_event_stream_replays_then_follows_in_order(
+    worker: Any, repo: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.latency = 0.05
+    running = worker()
+    accepted = running.submit(**upload(zipped(repo)))
+    live = running.events(accepted["id"])  # subscribed while the job is queued or running
+    ids = [event_id for event_id, _ in live]
+    assert ids == [event["sequence"] for _, event in live] == list(range(1, len(live) + 1))
+    assert {event["job_id"] for _, event in live} == {accepted["id"]}
+    types = [event["type"] for _, event in live]
+    assert types[0].startswith("ingest.") and types[-1] == events.JOB_COMPLETED
+    stages = [kind.split(".")[0] for kind in types[:-1]]
+    assert stages == sorted(stages, key=["ingest", "assembly", "generation", "pack"].index)
+    documented = types.count(events.GENERATION_SYMBOL_DOCUMENTED)
+    assert documented == running.wait(accepted["id"], "succeeded")["counts"]["documented"]
+    assert live[-1][1]["status"] == "success"
+
+    assert running.events(accepted["id"]) == live  # a late subscriber gets the same stream
+    resumed = running.events(accepted["id"], **{"Last-Event-ID": str(len(live) - 3)})
+    assert resumed == live[-3:]
+
+
+def test_the_docpack_is_409_until_the_job_is_done(
+    worker: Any, repo: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.latency = 0.3
+    running = worker()
+    accepted = running.submit(**upload(zipped(repo)))
+    early = running.client.get(accepted["links"]["docpack"])
+    assert early.status_code == 409
+    assert "its docpack is ready once it finishes" in early.json()["detail"]
+    running.wait(accepted["id"], "succeeded")
+    assert running.client.get(accepted["links"]["docpack"]).status_code == 200
+
+
+def test_every_jobs_route_needs_the_bearer_token(worker: Any, repo: Path) -> None:
+    running = worker(worker_api_key="let-me-in")
+    anonymous = running.client
+    assert anonymous.post("/jobs", **upload(zipped(repo))).status_code == 401
+    authorized = {"Authorization": "Bearer let-me-in"}
+    accepted = running.submit(**upload(zipped(repo)), headers=authorized)
+    for route in ("", "/events", "/docpack"):
+        refused = anonymous.get(f"/jobs/{accepted['id']}{route}")
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    running.client.headers.update(authorized)
+    assert running.wait(accepted["id"], "succeeded")["state"] == "succeeded"
+    assert running.events(accepted["id"])[-1][1]["type"] == events.JOB_COMPLETED
+
+
+def test_a_client_leaving_mid_stream_does_not_stop_the_job(
+    worker: Any, repo: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.latency = 0.1
+    running = worker(max_concurrent_requests=2)
+    accepted = running.submit(**upload(zipped(repo)))
+    seen = []
+    with running.client.stream("GET", accepted["links"]["events"]) as response:
+        for _, event in parse_sse(response.iter_lines()):
+            seen.append(event["type"])
+            if event["type"] == events.GENERATION_SYMBOL_DOCUMENTED:
+                break
+    assert seen[0].startswith("ingest.") and seen[-1] == events.GENERATION_SYMBOL_DOCUMENTED
+    assert running.client.get(accepted["links"]["job"]).json()["state"] == "running"
+    job = running.wait(accepted["id"], "succeeded", "partial", "failed", "interrupted")
+    assert job["state"] == "succeeded" and job["counts"]["remaining"] == 0
+
+
+def test_jobs_beyond_the_limit_wait_their_turn(
+    worker: Any, repo: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.latency = 0.1
+    running = worker(jobs_max_concurrent=1)
+    first, second = (running.submit(**upload(zipped(repo))) for _ in range(2))
+    running.wait(first["id"], "running")
+    assert running.client.get(f"/jobs/{second['id']}").json()["state"] == "queued"
+    finished = running.wait(first["id"], "succeeded")
+    later = running.wait(second["id"], "succeeded")
+    assert later["started_at"] >= finished["finished_at"]
+
+
+def test_a_stopped_worker_marks_its_job_interrupted_and_a_resubmission_pays_nothing_twice(
+    worker: Any, repo: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.latency = 0.3
+    first = worker(max_concurrent_requests=1)
+    accepted = first.submit(**upload(zipped(repo)))
+    while first.wait(accepted["id"], "running")["counts"]["documented"] < 2:
+        time.sleep(0.05)
+    first.stop()
+
+    second = worker()
+    job = second.wait(accepted["id"], "interrupted", timeout=0)
+    assert "Submit it again" in job["error"]["message"] and job["finished_at"]
+    paid = job["counts"]["documented"]
+    assert paid >= 2 and job["counts"]["remaining"] > 0
+    (_, last) = second.events(accepted["id"])[-1]
+    assert (last["type"], last["status"]) == (events.JOB_COMPLETED, "interrupted")
+    assert "Submit it again" in second.client.get(job["links"]["docpack"]).json()["detail"]
+
+    fake_openai.latency = 0
+    sent_before = len(fake_openai.chat_requests())
+    again = second.wait(second.submit(**upload(zipped(repo)))["id"], "succeeded")
+    assert again["counts"]["cached"] >= paid
+    assert len(fake_openai.chat_requests()) - sent_before == (
+        again["counts"]["symbols"] - again["counts"]["cached"]
+    )
+
+
+def test_jobs_a_dead_worker_left_running_read_interrupted_after_a_restart(
+    worker: Any, jobs_dir: str
+) -> None:
+    store = JobStore(Path(jobs_dir) / "jobs.sqlite3")
+    store.save(Job(id="a" * 32, state="running", source=JobSource(kind="upload", name="r.zip")))
+    store.save(Job(id="b" * 32, state="queued", source=JobSource(kind="path", name="/srv/r")))
+    store.close()
+    folder = Path(jobs_dir) / ("a" * 32)
+    folder.mkdir()
+    started = events.Event(job_id="a" * 32, source="test", type="ingest.started.v1", sequence=1)
+    (folder / "events.jsonl").write_text(started.to_json() + '\n{"torn')
+
+    running = worker()
+    for job_id in ("a" * 32, "b" * 32):
+        job = running.client.get(f"/jobs/{job_id}").json()
+        assert job["state"] == "interrupted" and "Submit it again" in job["error"]["message"]
+    replay = running.events("a" * 32)
+    assert [(event_id, event["type"]) for event_id, event in replay] == [
+        (1, "ingest.started.v1"),
+        (2, events.JOB_COMPLETED),
+    ]
+
+
+def test_git_urls_need_the_setting_then_build_like_the_cli(
+    worker: Any, repo: Path, tmp_path: Path
+) -> None:
+    refused = worker().client.post("/jobs", json={"url": "https://example.com/r.git"})
+    assert refused.status_code == 403 and "JOBS_ALLOW_GIT_URLS=true" in refused.json()["detail"]
+
+    served = tmp_path / "served"
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    subprocess.run([*git, "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-q", "-m", "shapes"], check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(repo), str(served / "shapes.git")], check=True
+    )
+    subprocess.run(["git", "-C", str(served / "shapes.git"), "update-server-info"], check=True)
+    with ThreadedServer(StaticFiles(directory=served), lifespan="off") as remote:
+        running = worker(jobs_allow_git_urls=True)
+        url = f"{remote.url}/shapes.git"
+        local = running.client.post("/jobs", json={"url": f"file://{served}/shapes.git"})
+        assert local.status_code == 422 and "remote git repository" in local.json()["detail"]
+        accepted = running.submit(json={"url": url, "ref": "main", "limit": 2})
+        job = running.wait(accepted["id"], "succeeded", "failed")
+    assert job["state"] == "succeeded", job["error"]
+    assert job["source"] == {"kind": "git", "name": url}
+    download = running.client.get(job["links"]["docpack"])
+    assert 'filename="shapes.docpack"' in download.headers["content-disposition"]
