@@ -9,6 +9,7 @@ fresh process with its own cache directory state:
 
 - cold: an empty cache; every file is parsed;
 - warm: the same tree again; the snapshot of the whole result is reused;
+  (with --repeat N, the fastest of N cold and N warm runs: the machine may be shared)
 - one file changed: one module edited; only it is parsed, everything else is recomputed;
 - growth: cold runs on every 8th, 4th and 2nd file, to show how time and memory scale.
 
@@ -60,6 +61,8 @@ def measure(source: Path, cache: Path, workers: int) -> dict[str, Any]:
         "clusters": len(result.clusters),
         "seconds": round(total, 2),
         "stages": result.timings,
+        "cpu_seconds": round(sum(os.times()[:4]), 2),
+        "load_average": round(os.getloadavg()[0], 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "worker_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
     }
@@ -107,6 +110,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=WORKERS, help="parser processes")
     parser.add_argument("--no-growth", action="store_true", help="skip the growth runs")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="cold and warm runs to take the best of"
+    )
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure, args.cache, args.workers)))
@@ -117,8 +123,16 @@ def main() -> None:
         root = Path(scratch)
         tree = copy_stdlib(root / "stdlib")
         cache = root / "cache"
-        report["cold"] = run(tree, cache, args.workers)
-        report["warm"] = run(tree, cache, args.workers)
+        colds, warms = [], []
+        for _attempt in range(args.repeat):
+            shutil.rmtree(cache, ignore_errors=True)
+            colds.append(run(tree, cache, args.workers))
+            warms.append(run(tree, cache, args.workers))
+        # Other processes share the machine: the fastest of several runs is the least disturbed.
+        report["cold"] = min(colds, key=lambda r: r["seconds"])
+        report["warm"] = min(warms, key=lambda r: r["seconds"])
+        report["cold_seconds_all"] = [r["seconds"] for r in colds]
+        report["warm_seconds_all"] = [r["seconds"] for r in warms]
         changed = tree / CHANGED_FILE
         changed.write_text(changed.read_text("utf-8") + "\n\ndef _bench_marker():\n    pass\n")
         report["one_file_changed"] = run(tree, cache, args.workers)
@@ -144,11 +158,14 @@ def main() -> None:
         f"calls, {cold['calls_low_confidence']} low confidence, {cold['calls_unresolved']} "
         f"unresolved), {cold['clusters']} clusters"
     )
+    if args.repeat > 1:
+        print(f"cold runs {report['cold_seconds_all']} s, warm runs {report['warm_seconds_all']} s")
     for name in ("cold", "warm", "one_file_changed"):
         run_report = report[name]
         stages = ", ".join(f"{k} {v:.2f}" for k, v in run_report["stages"].items())
         print(
-            f"{name:17} {run_report['seconds']:6.2f} s  parsed {run_report['parsed_files']:5}  "
+            f"{name:17} {run_report['seconds']:6.2f} s ({run_report['cpu_seconds']:.1f} s CPU, "
+            f"load {run_report['load_average']})  parsed {run_report['parsed_files']:5}  "
             f"peak {run_report['peak_rss_mib']} MiB "
             f"(+ worker {run_report['worker_peak_rss_mib']} MiB)  [{stages}]"
         )

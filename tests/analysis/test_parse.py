@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from doctown.analysis import Symbol
@@ -165,3 +167,24 @@ def test_untrusted_source_is_bounded() -> None:
     huge_name = b"a" * 10_000
     facts = extract(b"def " + huge_name + b"():\n    pass\n", "python")
     assert len(facts.definitions[0].name) <= 200
+
+
+def test_a_file_that_breaks_the_extractor_is_left_out_with_a_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from doctown.analysis import analyze_repository, parse
+
+    (tmp_path / "good.py").write_text("def fine():\n    pass\n")
+    (tmp_path / "bad.py").write_text("def trap():\n    pass\n")
+    original = parse._Extraction.add
+
+    def add(self: parse._Extraction, captures: dict[str, list[object]]) -> None:
+        if b"trap" in self.source:
+            raise IndexError("unexpected capture")
+        original(self, captures)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parse._Extraction, "add", add)
+    result = analyze_repository(tmp_path, use_cache=False, workers=1)
+    assert "good.py::fine" in {s.id for s in result.symbols}
+    assert "bad.py::trap" not in {s.id for s in result.symbols}
+    assert "bad.py: could not be analysed (IndexError); it is left out." in result.warnings

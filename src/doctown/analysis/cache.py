@@ -67,6 +67,7 @@ def encode_facts(facts: FileFacts) -> bytes:
         facts.module_doc,
         facts.default_exports,
         facts.syntax_errors,
+        facts.failure,
     )
     return marshal.dumps(cast(Any, plain))
 

@@ -80,3 +80,5 @@ class FileFacts(NamedTuple):
     module_doc: str | None
     default_exports: tuple[str, ...]
     syntax_errors: int
+    # Set when extraction failed: the file then contributes its module and nothing else.
+    failure: str = ""

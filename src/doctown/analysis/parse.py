@@ -374,7 +374,18 @@ class _Extraction:
 
 
 def extract(source: bytes, language: str) -> FileFacts:
-    """Parse one file and return its facts. Never executes or imports the source."""
+    """Parse one file and return its facts. Never executes or imports the source.
+
+    The source is untrusted: should anything in it break the extractor, the file yields no
+    facts and says why, and the rest of the repository is analysed as usual.
+    """
+    try:
+        return _extract(source, language)
+    except (ValueError, TypeError, IndexError, KeyError, UnicodeError, RecursionError) as exc:
+        return FileFacts(language, (), (), (), (), (), "", None, (), 0, type(exc).__name__)
+
+
+def _extract(source: bytes, language: str) -> FileFacts:
     tree = Parser(languages.grammar(language)).parse(source)
     cursor = QueryCursor(languages.query(language))
     extraction = _Extraction(source)

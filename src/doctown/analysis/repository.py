@@ -186,6 +186,10 @@ def _analyse(
     analysis_warnings = []
     records = []
     for file, file_facts in zip(found.files, facts, strict=True):
+        if file_facts.failure:
+            analysis_warnings.append(
+                f"{file.path}: could not be analysed ({file_facts.failure}); it is left out."
+            )
         if file_facts.syntax_errors:
             analysis_warnings.append(
                 f"{file.path}: {file_facts.syntax_errors} syntax error(s); analysed what parsed."
