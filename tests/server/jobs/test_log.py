@@ -6,6 +6,8 @@ import asyncio
 import threading
 from pathlib import Path
 
+import pytest
+
 from doctown import events
 from doctown.server.jobs.log import EventLog, LoggedEvent, read_log
 
@@ -15,7 +17,7 @@ def emitter(log: EventLog) -> events.EventEmitter:
 
 
 async def collect(log: EventLog, after: int = 0) -> list[LoggedEvent]:
-    return [event async for event in log.follow(after=after)]
+    return [event async for batch in log.follow(after=after, idle=5) for event in batch]
 
 
 async def test_followers_get_the_past_then_the_live_events_until_the_last(
@@ -87,3 +89,17 @@ async def test_a_torn_last_line_is_dropped_and_a_finished_log_stays_finished(
     again.finish("job-1", "interrupted", {})
     assert len(list(read_log(path))) == 2
     assert [e.sequence for e in read_log(path, after=1)] == [2]
+
+
+async def test_a_quiet_log_yields_empty_batches_for_keep_alives(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "events.jsonl")
+    emit = emitter(log)
+    emit.emit("ingest.started.v1", {})
+    batches = log.follow(idle=0.01)
+    assert [e.sequence for e in await anext(batches)] == [1]
+    assert await anext(batches) == []
+    emit.emit("ingest.file_detected.v1", {})
+    emit.emit(events.JOB_COMPLETED, {}, status="success")
+    assert [e.sequence for e in await anext(batches)] == [2, 3]  # both in one batch
+    with pytest.raises(StopAsyncIteration):
+        await anext(batches)

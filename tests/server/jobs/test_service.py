@@ -62,7 +62,7 @@ async def test_closing_the_worker_interrupts_running_and_queued_jobs(
         found = reopened.get(job.id)
         assert found is not None and found.state == "interrupted"
         assert found.error is not None and "Submit it again" in found.error.message
-        (*_, last) = [event async for event in reopened.events(job.id)]
+        (*_, last) = [event async for batch in reopened.events(job.id) for event in batch]
         assert last.type == events.JOB_COMPLETED and '"status":"interrupted"' in last.json
     await reopened.close()
 

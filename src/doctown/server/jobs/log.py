@@ -110,18 +110,26 @@ class EventLog:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def follow(self, *, after: int = 0) -> AsyncIterator[LoggedEvent]:
-        """Every event with a sequence above `after`, then each new one until the last."""
+    async def follow(self, *, after: int = 0, idle: float) -> AsyncIterator[list[LoggedEvent]]:
+        """Every event with a sequence above `after`, then each new one until the last.
+
+        Events come in batches, all that arrived since the last one, so a busy job costs a
+        follower one write per wake-up rather than one per event. An empty batch after
+        `idle` seconds of quiet lets a stream send a keep-alive.
+        """
         index = 0
         while True:
             # Both taken before reading: a wake-up scheduled after the read still reaches
             # us, and a log finished before the read has its last event in the read.
             changed, finished = self._changed, self.finished
-            while index < len(self._events):
-                event = self._events[index]
-                index += 1
-                if event.sequence > after:
-                    yield event
+            end = len(self._events)
+            batch = [event for event in self._events[index:end] if event.sequence > after]
+            index = end
+            if batch:
+                yield batch
             if finished:
                 return
-            await changed.wait()
+            try:
+                await asyncio.wait_for(changed.wait(), idle)
+            except TimeoutError:
+                yield []

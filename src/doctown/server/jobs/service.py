@@ -47,6 +47,9 @@ LOCK_NAME = "worker.lock"
 # Often enough that an interrupted job shows nearly where it stopped; rarely enough that a
 # fast cached run does not write its record once per symbol.
 CHECKPOINT_SECONDS = 1.0
+# Under the idle timeouts of common proxies, so a quiet stream (a long analysis) stays open.
+KEEP_ALIVE_SECONDS = 15.0
+REPLAY_BATCH = 1_000
 INTERRUPTED = JobError(
     type="interrupted",
     message="The worker stopped before this job finished. Submit it again: the summaries it "
@@ -260,10 +263,13 @@ class JobService:
             return self._running[job_id][0]
         return self._store.get(job_id) if self._store else None
 
-    def events(self, job_id: str, *, after: int = 0) -> AsyncIterator[LoggedEvent]:
-        """A known job's events above sequence `after`: live until the last, else replayed."""
+    def events(
+        self, job_id: str, *, after: int = 0, idle: float = KEEP_ALIVE_SECONDS
+    ) -> AsyncIterator[list[LoggedEvent]]:
+        """A known job's events above sequence `after`, in batches: live while it runs (an
+        empty batch after `idle` seconds of quiet), replayed from its file once it is over."""
         if job_id in self._running:
-            return self._running[job_id][1].follow(after=after)
+            return self._running[job_id][1].follow(after=after, idle=idle)
         return _replay(self._folder(job_id) / EVENTS_NAME, after)
 
     def docpack(self, job: Job) -> Path:
@@ -284,6 +290,12 @@ class JobService:
                 resource.close()
 
 
-async def _replay(path: Path, after: int) -> AsyncIterator[LoggedEvent]:
+async def _replay(path: Path, after: int) -> AsyncIterator[list[LoggedEvent]]:
+    batch: list[LoggedEvent] = []
     for event in read_log(path, after=after):
-        yield event
+        batch.append(event)
+        if len(batch) == REPLAY_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
@@ -22,6 +21,7 @@ from doctown.server.jobs.service import JobService, Upload
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Authorized])
 
 MAX_FORM_FIELDS = 20
+KEEP_ALIVE = b": keep-alive\n\n"
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".git")
 
 # The request body is read by hand (multipart or JSON), so its two shapes are declared here.
@@ -127,18 +127,32 @@ async def read_job(job: KnownJob) -> JobPublic:
     return JobPublic.of(job)
 
 
-@router.get("/{job_id}/events", response_class=EventSourceResponse)
+@router.get(
+    "/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "v1 events"}},
+)
 async def follow_job(
     job: KnownJob,
     jobs: Jobs,
     last_event_id: Annotated[int | None, Header(ge=0)] = None,
-) -> AsyncIterable[ServerSentEvent]:
-    """The job's v1 events from the start (or after `Last-Event-ID`), live to the last one.
+) -> StreamingResponse:
+    """Server-Sent Events: the job's v1 events from the start (or after `Last-Event-ID`),
+    then live until `job.completed.v1`. Each event's `id` is its sequence."""
 
-    Each event's `id` is its sequence; the stream ends after `job.completed.v1`.
-    """
-    async for event in jobs.events(job.id, after=last_event_id or 0):
-        yield ServerSentEvent(raw_data=event.json, id=str(event.sequence))
+    async def stream() -> AsyncIterator[bytes]:
+        async for batch in jobs.events(job.id, after=last_event_id or 0):
+            if batch:
+                yield "".join(f"id: {e.sequence}\ndata: {e.json}\n\n" for e in batch).encode()
+            else:
+                yield KEEP_ALIVE
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        # Proxies must pass each event on as it comes, not buffer or cache the stream.
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/{job_id}/docpack", response_class=FileResponse)
