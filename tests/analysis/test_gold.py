@@ -33,8 +33,8 @@ def test_gold_precision_and_recall(
     cache = tmp_path_factory.getbasetemp().parent / "doctown-eval"
     try:
         report = accuracy.evaluate(gold_file, cache, with_jedi=False)
-    except subprocess.CalledProcessError:
-        pytest.skip("the package could not be downloaded (offline?)")
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        pytest.skip("the package could not be downloaded (offline, or no pip/npm)")
     confident = report["doctown_confident"]
     assert confident["precision"] >= 0.98, report["wrong"]
     assert confident["recall"] >= 0.90, report["missed"]
