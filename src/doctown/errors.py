@@ -14,6 +14,7 @@
           │    ├── InvalidOutputError    the answer is not the JSON we asked for
           │    ├── RequestRejectedError  the API rejected the request (400, 422, ...); never retried
           │    ├── RetriesExhaustedError a transient fault outlived every attempt
+          │    ├── UngroundedError       names things that do not exist (--strict-grounding)
           │    └── NotAttemptedError     skipped because the job had already stopped
           ├── TransientError         worth another attempt (408, 409, 429, 5xx, timeouts, resets)
           └── JobAbortedError        nothing more can succeed; the whole job stops at once
@@ -120,6 +121,12 @@ class RetriesExhaustedError(SymbolFailure):
     """Every attempt met a transient fault."""
 
     reason = "retries_exhausted"
+
+
+class UngroundedError(SymbolFailure):
+    """Even after one re-ask, the summary names identifiers that exist nowhere."""
+
+    reason = "ungrounded"
 
 
 class NotAttemptedError(SymbolFailure):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from doctown.schemas import SymbolContext
 from doctown.tokens import TokenCounter
@@ -19,6 +19,7 @@ from doctown.tokens import TokenCounter
 PROMPT_VERSION = "2"
 
 DEFAULT_MAX_RELATIONS = 15
+DEFAULT_MAX_CALLEE_SUMMARIES = 8
 MAX_NAME_CHARS = 200
 SIGNATURE_HEAD_TOKENS = 60
 
@@ -65,11 +66,16 @@ FEW_SHOT: tuple[tuple[SymbolContext, str], ...] = (
 
 @dataclass(frozen=True)
 class Prompt:
-    """The messages sent for one symbol, with their token count and a stable key."""
+    """The messages sent for one symbol, with their token count and a stable key.
+
+    `context` is what the prompt was built from (for grounding checks); it is not sent and
+    not part of the key.
+    """
 
     messages: list[dict[str, str]]
     prompt_tokens: int
     truncated: bool
+    context: SymbolContext | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -102,6 +108,7 @@ class _Budget:
     """How much of each optional part goes into the prompt; shrunk until the prompt fits."""
 
     relations: int = DEFAULT_MAX_RELATIONS
+    callee_summaries: int = DEFAULT_MAX_CALLEE_SUMMARIES
     excerpt_tokens: int | None = None  # None: whole excerpt
     docstring_tokens: int | None = None
     signature_tokens: int | None = None
@@ -127,6 +134,12 @@ def render_user_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budg
         f"Related to: {_name(ctx.cluster_label) if ctx.cluster_label else 'none'}",
         f"Importance: {ctx.centrality:.2f} (0-1 scale)",
     ]
+    summaries = list((ctx.callee_summaries or {}).items())[: budget.callee_summaries]
+    if summaries:
+        listing = "\n".join(
+            f"- {_name(name)}: {' '.join(text.split())}" for name, text in summaries
+        )
+        lines.append(f"What its callees do:\n{_fence('callees', listing)}")
     for tag, text, limit in (
         ("docstring", ctx.docstring, budget.docstring_tokens),
         ("source", ctx.source_excerpt, budget.excerpt_tokens),
@@ -147,6 +160,9 @@ def _budgets() -> Iterator[_Budget]:
     """The full budget, then ever smaller ones, dropping the least essential parts first."""
     budget = _Budget()
     yield budget
+    for count in (3, 0):
+        budget = replace(budget, callee_summaries=count)
+        yield budget
     for tokens in (400, 150, 0):
         budget = replace(budget, excerpt_tokens=tokens)
         yield budget
@@ -195,4 +211,4 @@ class PromptBuilder:
             if tokens <= self.max_prompt_tokens:
                 break
             truncated = True
-        return Prompt(messages=messages, prompt_tokens=tokens, truncated=truncated)
+        return Prompt(messages=messages, prompt_tokens=tokens, truncated=truncated, context=ctx)

@@ -37,6 +37,9 @@ class SymbolContext(BaseModel):
     # Additions: an existing docstring and a bounded excerpt of the symbol's source.
     docstring: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
     source_excerpt: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    # Summaries already written for the symbols it calls (name -> summary), when generating
+    # in dependency order.
+    callee_summaries: dict[str, str] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
 
 
 class SymbolInput(BaseModel):
@@ -92,6 +95,10 @@ class DocumentedSymbol(BaseModel):
         default=None, description="Set when an identical context earlier in the batch was asked"
     )
     cached: bool = Field(default=False, description="Served from the summary cache; not paid now")
+    reasked: bool = Field(default=False, description="Asked again because it named unknown things")
+    ungrounded: list[str] = Field(
+        default_factory=list, description="Identifiers the summary names that exist nowhere"
+    )
 
 
 class FailedSymbol(BaseModel):

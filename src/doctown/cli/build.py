@@ -135,6 +135,7 @@ def print_result(console: Console, plan: Plan, response: GenerateResponse, outpu
             f"{len(response.documented_symbols) - cached} new, {cached} cached, "
             f"{len(plan.selection.reused)} from docstrings",
         ),
+        ("ungrounded", str(sum(bool(d.ungrounded) for d in response.documented_symbols))),
         ("failed", str(failed)),
         ("remaining", str(remaining)),
         ("tokens", f"{response.usage.input_tokens} in, {response.usage.output_tokens} out"),
@@ -171,6 +172,20 @@ def print_result(console: Console, plan: Plan, response: GenerateResponse, outpu
 )
 @click.option(
     "--include-private", is_flag=True, help="Also document private functions and methods."
+)
+@click.option(
+    "--callee-summaries",
+    is_flag=True,
+    help="Document callees first and tell each caller what its callees do (waves).",
+)
+@click.option(
+    "--grounding/--no-grounding",
+    default=True,
+    show_default=True,
+    help="Re-ask once a summary that names identifiers that exist nowhere; mark it if it stays so.",
+)
+@click.option(
+    "--strict-grounding", is_flag=True, help="Fail summaries still ungrounded after the re-ask."
 )
 @click.option(
     "--limit",
@@ -226,6 +241,9 @@ def build_command(
     yes: bool,
     confirm_above: Decimal,
     include_private: bool,
+    callee_summaries: bool,
+    grounding: bool,
+    strict_grounding: bool,
     limit: int | None,
     docstrings: str,
     source_excerpt: bool | None,
@@ -270,6 +288,9 @@ def build_command(
         created_at=created_at,
         with_contexts=not no_contexts,
         limit=limit,
+        callee_summaries=callee_summaries,
+        grounding=grounding,
+        strict_grounding=strict_grounding,
     )
     console.print(f"backend: {engine.backend.name} ({engine.backend.model})")
     for warning in engine.standing_warnings:

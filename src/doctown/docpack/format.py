@@ -108,6 +108,9 @@ class Statistics(_Entry):
     )
     failed_count: NonNegativeInt
     cluster_count: NonNegativeInt
+    ungrounded_count: NonNegativeInt = Field(
+        default=0, description="Summaries kept but marked: they name identifiers that exist nowhere"
+    )
 
 
 class Checksum(_Entry):
@@ -178,6 +181,10 @@ class Provenance(_Entry):
     output_tokens: NonNegativeInt = 0
     cost: float = Field(default=0.0, ge=0.0)
     cached: bool = Field(default=False, description="Served from the cache; nothing was paid")
+    reasked: bool = Field(default=False, description="Asked again: it first named unknown things")
+    ungrounded: list[str] = Field(
+        default_factory=list, description="Identifiers the summary names that exist nowhere"
+    )
 
 
 class Documentation(_Entry):
@@ -380,4 +387,8 @@ def statistics_of(content: PackContent) -> Statistics:
         documented_count=sum(status in ("documented", "reused") for status in statuses),
         failed_count=statuses.count("failed"),
         cluster_count=len(content.clusters.clusters),
+        ungrounded_count=sum(
+            bool(s.documentation.provenance and s.documentation.provenance.ungrounded)
+            for s in content.nodes.symbols
+        ),
     )

@@ -18,6 +18,7 @@ from doctown.backends.base import Backend, Completion
 from doctown.errors import JobAbortedError, SymbolFailure
 from doctown.generation.budget import BudgetBackend
 from doctown.generation.cache import CachingBackend, SummaryCache
+from doctown.generation.grounding import GroundingBackend, GroundingPolicy
 from doctown.generation.limits import ConcurrencyLimitedBackend, StopOnAbortBackend
 from doctown.generation.retry import DEFAULT_MAX_ATTEMPTS, INITIAL_RETRY_DELAY, RetryingBackend
 from doctown.prompts import Prompt, PromptBuilder
@@ -58,6 +59,169 @@ def usage_report(usage: Usage, cost: Decimal) -> UsageReport:
         requests=usage.requests,
         cost=pricing.as_float(cost),
     )
+
+
+@dataclass(frozen=True)
+class DependencyOrder:
+    """Waves of symbol ids (callees before callers) and each symbol's callees.
+
+    `callees` maps a symbol id to (name shown in its prompt, callee symbol id) pairs.
+    """
+
+    waves: list[list[str]]
+    callees: dict[str, list[tuple[str, str]]]
+
+    def enrich(self, symbol: SymbolInput, summaries: dict[str, str]) -> SymbolInput:
+        """`symbol` with the summaries already written for its callees."""
+        known = {
+            name: summaries[callee]
+            for name, callee in self.callees.get(symbol.symbol_id, [])
+            if callee in summaries and callee != symbol.symbol_id
+        }
+        if not known:
+            return symbol
+        context = symbol.context.model_copy(update={"callee_summaries": known})
+        return SymbolInput.model_construct(symbol_id=symbol.symbol_id, context=context)
+
+
+class _Job:
+    """One call of `generate`: its policy stack, what it has asked, and what came back."""
+
+    def __init__(
+        self, engine: GenerationEngine, backend: Backend, emitter: events.EventEmitter
+    ) -> None:
+        self.engine = engine
+        self.backend = backend
+        self.emitter = emitter
+        self.price = engine.backend.price
+        self.first: dict[str, PlannedSymbol] = {}  # prompt key -> the symbol that asked it
+        self.outcomes: dict[str, _Outcome] = {}
+        self.summaries: dict[str, str] = {}  # symbol id -> summary, for later waves
+        self.documented: list[DocumentedSymbol] = []
+        self.failed: list[FailedSymbol] = []
+        self.warnings = list(engine.standing_warnings)
+        self.usages: list[Usage] = []
+
+    async def run(self, planned: list[PlannedSymbol]) -> None:
+        """Ask every new prompt concurrently; identical prompts share one answer."""
+        members: dict[str, list[PlannedSymbol]] = {}
+        for item in planned:
+            if item.prompt.truncated:
+                self.warnings.append(
+                    f"{item.symbol_id}: prompt shortened to fit MAX_PROMPT_TOKENS "
+                    f"({self.engine.prompt_builder.max_prompt_tokens})"
+                )
+            key = item.prompt.key
+            if key in self.outcomes:  # answered in an earlier wave
+                self.report(item, self.outcomes[key])
+                continue
+            self.first.setdefault(key, item)
+            members.setdefault(key, []).append(item)
+
+        async def ask(key: str) -> None:
+            outcome = await _ask(self.backend, self.first[key].prompt)
+            self.outcomes[key] = outcome
+            for member in members[key]:
+                self.report(member, outcome)
+
+        await asyncio.gather(*(ask(key) for key in members))
+
+    def report(self, item: PlannedSymbol, outcome: _Outcome) -> None:
+        """Record and announce one symbol's result (called as each one finishes)."""
+        source = self.first[item.prompt.key]
+        reused = source.symbol_id if source is not item else None
+        if outcome.completion is not None:
+            completion = outcome.completion
+            usage = completion.usage if reused is None else Usage()
+            entry = DocumentedSymbol(
+                symbol_id=item.symbol_id,
+                summary=completion.output.summary,
+                tokens_used=usage.total_tokens,
+                input_tokens=usage.input_tokens,
+                cached_tokens=usage.cached_tokens,
+                output_tokens=usage.output_tokens,
+                reasoning_tokens=usage.reasoning_tokens,
+                cost=pricing.as_float(pricing.cost(usage, self.price)),
+                attempts=completion.attempts if reused is None else 0,
+                reused_from=reused,
+                cached=completion.cached,
+                reasked=completion.reasked,
+                ungrounded=list(completion.ungrounded),
+            )
+            if entry.ungrounded:
+                self.warnings.append(
+                    f"{item.symbol_id}: ungrounded: the summary names "
+                    f"{', '.join(entry.ungrounded)}, which exist nowhere (kept, marked)"
+                )
+            self.documented.append(entry)
+            self.summaries[item.symbol_id] = entry.summary
+            self.emitter.emit(
+                events.GENERATION_SYMBOL_DOCUMENTED,
+                entry.model_dump(exclude_none=True) | {"duration_ms": outcome.duration_ms},
+                source=SOURCE,
+            )
+        else:
+            assert outcome.failure is not None
+            usage = outcome.failure.usage if reused is None else Usage()
+            failure = FailedSymbol(
+                symbol_id=item.symbol_id,
+                reason=outcome.failure.reason,
+                message=str(outcome.failure),
+                tokens_used=usage.total_tokens,
+                cost=pricing.as_float(pricing.cost(usage, self.price)),
+                attempts=outcome.failure.attempts if reused is None else 0,
+            )
+            self.failed.append(failure)
+            self.warnings.append(f"{item.symbol_id}: {failure.reason}: {failure.message}")
+            self.emitter.emit(
+                events.GENERATION_SYMBOL_FAILED,
+                failure.model_dump() | {"duration_ms": outcome.duration_ms},
+                source=SOURCE,
+            )
+        self.usages.append(usage)
+
+    def finish(
+        self, job_id: str, order: list[str], stopped: JobAbortedError | None, started: float
+    ) -> GenerateResponse:
+        """The response, in request order, and the terminal event."""
+        position = {symbol_id: index for index, symbol_id in enumerate(order)}
+        self.documented.sort(key=lambda d: position[d.symbol_id])
+        self.failed.sort(key=lambda f: position[f.symbol_id])
+        usage = total(self.usages)
+        total_cost = pricing.cost(usage, self.price)
+        status = _status(len(self.documented), len(self.failed), stopped)
+        backend = self.engine.backend
+        response = GenerateResponse(
+            documented_symbols=self.documented,
+            total_tokens=usage.total_tokens,
+            total_cost=pricing.as_float(total_cost),
+            job_id=job_id,
+            status=status,
+            failed_symbols=self.failed,
+            warnings=self.warnings,
+            usage=usage_report(usage, total_cost),
+            backend=backend.name,
+            model=backend.model,
+            preview=backend.preview,
+            duration_ms=_elapsed_ms(started),
+            error=JobError(type=stopped.reason, message=str(stopped)) if stopped else None,
+        )
+        self.emitter.emit(
+            events.GENERATION_COMPLETED,
+            {
+                "documented": len(self.documented),
+                "failed": len(self.failed),
+                "total_tokens": response.total_tokens,
+                "total_cost": response.total_cost,
+                "usage": response.usage.model_dump(),
+                "duration_ms": response.duration_ms,
+                "warnings": self.warnings,
+                **({"error": response.error.model_dump()} if response.error else {}),
+            },
+            status=status,
+            source=SOURCE,
+        )
+        return response
 
 
 class GenerationEngine:
@@ -117,11 +281,15 @@ class GenerationEngine:
             model=self.backend.model,
         )
 
-    def _job_backend(self, max_cost: Decimal | None) -> tuple[Backend, StopOnAbortBackend]:
-        """The policy stack for one job, outermost first: cache, retry, concurrency, stop, budget.
+    def _job_backend(
+        self, max_cost: Decimal | None, grounding: GroundingPolicy | None
+    ) -> tuple[Backend, StopOnAbortBackend]:
+        """The policy stack for one job, outermost first: grounding, cache, retry, concurrency,
+        stop, budget.
 
-        Cache hits take no slot and spend nothing; the stop and budget checks run after a slot
-        is granted, right before a request would be sent.
+        Grounding sits outside the cache so that a rerun replays the check and any re-ask from
+        the cache. Cache hits take no slot and spend nothing; the stop and budget checks run
+        after a slot is granted, right before a request would be sent.
         """
         inner: Backend = self.backend
         if max_cost is not None:
@@ -138,6 +306,13 @@ class GenerationEngine:
         )
         if self.cache is not None:
             stack = CachingBackend(stack, self.cache)
+        if grounding is not None:
+            stack = GroundingBackend(
+                stack,
+                table=grounding.table,
+                strict=grounding.strict,
+                count_tokens=self.prompt_builder.counter.count_messages,
+            )
         return stack, gate
 
     async def generate(
@@ -148,147 +323,56 @@ class GenerationEngine:
         subscribers: Sequence[events.Subscriber] = (),
         emitter: events.EventEmitter | None = None,
         max_cost: Decimal | None = None,
+        grounding: GroundingPolicy | None = None,
+        order: DependencyOrder | None = None,
     ) -> GenerateResponse:
-        """Document `symbols`; `emitter` lets a pipeline number its events as one stream."""
+        """Document `symbols`, in request order.
+
+        `emitter` lets a pipeline number its events as one stream. `order` generates in waves
+        (callees before callers), each caller's prompt carrying its callees' summaries.
+        """
         started = time.monotonic()
         if emitter is None:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
-        planned = self.plan(symbols)
-        first_by_key: dict[str, PlannedSymbol] = {}
-        for item in planned:
-            first_by_key.setdefault(item.prompt.key, item)
+        backend, gate = self._job_backend(max_cost, grounding)
+        job = _Job(self, backend, emitter)
+        initial = self.plan(symbols)
+        unique = {item.prompt.key: item.prompt for item in initial}
+        waves = order.waves if order is not None else [[s.symbol_id for s in symbols]]
         emitter.emit(
             events.GENERATION_STARTED,
             {
-                "symbol_count": len(planned),
-                "unique_prompts": len(first_by_key),
-                "prompt_tokens": sum(p.prompt.prompt_tokens for p in first_by_key.values()),
+                "symbol_count": len(symbols),
+                "unique_prompts": len(unique),
+                "prompt_tokens": sum(p.prompt_tokens for p in unique.values()),
+                "waves": len(waves),
                 "backend": self.backend.name,
                 "model": self.backend.model,
                 "max_concurrency": self.max_concurrency,
             },
             source=SOURCE,
         )
-        backend, gate = self._job_backend(max_cost)
-        price = self.backend.price
-        documented: list[DocumentedSymbol] = []
-        failed: list[FailedSymbol] = []
-        warnings = list(self.standing_warnings)
-        usages: list[Usage] = []
+        if order is None:
+            await job.run(initial)
+        else:
+            by_id = {s.symbol_id: s for s in symbols}
+            for wave in waves:
+                await job.run(self.plan([order.enrich(by_id[i], job.summaries) for i in wave]))
+        return job.finish(job_id, [s.symbol_id for s in symbols], gate.stopped, started)
 
-        def report(item: PlannedSymbol, outcome: _Outcome) -> None:
-            """Record and announce one symbol's result (called as each one finishes)."""
-            source = first_by_key[item.prompt.key]
-            reused = source.symbol_id if source is not item else None
-            if outcome.completion is not None:
-                usage = outcome.completion.usage if reused is None else Usage()
-                cost = pricing.cost(usage, price)
-                entry = DocumentedSymbol(
-                    symbol_id=item.symbol_id,
-                    summary=outcome.completion.output.summary,
-                    tokens_used=usage.total_tokens,
-                    input_tokens=usage.input_tokens,
-                    cached_tokens=usage.cached_tokens,
-                    output_tokens=usage.output_tokens,
-                    reasoning_tokens=usage.reasoning_tokens,
-                    cost=pricing.as_float(cost),
-                    attempts=outcome.completion.attempts if reused is None else 0,
-                    reused_from=reused,
-                    cached=outcome.completion.cached,
-                )
-                documented.append(entry)
-                emitter.emit(
-                    events.GENERATION_SYMBOL_DOCUMENTED,
-                    entry.model_dump(exclude_none=True) | {"duration_ms": outcome.duration_ms},
-                    source=SOURCE,
-                )
-            else:
-                assert outcome.failure is not None
-                usage = outcome.failure.usage if reused is None else Usage()
-                cost = pricing.cost(usage, price)
-                failure = FailedSymbol(
-                    symbol_id=item.symbol_id,
-                    reason=outcome.failure.reason,
-                    message=str(outcome.failure),
-                    tokens_used=usage.total_tokens,
-                    cost=pricing.as_float(cost),
-                    attempts=outcome.failure.attempts if reused is None else 0,
-                )
-                failed.append(failure)
-                warnings.append(f"{item.symbol_id}: {failure.reason}: {failure.message}")
-                emitter.emit(
-                    events.GENERATION_SYMBOL_FAILED,
-                    failure.model_dump() | {"duration_ms": outcome.duration_ms},
-                    source=SOURCE,
-                )
-            usages.append(usage)
 
-        async def run(key: str, item: PlannedSymbol) -> None:
-            outcome = await self._ask(backend, item.prompt)
-            for member in members[key]:
-                report(member, outcome)
-
-        members: dict[str, list[PlannedSymbol]] = {}
-        for item in planned:
-            members.setdefault(item.prompt.key, []).append(item)
-            if item.prompt.truncated:
-                warnings.append(
-                    f"{item.symbol_id}: prompt shortened to fit MAX_PROMPT_TOKENS "
-                    f"({self.prompt_builder.max_prompt_tokens})"
-                )
-        await asyncio.gather(*(run(key, item) for key, item in first_by_key.items()))
-
-        order = {item.symbol_id: index for index, item in enumerate(planned)}
-        documented.sort(key=lambda d: order[d.symbol_id])
-        failed.sort(key=lambda f: order[f.symbol_id])
-        usage = total(usages)
-        total_cost = pricing.cost(usage, price)
-        status = _status(len(documented), len(failed), gate.stopped)
-        response = GenerateResponse(
-            documented_symbols=documented,
-            total_tokens=usage.total_tokens,
-            total_cost=pricing.as_float(total_cost),
-            job_id=job_id,
-            status=status,
-            failed_symbols=failed,
-            warnings=warnings,
-            usage=usage_report(usage, total_cost),
-            backend=self.backend.name,
-            model=self.backend.model,
-            preview=self.backend.preview,
-            duration_ms=int((time.monotonic() - started) * 1000),
-            error=JobError(type=gate.stopped.reason, message=str(gate.stopped))
-            if gate.stopped
-            else None,
-        )
-        emitter.emit(
-            events.GENERATION_COMPLETED,
-            {
-                "documented": len(documented),
-                "failed": len(failed),
-                "total_tokens": response.total_tokens,
-                "total_cost": response.total_cost,
-                "usage": response.usage.model_dump(),
-                "duration_ms": response.duration_ms,
-                "warnings": warnings,
-                **({"error": response.error.model_dump()} if response.error else {}),
-            },
-            status=status,
-            source=SOURCE,
-        )
-        return response
-
-    async def _ask(self, backend: Backend, prompt: Prompt) -> _Outcome:
-        started = time.monotonic()
-        try:
-            completion = await backend.complete(prompt)
-        except SymbolFailure as failure:
-            return _Outcome(None, failure, _elapsed_ms(started))
-        except JobAbortedError as error:
-            aborted = SymbolFailure(str(error))
-            aborted.reason = error.reason
-            return _Outcome(None, aborted, _elapsed_ms(started))
-        return _Outcome(completion, None, _elapsed_ms(started))
+async def _ask(backend: Backend, prompt: Prompt) -> _Outcome:
+    """One symbol's outcome; a job-level stop becomes this symbol's failure reason."""
+    started = time.monotonic()
+    try:
+        completion = await backend.complete(prompt)
+    except SymbolFailure as failure:
+        return _Outcome(None, failure, _elapsed_ms(started))
+    except JobAbortedError as error:
+        aborted = SymbolFailure(str(error))
+        aborted.reason = error.reason
+        return _Outcome(None, aborted, _elapsed_ms(started))
+    return _Outcome(completion, None, _elapsed_ms(started))
 
 
 def _elapsed_ms(started: float) -> int:

@@ -9,11 +9,17 @@ docstring) or a known symbol of the repository (any part of a qualified name).
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
+from doctown.backends.base import Backend, Completion
+from doctown.errors import SymbolFailure, UngroundedError
+from doctown.generation.wrapper import WrapperBackend
+from doctown.prompts import Prompt
 from doctown.schemas import SymbolContext
+from doctown.usage import Usage
 
 _BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
 _DOTTED = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(\))?")
@@ -118,3 +124,79 @@ def ungrounded(summary: str, context: SymbolContext, table: SymbolTable | None =
             continue
         missing.append(name)
     return missing
+
+
+def correction(prompt: Prompt, answer: str, names: list[str]) -> Prompt:
+    """The same conversation, the answer, and a request to rewrite it without `names`."""
+    listed = ", ".join(f"`{name}`" for name in names)
+    follow_up = (
+        f"Your summary mentions {listed}, which do not exist in this codebase or in the facts "
+        "above. Rewrite the summary using only names given above; answer with the same JSON."
+    )
+    messages = [
+        *prompt.messages,
+        {"role": "assistant", "content": json.dumps({"summary": answer})},
+        {"role": "user", "content": follow_up},
+    ]
+    return Prompt(
+        messages=messages,
+        prompt_tokens=prompt.prompt_tokens,  # a lower bound; callers with a counter recount
+        truncated=prompt.truncated,
+        context=prompt.context,
+    )
+
+
+@dataclass(frozen=True)
+class GroundingPolicy:
+    """How a job checks its summaries: against which symbol table, and how strictly."""
+
+    table: SymbolTable | None = None
+    strict: bool = False
+
+
+class GroundingBackend(WrapperBackend):
+    """Checks each summary's identifiers; an ungrounded one is asked again once.
+
+    A summary still ungrounded after the re-ask is kept and marked (`Completion.ungrounded`),
+    or refused with UngroundedError when `strict`. Sits outside the cache, so a rerun replays
+    both the check and the re-ask from the cache without a call.
+    """
+
+    def __init__(
+        self,
+        wrapped: Backend,
+        *,
+        table: SymbolTable | None,
+        strict: bool = False,
+        count_tokens: Callable[[list[dict[str, str]]], int] | None = None,
+    ) -> None:
+        super().__init__(wrapped)
+        self.table = table
+        self.strict = strict
+        self._count_tokens = count_tokens
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        first = await self.wrapped.complete(prompt)
+        if prompt.context is None:
+            return first
+        missing = ungrounded(first.output.summary, prompt.context, self.table)
+        if not missing:
+            return first
+        again = correction(prompt, first.output.summary, missing)
+        if self._count_tokens is not None:
+            again = replace(again, prompt_tokens=self._count_tokens(again.messages))
+        try:
+            second = await self.wrapped.complete(again)
+        except SymbolFailure as failure:
+            # The re-ask failed: keep the first answer, marked, with everything it cost.
+            return self._settle(first, first.usage + failure.usage, missing)
+        still = ungrounded(second.output.summary, prompt.context, self.table)
+        return self._settle(second, first.usage + second.usage, still)
+
+    def _settle(self, completion: Completion, usage: Usage, missing: list[str]) -> Completion:
+        if missing and self.strict:
+            raise UngroundedError(
+                f"the summary names {', '.join(missing)}, which exist nowhere in the repository",
+                usage=usage,
+            )
+        return replace(completion, usage=usage, reasked=True, ungrounded=tuple(missing))

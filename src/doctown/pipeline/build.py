@@ -20,9 +20,11 @@ from doctown.analysis import AnalysisResult, analyze_repository
 from doctown.docpack import Manifest, PackUsage, Source, write_docpack
 from doctown.generation import GenerationEngine
 from doctown.generation.cache import SummaryCache
+from doctown.generation.grounding import GroundingPolicy, SymbolTable
 from doctown.pipeline.packing import Outcomes, pack_content
 from doctown.pipeline.selection import DocstringMode, Selection, select
 from doctown.pipeline.sources import SourceTree, open_source
+from doctown.pipeline.waves import dependency_order
 from doctown.prompts import Prompt
 from doctown.schemas import GenerateResponse, SymbolContext, SymbolInput
 from doctown.usage import Usage
@@ -42,6 +44,9 @@ class BuildOptions:
     created_at: datetime | None = None
     with_contexts: bool = True
     limit: int | None = None
+    callee_summaries: bool = False  # generate callees first and tell callers what they do
+    grounding: bool = True  # re-ask summaries that name unknown identifiers, mark the rest
+    strict_grounding: bool = False  # drop (fail) summaries still ungrounded after the re-ask
     job_id: str | None = None
 
 
@@ -150,9 +155,22 @@ class Build:
     async def generate(self, plan: Plan) -> GenerateResponse:
         """Document the selected symbols; every summary is cached the moment it arrives."""
         clock = time.monotonic()
+        analysis = plan.analysis
+        grounding = None
+        if self.options.grounding or self.options.strict_grounding:
+            table = SymbolTable.of(symbol.qualified_name for symbol in analysis.symbols)
+            grounding = GroundingPolicy(table=table, strict=self.options.strict_grounding)
+        order = None
+        if self.options.callee_summaries:
+            order = dependency_order(analysis, [item.symbol_id for item in plan.inputs])
         try:
             return await self.engine.generate(
-                self.job_id, plan.inputs, emitter=self.emitter, max_cost=self.options.max_cost
+                self.job_id,
+                plan.inputs,
+                emitter=self.emitter,
+                max_cost=self.options.max_cost,
+                grounding=grounding,
+                order=order,
             )
         finally:
             plan.seconds["generation"] = time.monotonic() - clock

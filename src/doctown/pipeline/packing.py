@@ -48,6 +48,8 @@ def _documentation(
                 output_tokens=documented.output_tokens,
                 cost=documented.cost,
                 cached=documented.cached,
+                reasked=documented.reasked,
+                ungrounded=documented.ungrounded,
             ),
         )
     failed = outcomes.failed.get(symbol_id)
