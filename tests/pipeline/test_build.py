@@ -14,7 +14,7 @@ from typing import Any
 
 from doctown import events
 from doctown.docpack import SearchIndex, SymbolIndex, read_docpack
-from doctown.testing import FakeOpenAIServer, refusal
+from doctown.testing import FakeOpenAIServer, ok, refusal
 from tests.cli.test_generate import doctown, openai_env
 from tests.pipeline.conftest import git
 
@@ -233,3 +233,24 @@ def test_resume_after_sigkill_pays_for_nothing_twice(shop_repo: Path, tmp_path: 
     # was paid twice; every answer that had arrived was never asked again.
     assert first_run_requests + len(second_run) <= len(documented) + 1
     assert len(log.read_text().splitlines()) == first_run_requests + len(second_run)
+
+
+def test_ungrounded_summaries_are_marked_in_the_pack_or_failed_when_strict(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.on(
+        lambda text: "Symbol: total\n" in text or "`GhostHelper`" in text, ok("Uses `GhostHelper`.")
+    )
+    marked = tmp_path / "marked.docpack"
+    assert build(shop_repo, marked, fake_openai, "--callee-summaries").returncode == 0
+    pack = read_docpack(marked)
+    total = next(s for s in pack.symbols if s.name == "total")
+    assert total.documentation.provenance is not None
+    assert total.documentation.provenance.reasked and total.documentation.provenance.ungrounded == [
+        "GhostHelper"
+    ]
+    assert pack.manifest.statistics.ungrounded_count == 1
+    strict = build(shop_repo, tmp_path / "strict.docpack", fake_openai, "--strict-grounding")
+    assert strict.returncode == 3
+    total = next(s for s in read_docpack(tmp_path / "strict.docpack").symbols if s.name == "total")
+    assert total.documentation.status == "failed" and total.documentation.reason == "ungrounded"

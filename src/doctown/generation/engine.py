@@ -154,7 +154,8 @@ class _Job:
                     f"{', '.join(entry.ungrounded)}, which exist nowhere (kept, marked)"
                 )
             self.documented.append(entry)
-            self.summaries[item.symbol_id] = entry.summary
+            if not entry.ungrounded:  # a caller is never told something made up
+                self.summaries[item.symbol_id] = entry.summary
             self.emitter.emit(
                 events.GENERATION_SYMBOL_DOCUMENTED,
                 entry.model_dump(exclude_none=True) | {"duration_ms": outcome.duration_ms},
