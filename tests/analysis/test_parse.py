@@ -188,3 +188,12 @@ def test_a_file_that_breaks_the_extractor_is_left_out_with_a_reason(
     assert "good.py::fine" in {s.id for s in result.symbols}
     assert "bad.py::trap" not in {s.id for s in result.symbols}
     assert "bad.py: could not be analysed (IndexError); it is left out." in result.warnings
+
+
+@pytest.mark.parametrize(
+    "language", ["python", "javascript", "typescript", "tsx", "go", "rust", "java"]
+)
+def test_every_query_compiles(language: str) -> None:
+    from doctown.analysis import languages
+
+    assert languages.query(language).pattern_count > 5

@@ -40,6 +40,7 @@ P = "shop/pricing.py::"
         (S + "open_cart", M + "Cart.add", "inferred"),
         (S + "run", M + "Cart.checkout", "inferred"),
         (S + "run", M + "Cart.validate", "inferred"),
+        (S + "reuse", M + "Cart.checkout", "inferred"),
         # The only `record` anywhere: linked, but only as a guess.
         (S + "helper_with_unknown_receiver", M + "Ledger.record", "unique_name"),
     ],
@@ -66,6 +67,16 @@ def test_call_resolved_through_its_tier(source: str, target: str, tier: str) -> 
 )
 def test_unresolvable_call_kept_as_name(source: str, name: str, reason: str) -> None:
     assert unresolved(analysed("python")).get((source, name)) == reason
+
+
+def test_parameters_shadow_module_functions() -> None:
+    targets = {t for (s, t) in call_edges(analysed("python")) if s == S + "open_cart_with"}
+    assert S + "open_cart" not in targets
+    assert P + "discount" not in targets
+    assert unresolved(analysed("python"))[(S + "open_cart_with", "open_cart")] in (
+        "unknown",
+        "ambiguous",
+    )
 
 
 def test_no_call_is_guessed_onto_a_wrong_symbol() -> None:

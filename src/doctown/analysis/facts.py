@@ -56,7 +56,7 @@ class Binding(NamedTuple):
     `form` is `type` (declared or annotated: `value` is the type), `field` (an attribute of
     the enclosing type, declared with type `value`), `call` (`value` is the
     callee), `new` (`value` is the constructed type), `iter` (a loop variable over what callee
-    `value` returns), `ref` (`value` is another name), `self`
+    `value` returns), `ref` (`value` is another name), `param` (an untyped parameter), `self`
     (the name is the enclosing type's instance) or `unknown` (assigned something else).
     """
 

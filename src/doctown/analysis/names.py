@@ -91,7 +91,8 @@ BUILTINS: dict[str, frozenset[str]] = {
     ),
 }
 
-# A resolved value: ("sym", index), ("inst", class index), ("mod", key) or ("ext", name).
+# A resolved value: ("sym", index), ("inst", class index), ("mod", key), ("ext", name), or
+# ("var", name) for a variable whose value is unknown.
 Value = tuple[str, object]
 
 
@@ -224,7 +225,7 @@ class NameResolver:
             else:
                 bindings = table.bindings_by_scope[file].get(scope)
                 if bindings and name in bindings:
-                    return self.variable(file, scope, name, depth + 1)
+                    return self._known_variable(self.variable(file, scope, name, depth + 1), name)
                 found = table.children[symbol].get(name)
                 if found is not None:
                     return (("sym", found[0]), "scope") if len(found) == 1 else (None, "scope")
@@ -245,7 +246,7 @@ class NameResolver:
             return self.target(imported, depth + 1)
         bindings = table.bindings_by_scope[file].get(MODULE_SCOPE)
         if bindings and name in bindings:
-            return self.variable(file, MODULE_SCOPE, name, depth + 1)
+            return self._known_variable(self.variable(file, MODULE_SCOPE, name, depth + 1), name)
         package = table.package_members.get(table.module_key[file])
         if package is not None and name in package:
             found = package[name]
@@ -332,9 +333,16 @@ class NameResolver:
             self._member_cache[key] = cached
         return cached
 
+    @staticmethod
+    def _known_variable(found: tuple[Value | None, str], name: str) -> tuple[Value | None, str]:
+        """A variable is a variable even when its value is unknown: it hides outer names."""
+        return found if found[0] is not None else (("var", name), found[1])
+
     def _member(self, value: Value, name: str, depth: int) -> tuple[Value | None, str]:
         kind, what = value
         table = self.table
+        if kind == "var":
+            return None, "inferred"
         if kind == "ext":
             return ("ext", f"{what}.{name}"), "import"
         if kind == "mod":
@@ -577,9 +585,17 @@ class NameResolver:
 
 
 def _declared_first(bindings: list[Binding]) -> list[Binding]:
-    """A declared type is what the code promises; assignments only count without one."""
+    """A declared type is what the code promises; assignments only count without one.
+
+    An untyped parameter that is also assigned takes the assigned value
+    (`options = parse_options(options)`): the analysis does not follow the order of
+    statements, and normalising a parameter up front is the common idiom.
+    """
     declared = [binding for binding in bindings if binding.form in DECLARED_FORMS]
-    return declared or bindings
+    if declared:
+        return declared
+    assigned = [binding for binding in bindings if binding.form != "param"]
+    return assigned or bindings
 
 
 def _same_name_overloads(table: SymbolTable, candidates: list[int]) -> bool:

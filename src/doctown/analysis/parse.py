@@ -36,7 +36,7 @@ import inspect
 import re
 from collections.abc import Iterable
 
-from tree_sitter import Node, Parser, QueryCursor
+from tree_sitter import Node, Parser, Query, QueryCursor
 
 from doctown.analysis import languages
 from doctown.analysis.facts import (
@@ -161,13 +161,13 @@ class _Extraction:
         if "import" in captures:
             self._add_import(captures)
         elif "param.name" in captures:
+            # An untyped parameter still shadows outer names, though its value is unknown.
             node = captures["param.name"][0]
             declared = captures.get("param.type")
-            form, value = ("type", _type(source, declared[0])) if declared else ("", "")
-            if form:
-                self.bindings.append(
-                    (node.start_byte, _text(source, node, MAX_NAME_CHARS), form, value)
-                )
+            form, value = ("type", _type(source, declared[0])) if declared else ("param", "")
+            self.bindings.append(
+                (node.start_byte, _text(source, node, MAX_NAME_CHARS), form, value)
+            )
         elif "param.self" in captures:
             node = captures["param.self"][0]
             self.bindings.append((node.start_byte, _text(source, node, MAX_NAME_CHARS), "self", ""))
@@ -299,6 +299,7 @@ class _Extraction:
                 index = parents[index]
             return index
 
+        instance_parameters = {at for at, _t, form, _v in self.bindings if form == "self"}
         docs = self._doc_comments()
         definitions = []
         for index, span in enumerate(spans):
@@ -342,6 +343,8 @@ class _Extraction:
             bindings=tuple(
                 Binding(scope_of(at), target, form, value)
                 for at, target, form, value in self.bindings
+                # The instance parameter is also a plain parameter; `self` says more.
+                if not (form == "param" and at in instance_parameters)
             ),
             implementations=tuple(self.implementations),
             package=self.package,
@@ -379,15 +382,18 @@ def extract(source: bytes, language: str) -> FileFacts:
     The source is untrusted: should anything in it break the extractor, the file yields no
     facts and says why, and the rest of the repository is analysed as usual.
     """
+    # A broken grammar or query is our fault, not the file's: it raises from here.
+    parser = Parser(languages.grammar(language))
+    query = languages.query(language)
     try:
-        return _extract(source, language)
+        return _extract(parser, query, source, language)
     except (ValueError, TypeError, IndexError, KeyError, UnicodeError, RecursionError) as exc:
         return FileFacts(language, (), (), (), (), (), "", None, (), 0, type(exc).__name__)
 
 
-def _extract(source: bytes, language: str) -> FileFacts:
-    tree = Parser(languages.grammar(language)).parse(source)
-    cursor = QueryCursor(languages.query(language))
+def _extract(parser: Parser, query: Query, source: bytes, language: str) -> FileFacts:
+    tree = parser.parse(source)
+    cursor = QueryCursor(query)
     extraction = _Extraction(source)
     for _pattern, captures in cursor.matches(tree.root_node):
         extraction.add(captures)

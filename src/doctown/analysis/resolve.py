@@ -119,7 +119,9 @@ class CallResolver(NameResolver):
                         self._count(weights, source, target, tier)
                         continue
                 shown = f"{call.receiver}.{call.name}" if call.receiver else call.name
-                reason = "external" if value is not None and value[0] == "ext" else ""
+                kind = value[0] if value is not None else ""
+                # A call through a variable of unknown value is not a call by that name.
+                reason = {"ext": "external", "var": "unknown"}.get(kind, "")
                 if not reason:
                     candidates = (
                         table.by_name.get(call.name, [])

@@ -20,6 +20,13 @@
   property: [(property_identifier) (private_property_identifier)] @name
   value: [(arrow_function body: (_) @body) (function_expression body: (_) @body)]) @definition.method
 
+; Parameters shadow outer definitions of the same name.
+(formal_parameters
+  [(identifier) @param.name
+   (assignment_pattern left: (identifier) @param.name)
+   (rest_pattern (identifier) @param.name)])
+(arrow_function parameter: (identifier) @param.name)
+
 (call_expression
   function: [
     (identifier) @call.name

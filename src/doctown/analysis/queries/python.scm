@@ -25,6 +25,16 @@
        definition: (function_definition
          parameters: (parameters . (comment) . (identifier) @param.self)))]))
 
+; Untyped parameters and other local names shadow outer definitions of the same name.
+(parameters
+  [(identifier) @param.name
+   (default_parameter name: (identifier) @param.name)
+   (list_splat_pattern (identifier) @param.name)
+   (dictionary_splat_pattern (identifier) @param.name)])
+(lambda_parameters (identifier) @param.name)
+(as_pattern_target (identifier) @assign.target)
+(for_in_clause left: (identifier) @assign.target)
+
 (typed_parameter (identifier) @param.name type: (type) @param.type)
 (typed_default_parameter name: (identifier) @param.name type: (type) @param.type)
 

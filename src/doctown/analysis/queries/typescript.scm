@@ -49,6 +49,11 @@
   name: [(property_identifier) (private_property_identifier)] @name
   value: [(arrow_function body: (_) @body) (function_expression body: (_) @body)]) @definition.method
 
+; Parameters shadow outer definitions of the same name.
+(arrow_function parameter: (identifier) @param.name)
+[(required_parameter pattern: (identifier) @param.name !type)
+ (optional_parameter pattern: (identifier) @param.name !type)]
+
 (call_expression
   function: [
     (identifier) @call.name
