@@ -49,7 +49,7 @@ def test_context_fields() -> None:
         "shop.models.Item.describe",
         "shop.pricing.total",
     }
-    assert fields["called_by"] == ["shop.service.run"]
+    assert fields["called_by"] == ["shop.service.run", "shop.service.reuse"]
     assert fields["signature"] == "def checkout(self) -> float"
     assert fields["source_excerpt"].startswith("def checkout(self) -> float:")
     assert 0.0 <= fields["centrality"] <= 1.0
