@@ -123,3 +123,13 @@ def test_resolving_in_two_processes_gives_the_same_result(
     parallel = analyze_repository(shop, use_cache=False, workers=2)
     assert comparable(parallel) == comparable(serial)
     assert parallel.edges == serial.edges
+
+
+def test_facts_from_other_analysis_code_are_dropped(shop: Path, tmp_path: Path) -> None:
+    cache = FactsCache(tmp_path / "cache")
+    analyze_repository(shop, cache=cache, workers=1)
+    with cache._db:
+        cache._db.execute("UPDATE facts SET key = key || '-old'")
+    cache.close()
+    reopened = FactsCache(tmp_path / "cache")
+    assert reopened._db.execute("SELECT COUNT(*) FROM facts").fetchone()[0] == 0

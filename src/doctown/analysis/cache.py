@@ -99,6 +99,12 @@ class FactsCache:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS snapshots (root TEXT PRIMARY KEY, key TEXT, data BLOB)"
         )
+        # Facts made by other analysis code can never be read again: drop them.
+        with self._db:
+            self._db.execute(
+                "DELETE FROM facts WHERE substr(key, -?) != ?",
+                (len(code_version()), code_version()),
+            )
 
     def get_many(self, keys: Iterable[str]) -> dict[str, FileFacts]:
         """The cached facts among `keys`; damaged entries are left out."""
