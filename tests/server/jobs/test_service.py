@@ -11,6 +11,7 @@ import pytest
 from doctown import events
 from doctown.errors import ConfigurationError, InputError
 from doctown.generation import build_engine
+from doctown.pipeline import Build
 from doctown.server.jobs import JobCreate, JobService
 from doctown.server.jobs.service import jobs_dir
 from doctown.testing import FakeOpenAIServer
@@ -93,3 +94,30 @@ def test_jobs_live_under_the_user_cache_unless_configured(
 def test_allowed_roots_must_be_absolute(fake_openai: FakeOpenAIServer) -> None:
     with pytest.raises(ConfigurationError, match="JOBS_ALLOWED_ROOTS must list absolute"):
         openai_settings(fake_openai, jobs_allowed_roots="/srv/repos, repos")
+
+
+async def test_an_unexpected_failure_fails_the_job_without_leaking_its_details(
+    fake_openai: FakeOpenAIServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken_pack(*args: object) -> None:
+        raise RuntimeError("disk on fire at /srv/secret/place")
+
+    monkeypatch.setattr(Build, "pack", broken_pack)
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "main.py").write_text("def main():\n    return 1\n")
+    settings = openai_settings(
+        fake_openai, jobs_dir=str(tmp_path / "jobs"), jobs_allowed_roots=str(tmp_path)
+    )
+    engine = build_engine(settings)
+    jobs = JobService(settings, engine)
+    job = await jobs.submit(JobCreate(path=str(tmp_path / "repo")))
+    batches = [batch async for batch in jobs.events(job.id)]
+    assert job.state == "failed" and job.error is not None
+    assert job.error.type == "internal_error" and "secret" not in job.error.message
+    assert "secret" not in batches[-1][-1].json
+    assert "disk on fire" in caplog.text  # the traceback goes to the worker's log
+    await jobs.close()
+    await engine.backend.aclose()

@@ -242,7 +242,8 @@ def test_an_unsafe_archive_fails_the_job_with_the_reason(worker: Any) -> None:
     running = worker()
     accepted = running.submit(**upload(packed.getvalue(), "evil.zip"))
     job = running.wait(accepted["id"], "failed", "succeeded")
-    assert job["state"] == "failed" and "unsafe member name" in job["error"]["message"]
+    assert job["state"] == "failed" and job["error"]["type"] == "input_error"
+    assert "unsafe member name" in job["error"]["message"]
     refused = running.client.get(f"/jobs/{job['id']}/docpack")
     assert refused.status_code == 409
     assert refused.json()["detail"].startswith(f"Job {job['id']} failed without a docpack:")

@@ -16,6 +16,7 @@ import asyncio
 import copy
 import fcntl
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -31,7 +32,7 @@ from doctown.generation.cache import SummaryCache, default_cache_path
 from doctown.pipeline import Build, BuildOptions
 from doctown.schemas import JobError
 from doctown.server.jobs.log import EventLog, LoggedEvent, read_log
-from doctown.server.jobs.models import Job, JobCreate, JobOptions, JobSource, utc_now
+from doctown.server.jobs.models import Job, JobCreate, JobOptions, JobSource, JobState, utc_now
 from doctown.server.jobs.progress import Progress
 from doctown.server.jobs.sources import check_git_url, check_path, save_upload
 from doctown.server.jobs.store import JobStore
@@ -54,6 +55,10 @@ INTERRUPTED = JobError(
     type="interrupted",
     message="The worker stopped before this job finished. Submit it again: the summaries it "
     "had already generated are in the summary cache and will not be paid for twice.",
+)
+INTERNAL_ERROR = JobError(
+    type="internal_error",
+    message="The build failed unexpectedly; the worker's log has the details.",
 )
 
 
@@ -114,7 +119,8 @@ class JobService:
             for job in store.active():
                 logger.warning("job %s was %s when the worker stopped", job.id, job.state)
                 self._folder(job.id).mkdir(exist_ok=True)
-                self._end(store, job, EventLog(self._folder(job.id) / EVENTS_NAME))
+                log = EventLog(self._folder(job.id) / EVENTS_NAME)
+                self._end(store, job, log, "interrupted", INTERRUPTED)
         except BaseException:
             self._lock.close()
             self._lock = None
@@ -234,26 +240,22 @@ class JobService:
                     build.finish(plan, response, manifest)
                     store.save(job)
         except asyncio.CancelledError:
-            self._end(store, job, log)
+            self._end(store, job, log, "interrupted", INTERRUPTED)
             raise
         except DoctownError as exc:
-            self._end(store, job, log, JobError(type=type(exc).__name__, message=str(exc)))
+            error = JobError(type=_snake_case(type(exc).__name__), message=str(exc))
+            self._end(store, job, log, "failed", error)
         except Exception:
             logger.exception("job %s failed", job.id)
-            error = JobError(
-                type="internal_error",
-                message="The build failed unexpectedly; the worker's log has the details.",
-            )
-            self._end(store, job, log, error)
+            self._end(store, job, log, "failed", INTERNAL_ERROR)
         finally:
             self._running.pop(job.id, None)
             (folder / UPLOAD_NAME).unlink(missing_ok=True)
 
     @staticmethod
-    def _end(store: JobStore, job: Job, log: EventLog, error: JobError = INTERRUPTED) -> None:
+    def _end(store: JobStore, job: Job, log: EventLog, state: JobState, error: JobError) -> None:
         """Record a job that ended without a pack, then close its events with the reason."""
-        job.state = "interrupted" if error is INTERRUPTED else "failed"
-        job.error, job.finished_at = error, utc_now()
+        job.state, job.error, job.finished_at = state, error, utc_now()
         store.save(job)
         log.finish(job.id, job.state, {"error": error.model_dump()})
 
@@ -283,11 +285,16 @@ class JobService:
         if self._store is not None:
             # A task cancelled before its first step never ran its own clean-up.
             for job, log in list(self._running.values()):
-                self._end(self._store, job, log)
+                self._end(self._store, job, log, "interrupted", INTERRUPTED)
         self._running.clear()
         for resource in (self._cache, self._store, self._lock):
             if resource is not None:
                 resource.close()
+
+
+def _snake_case(name: str) -> str:
+    """`InputError` -> `input_error`, the style of the engine's error types."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 async def _replay(path: Path, after: int) -> AsyncIterator[list[LoggedEvent]]:
