@@ -17,6 +17,7 @@ from doctown.analysis import AnalysisResult, analyze_repository
 from doctown.analysis.cache import FactsCache
 from doctown.analysis.model import CONFIDENT
 from doctown.cli.errors import translated_errors
+from doctown.cli.options import events_option
 from doctown.errors import InputError
 
 
@@ -76,13 +77,7 @@ def _print_statistics(console: Console, stats: dict[str, Any], output: Path) -> 
 @click.option(
     "--job-id", default=None, help="Job id in the output and events (default: the directory name)."
 )
-@click.option(
-    "--events",
-    "events_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Append v1 events as JSON lines.",
-)
+@events_option
 @click.option(
     "--exclude", multiple=True, help="Extra .gitignore-style pattern to leave out (repeatable)."
 )

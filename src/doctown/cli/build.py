@@ -15,6 +15,7 @@ from rich.table import Table
 
 from doctown import events
 from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
+from doctown.cli.options import concurrency_option, events_option
 from doctown.config import load_settings
 from doctown.generation import build_engine
 from doctown.generation.cache import SummaryCache
@@ -220,16 +221,8 @@ def print_result(console: Console, plan: Plan, response: GenerateResponse, outpu
     help="Timestamp recorded in the pack (default: the commit time).",
 )
 @click.option("--no-contexts", is_flag=True, help="Leave symbol_contexts.json out of the pack.")
-@click.option(
-    "--concurrency", type=int, default=None, help="Requests in flight (MAX_CONCURRENT_REQUESTS)."
-)
-@click.option(
-    "--events",
-    "events_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Append the job's v1 events as JSON lines.",
-)
+@concurrency_option
+@events_option
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan and the result as JSON.")
 def build_command(

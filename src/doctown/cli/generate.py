@@ -14,6 +14,7 @@ from rich.table import Table
 
 from doctown import events
 from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
+from doctown.cli.options import concurrency_option, events_option
 from doctown.config import load_settings
 from doctown.contexts_file import read_request
 from doctown.generation import build_engine
@@ -71,16 +72,8 @@ def print_summary(console: Console, result: GenerateResponse, seconds: float) ->
 @click.option(
     "--job-id", default=None, help="Job id for events (default: from the file, else the file name)."
 )
-@click.option(
-    "--events",
-    "events_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Append v1 events as JSON lines.",
-)
-@click.option(
-    "--concurrency", type=int, default=None, help="Requests in flight (MAX_CONCURRENT_REQUESTS)."
-)
+@events_option
+@concurrency_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the closing summary as JSON.")
 def generate_command(

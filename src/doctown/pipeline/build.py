@@ -207,16 +207,7 @@ class Build:
                 commit_hash=plan.tree.commit,
             ),
             created_at=self.created_at(plan.tree),
-            usage=PackUsage(
-                backend=response.backend,
-                model=response.model,
-                input_tokens=usage.input_tokens,
-                cached_tokens=usage.cached_tokens,
-                output_tokens=usage.output_tokens,
-                reasoning_tokens=usage.reasoning_tokens,
-                requests=usage.requests,
-                cost=usage.cost,
-            ),
+            usage=PackUsage(backend=response.backend, model=response.model, **usage.model_dump()),
         )
         plan.seconds["pack"] = time.monotonic() - clock
         self.emitter.emit(
