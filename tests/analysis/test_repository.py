@@ -64,7 +64,7 @@ def test_a_damaged_cache_entry_is_parsed_again(shop: Path, tmp_path: Path) -> No
     analyze_repository(shop, cache=cache, workers=1)
     with cache._db:
         cache._db.execute("UPDATE facts SET data = x'00'")
-        cache._db.execute("DELETE FROM snapshots")
+        shutil.rmtree(cache.snapshots)
     again = analyze_repository(shop, cache=cache, workers=1)
     assert again.parsed_files == 4
 

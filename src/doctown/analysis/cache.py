@@ -2,7 +2,7 @@
 
 A file whose bytes did not change is not parsed again, wherever it moved. The key also holds
 a hash of the analysis code and queries, so changing either invalidates old facts. The same
-file holds one snapshot of the latest whole analysis per root (see `snapshot.py`).
+directory holds one snapshot of the latest whole analysis per root (see `snapshot.py`).
 Facts are stored with `marshal`, which reads only plain values (no code runs on load); a
 damaged entry is treated as missing.
 """
@@ -95,10 +95,9 @@ class FactsCache:
         self._db = sqlite3.connect(self.path, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, data BLOB)")
-        # One snapshot per root: the latest analysis of that tree.
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS snapshots (root TEXT PRIMARY KEY, key TEXT, data BLOB)"
-        )
+        # One snapshot file per root: the latest analysis of that tree. Plain files, because
+        # a snapshot is tens of megabytes written and read whole.
+        self.snapshots = directory / "snapshots"
         # Facts made by other analysis code can never be read again: drop them.
         with self._db:
             self._db.execute(
@@ -124,20 +123,29 @@ class FactsCache:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO facts (key, data) VALUES (?, ?)", entries)
 
+    def _snapshot_path(self, root: str) -> Path:
+        return self.snapshots / f"{hashlib.sha256(root.encode()).hexdigest()[:32]}.snapshot"
+
     def get_snapshot(self, root: str, key: str) -> bytes | None:
         """The snapshot of `root` if it was taken with this fingerprint."""
-        row = self._db.execute(
-            "SELECT data FROM snapshots WHERE root = ? AND key = ?", (root, key)
-        ).fetchone()
-        return bytes(row[0]) if row else None
+        path = self._snapshot_path(root)
+        try:
+            with path.open("rb") as stream:
+                if stream.readline().rstrip(b"\n") != key.encode():
+                    return None
+                return stream.read()
+        except OSError:
+            return None
 
     def put_snapshot(self, root: str, key: str, data: bytes) -> None:
-        """Replace the snapshot of `root`."""
-        with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO snapshots (root, key, data) VALUES (?, ?, ?)",
-                (root, key, data),
-            )
+        """Replace the snapshot of `root`, atomically."""
+        self.snapshots.mkdir(exist_ok=True)
+        path = self._snapshot_path(root)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        with partial.open("wb") as stream:
+            stream.write(key.encode() + b"\n")
+            stream.write(data)
+        partial.replace(path)
 
     def close(self) -> None:
         self._db.close()
