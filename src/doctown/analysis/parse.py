@@ -65,8 +65,11 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def _text(source: bytes, node: Node, limit: int) -> str:
-    end = min(node.end_byte, node.start_byte + limit * 4)
-    return source[node.start_byte : end].decode("utf-8", "replace")[:limit]
+    start = node.start_byte
+    end = node.end_byte
+    if end - start > limit * 4:  # four bytes per character at most, in UTF-8
+        end = start + limit * 4
+    return source[start:end].decode("utf-8", "replace")[:limit]
 
 
 def _type(source: bytes, node: Node) -> str:
