@@ -41,6 +41,8 @@ P = "shop/pricing.py::"
         (S + "run", M + "Cart.checkout", "inferred"),
         (S + "run", M + "Cart.validate", "inferred"),
         (S + "reuse", M + "Cart.checkout", "inferred"),
+        # No annotation: what every `return` gives, when they agree (None aside).
+        (M + "use_returns", M + "Item.describe", "inferred"),
         # The only `record` anywhere: linked, but only as a guess.
         (S + "helper_with_unknown_receiver", M + "Ledger.record", "unique_name"),
     ],
@@ -59,6 +61,8 @@ def test_call_resolved_through_its_tier(source: str, target: str, tier: str) -> 
         # Two classes have `close` and nothing says which `things` is.
         (S + "run", "things.close", "ambiguous"),
         (S + "run", "things.frobnicate", "unknown"),
+        # `return Item(...)` and `return Store()`: no single type, so no guess.
+        (M + "use_returns", "either.close", "ambiguous"),
         # `instance = cls()` could be any subclass: Base.validate and Cart.validate both fit.
         (M + "Base.create", "instance.validate", "ambiguous"),
         # `self.items` is annotated `list[Item]`: the declared type wins over `= []`.

@@ -14,6 +14,7 @@ from doctown.analysis.facts import MODULE_SCOPE, Binding
 from doctown.analysis.languages import LANGUAGES
 from doctown.analysis.model import TIER_CONFIDENCE
 from doctown.analysis.modules import ImportTarget, Layout
+from doctown.analysis.parse import RETURNED
 from doctown.analysis.symbols import SymbolTable
 from doctown.analysis.typetext import PATH, PATH_SPLIT, element_type, type_path
 
@@ -536,13 +537,20 @@ class NameResolver:
             return None if element else ("inst", index)
         definition = table.definition(index)
         text = definition.return_type
+        file = table.file_of[index]
+        scope = index - table.base[file]
+        if not text and not element:
+            # Nothing declared: what every `return` in the body gives, when they agree.
+            returns = table.bindings_by_scope[file].get(scope, {})
+            if RETURNED in returns:
+                value = self.variable(file, scope, RETURNED, depth + 1)[0]
+                return value if value is not None and value[0] == "inst" else None
+            return None
         if element:
             text = element_type(text) or ""
         path = type_path(text) if text else None
         if path is None:
             return None
-        file = table.file_of[index]
-        scope = index - table.base[file]
         return self._instance(self.path_value(file, scope, path, depth + 1)[0])
 
     def enclosing_type(self, file: int, scope: int) -> int | None:

@@ -19,6 +19,9 @@ through capture names; the extractor knows no grammar. The captures it reads:
                          (the callee of a call), @assign.new (a constructed type),
                          @assign.iter (a loop over what a call returns) or @assign.ref
                          (another name); none of them means "something else"
+    @return              a `return`, with what it gives back: @return.call (a call),
+                         @return.new, @return.ref (a name) or @return.none; none of them
+                         means "something else"
     @param.name          a parameter, with @param.type; @param.self is the instance parameter
     @field.name          an attribute of the enclosing type, with @field.type
     @impl.type           `impl Trait for Type`, with @impl.trait
@@ -48,6 +51,8 @@ from doctown.analysis.facts import (
     ImportFact,
 )
 
+# The target of a function's return values among its bindings.
+RETURNED = "<return>"
 # The imported "name" of a CommonJS require: everything the module exports.
 REQUIRE = "module.exports"
 # Bounds on what one fact may carry: the source is untrusted and may be adversarial.
@@ -157,6 +162,9 @@ class _Extraction:
         if "assign.target" in captures:
             self._add_binding(captures)
             return
+        if "return" in captures:
+            self._add_return(captures)
+            return
         for key in captures:
             if key.startswith("definition."):
                 self._add_definition(key[len("definition.") :], captures)
@@ -218,6 +226,17 @@ class _Extraction:
                 form, value = key[len("assign.") :], text(source, captures[key][0])
                 break
         self.bindings.append((target.start_byte, _expression(source, target), form, value))
+
+    def _add_return(self, captures: dict[str, list[Node]]) -> None:
+        if "return.none" in captures:
+            return  # `return None` makes any type optional, not another type
+        statement = captures["return"][0]
+        for key in ("return.call", "return.new", "return.ref"):
+            if key in captures:
+                value = _expression(self.source, captures[key][0])
+                self.bindings.append((statement.start_byte, RETURNED, key[len("return.") :], value))
+                return
+        self.bindings.append((statement.start_byte, RETURNED, "unknown", ""))
 
     def _add_import(self, captures: dict[str, list[Node]]) -> None:
         source = self.source

@@ -85,3 +85,11 @@
     (identifier) @assign.ref
     (_)
   ])
+
+; What a function returns, when nothing declares it: the type of what calling it gives.
+(return_statement
+  [(new_expression constructor: [(identifier) (member_expression)] @return.new)
+   (call_expression function: [(identifier) (member_expression)] @return.call)
+   [(identifier) (this)] @return.ref
+   [(null) (undefined)] @return.none
+   (_)]) @return

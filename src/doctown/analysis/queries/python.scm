@@ -74,3 +74,10 @@
     (call function: [(identifier) (attribute)] @assign.iter)
     (_)
   ])
+
+; What a function returns, when nothing declares it: the type of what calling it gives.
+(return_statement
+  [(call function: [(identifier) (attribute)] @return.call)
+   (identifier) @return.ref
+   (none) @return.none
+   (_)]) @return
