@@ -18,6 +18,7 @@ COMMANDS = {
     "analyze": "doctown.cli.analyze:analyze_command",
     "build": "doctown.cli.build:build_command",
     "cache": "doctown.cli.cache:cache_group",
+    "eval": "doctown.cli.eval:eval_command",
     "generate": "doctown.cli.generate:generate_command",
     "inspect": "doctown.cli.inspect:inspect_command",
     "query": "doctown.cli.query:query_command",
