@@ -104,3 +104,15 @@ def test_a_cached_archive_is_checked_against_its_pin_then_unpacked(
     tampered = Corpus(name="pkg", source=source, package="pkg", version="1.0", sha256="0" * 64)
     with pytest.raises(InputError, match="the corpora file pins 0000"):
         materialise(tampered, base=tmp_path, cache_dir=cache, workdir=tmp_path / "b")
+
+
+def test_a_pinned_sdist_is_downloaded_once_then_read_from_the_cache(tmp_path: Path) -> None:
+    corpora = load_corpora(REPOSITORY / "eval" / "corpora.toml")
+    (itsdangerous,) = corpora.select(["itsdangerous"])
+    cache = tmp_path / "cache"
+    root = materialise(itsdangerous, base=corpora.base, cache_dir=cache, workdir=tmp_path / "a")
+    assert (root / "itsdangerous" / "signer.py").is_file()
+    (archive,) = (cache / "pypi" / "itsdangerous-2.2.0").glob("*.tar.gz")
+    archive.write_bytes(archive.read_bytes() + b"\0")  # the cached copy is checked every time
+    with pytest.raises(InputError, match="delete the file to fetch it again"):
+        materialise(itsdangerous, base=corpora.base, cache_dir=cache, workdir=tmp_path / "b")

@@ -110,8 +110,8 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
     )
 
 
-class Counter:
-    """Shows one line per finished symbol count, so long runs on a slow model show life."""
+class ProgressLines:
+    """A line every ten symbols: long runs on a slow model show life, even in a log file."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -227,7 +227,7 @@ def eval_command(
                 workdir=workdir,
                 embedder=embedder,
                 say=console.print,
-                subscribers=[Counter(console)],
+                subscribers=[ProgressLines(console)],
             )
         finally:
             await engine.backend.aclose()

@@ -203,6 +203,7 @@ def _fetch_pypi(corpus: Corpus, cache_dir: Path) -> Path:
         ],
         corpus,
         cwd=folder,
+        tool="pip",
     )
     found = sorted(folder.glob("*.tar.gz")) + sorted(folder.glob("*.zip"))
     if not found:
@@ -225,6 +226,7 @@ def _fetch_npm(corpus: Corpus, cache_dir: Path) -> Path:
         ["npm", "pack", "--silent", "--ignore-scripts", f"{corpus.package}@{corpus.version}"],
         corpus,
         cwd=folder,
+        tool="npm",
     )
     found = sorted(folder.glob("*.tgz"))
     if not found:
@@ -232,7 +234,7 @@ def _fetch_npm(corpus: Corpus, cache_dir: Path) -> Path:
     return _verified(found[0], corpus)
 
 
-def _run(argv: list[str], corpus: Corpus, *, cwd: Path) -> None:
+def _run(argv: list[str], corpus: Corpus, *, cwd: Path, tool: str) -> None:
     try:
         done = subprocess.run(  # noqa: S603 - fixed argv, no shell
             argv, cwd=cwd, capture_output=True, text=True, timeout=FETCH_TIMEOUT, check=False
@@ -240,7 +242,4 @@ def _run(argv: list[str], corpus: Corpus, *, cwd: Path) -> None:
     except subprocess.TimeoutExpired:
         raise InputError(f"corpus {corpus.name!r}: fetching took over {FETCH_TIMEOUT} s") from None
     if done.returncode != 0:
-        raise InputError(
-            f"corpus {corpus.name!r}: {argv[0] if argv[0] == 'npm' else 'pip'} failed: "
-            f"{done.stderr.strip()[-500:]}"
-        )
+        raise InputError(f"corpus {corpus.name!r}: {tool} failed: {done.stderr.strip()[-500:]}")
