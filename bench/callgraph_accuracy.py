@@ -236,13 +236,36 @@ def evaluate(gold_file: Path, cache: Path, *, with_jedi: bool) -> dict[str, Any]
     return report
 
 
+def compare_with_jedi(source: Path) -> dict[str, Any]:
+    """Without a gold set: how doctown's confident edges and jedi's agree on a Python tree."""
+    confident, _every, seconds = doctown_edges(source)
+    edges, jedi_seconds = jedi_edges(source)
+    return {
+        "source": str(source),
+        "doctown_edges": len(confident),
+        "jedi_edges": len(edges),
+        "both": len(confident & edges),
+        "doctown_only": sorted(map(list, confident - edges)),
+        "share_of_doctown_jedi_confirms": round(len(confident & edges) / max(len(confident), 1), 4),
+        "share_of_jedi_doctown_finds": round(len(confident & edges) / max(len(edges), 1), 4),
+        "doctown_seconds": round(seconds, 3),
+        "jedi_seconds": round(jedi_seconds, 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("gold", nargs="*", type=Path, help="gold files (default: eval/gold/*)")
+    parser.add_argument(
+        "--against-jedi", type=Path, help="a Python tree to compare with jedi, without gold"
+    )
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="download directory")
     parser.add_argument("--no-jedi", action="store_true", help="skip the jedi comparison")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
+    if args.against_jedi:
+        print(json.dumps(compare_with_jedi(args.against_jedi), indent=2))
+        return
     files = args.gold or sorted(GOLD_DIR.glob("*-calls.json"))
     reports = [evaluate(file, args.cache, with_jedi=not args.no_jedi) for file in files]
     if args.json:
