@@ -43,6 +43,8 @@ P = "shop/pricing.py::"
         (S + "reuse", M + "Cart.checkout", "inferred"),
         # No annotation: what every `return` gives, when they agree (None aside).
         (M + "use_returns", M + "Item.describe", "inferred"),
+        # A loop (or comprehension) over an attribute declared `list[Item]`.
+        (M + "describe_all", M + "Item.describe", "inferred"),
         # The only `record` anywhere: linked, but only as a guess.
         (S + "helper_with_unknown_receiver", M + "Ledger.record", "unique_name"),
     ],

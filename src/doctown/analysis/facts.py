@@ -55,8 +55,8 @@ class Binding(NamedTuple):
 
     `form` is `type` (declared or annotated: `value` is the type), `field` (an attribute of
     the enclosing type, declared with type `value`), `call` (`value` is the
-    callee), `new` (`value` is the constructed type), `iter` (a loop variable over what callee
-    `value` returns), `ref` (`value` is another name), `param` (an untyped parameter), `self`
+    callee), `new` (`value` is the constructed type), `each` (a loop variable over the name or
+    call `value`), `ref` (`value` is another name), `param` (an untyped parameter), `self`
     (the name is the enclosing type's instance) or `unknown` (assigned something else).
     """
 

@@ -9,6 +9,7 @@ annotations and assignments declare them. Each answer carries the tier that foun
 from __future__ import annotations
 
 import builtins
+import re
 
 from doctown.analysis.facts import MODULE_SCOPE, Binding
 from doctown.analysis.languages import LANGUAGES
@@ -22,6 +23,7 @@ TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "object
 CALLABLE_KINDS = frozenset({"function", "method", *TYPE_KINDS})
 # Binding forms that state a type rather than imply one.
 DECLARED_FORMS = frozenset({"type", "field"})
+_CALL_MEMBERS = re.compile(r"^(.*\))((?:(?:\.|::)[A-Za-z_$][\w$]*)+)$")
 # Recursion guard for chains of inferred types and re-exports.
 MAX_DEPTH = 12
 
@@ -92,8 +94,9 @@ BUILTINS: dict[str, frozenset[str]] = {
     ),
 }
 
-# A resolved value: ("sym", index), ("inst", class index), ("mod", key), ("ext", name), or
-# ("var", name) for a variable whose value is unknown.
+# A resolved value: ("sym", index), ("inst", class index), ("seq", class index) for a list
+# or iterator of instances, ("mod", key), ("ext", name), or ("var", name) for a variable
+# whose value is unknown.
 Value = tuple[str, object]
 
 
@@ -344,6 +347,8 @@ class NameResolver:
         table = self.table
         if kind == "var":
             return None, "inferred"
+        if kind == "seq":
+            return ("ext", f"sequence.{name}"), "inferred"  # the container's own methods
         if kind == "ext":
             return ("ext", f"{what}.{name}"), "import"
         if kind == "mod":
@@ -498,21 +503,72 @@ class NameResolver:
             owner = self.enclosing_type(file, scope)
             return (("inst", owner), "self") if owner is not None else (None, "self")
         if form in ("type", "field", "new"):
-            path = type_path(binding.value)
-            if path is None:
-                return None, "declared"
-            value, tier = self.path_value(file, scope, path, depth + 1)
-            return self._instance(value), weaker(tier, "inferred" if form == "new" else "declared")
+            tier = "inferred" if form == "new" else "declared"
+            value, found = self.type_value(file, scope, binding.value, depth + 1)
+            return value, weaker(found, tier)
         if form == "call":
             callee, tier = self.path_value(file, scope, binding.value, depth + 1)
             return self.returned(callee, depth + 1), weaker(tier, "inferred")
-        if form == "iter":
-            callee, tier = self.path_value(file, scope, binding.value, depth + 1)
-            return self.returned(callee, depth + 1, element=True), weaker(tier, "inferred")
+        if form == "each":
+            # A loop variable: one element of what the loop goes over.
+            if binding.value.endswith(")"):
+                iterated, tier = self.call_result(file, scope, binding.value)
+            else:
+                iterated, tier = self.path_value(file, scope, binding.value, depth + 1)
+            if iterated is not None and iterated[0] == "seq":
+                return ("inst", iterated[1]), weaker(tier, "inferred")
+            return None, "inferred"
         if form == "ref" and PATH.match(binding.value):
             value, tier = self.path_value(file, scope, binding.value, depth + 1)
             return value, weaker(tier, "inferred")
         return None, "inferred"
+
+    def type_value(self, file: int, scope: int, text: str, depth: int) -> tuple[Value | None, str]:
+        """What a written type stands for: an instance, a sequence of instances, outside."""
+        element = element_type(text)
+        if element is not None:
+            path = type_path(element)
+            if path is not None:
+                value, tier = self.path_value(file, scope, path, depth + 1)
+                instance = self._instance(value)
+                if instance is not None and instance[0] == "inst":
+                    return ("seq", instance[1]), tier
+        path = type_path(text)
+        if path is None:
+            return None, "declared"
+        value, tier = self.path_value(file, scope, path, depth + 1)
+        return self._instance(value), tier
+
+    def call_result(self, file: int, scope: int, receiver: str) -> tuple[Value | None, str]:
+        """The value of an expression that is a call: `make()`, `A::new()`, `new Foo()`."""
+        depth = 0
+        for index in range(len(receiver) - 1, -1, -1):
+            depth += receiver[index] == ")"
+            depth -= receiver[index] == "("
+            if depth == 0:
+                break
+        else:
+            return None, "inferred"
+        callee = receiver[:index]
+        if callee.startswith("new "):  # `new Foo(...)`: an instance of Foo
+            callee = callee[len("new ") :]
+        value, tier = self.expression_value(file, scope, callee)
+        return self.returned(value, 1), weaker(tier, "inferred")
+
+    def expression_value(self, file: int, scope: int, text: str) -> tuple[Value | None, str]:
+        """A path, or a call followed by member accesses: `a.b`, `f(x).g`."""
+        if PATH.match(text):
+            return self.path_value(file, scope, text, 0)
+        chained = _CALL_MEMBERS.match(text)
+        if chained is None:
+            return None, "inferred"
+        value, tier = self.call_result(file, scope, chained.group(1))
+        for part in PATH_SPLIT.split(chained.group(2))[1:]:
+            if value is None:
+                break
+            value, step = self.member(value, part)
+            tier = weaker(tier, step)
+        return value, tier
 
     def _instance(self, value: Value | None) -> Value | None:
         """An instance of the type `value` names; outside types stay outside."""
@@ -524,34 +580,29 @@ class NameResolver:
                 return ("inst", index)
         return None
 
-    def returned(self, callee: Value | None, depth: int, *, element: bool = False) -> Value | None:
+    def returned(self, callee: Value | None, depth: int) -> Value | None:
         """What calling `callee` produces: an instance of a class, or its declared return type.
 
-        With `element`, what iterating over the result yields: `X` of `Iterator[X]`.
+        A declared `Iterator[X]` or `list[X]` gives a sequence of X, which a loop unpacks.
         """
         if callee is None or callee[0] != "sym" or depth > MAX_DEPTH:
             return None
         index = int(callee[1])  # type: ignore[call-overload]
         table = self.table
         if table.kinds[index] in TYPE_KINDS:
-            return None if element else ("inst", index)
+            return ("inst", index)
         definition = table.definition(index)
-        text = definition.return_type
         file = table.file_of[index]
         scope = index - table.base[file]
-        if not text and not element:
+        if not definition.return_type:
             # Nothing declared: what every `return` in the body gives, when they agree.
             returns = table.bindings_by_scope[file].get(scope, {})
             if RETURNED in returns:
                 value = self.variable(file, scope, RETURNED, depth + 1)[0]
-                return value if value is not None and value[0] == "inst" else None
+                return value if value is not None and value[0] in ("inst", "seq") else None
             return None
-        if element:
-            text = element_type(text) or ""
-        path = type_path(text) if text else None
-        if path is None:
-            return None
-        return self._instance(self.path_value(file, scope, path, depth + 1)[0])
+        value = self.type_value(file, scope, definition.return_type, depth + 1)[0]
+        return value if value is not None and value[0] in ("inst", "seq") else None
 
     def enclosing_type(self, file: int, scope: int) -> int | None:
         """The class a scope belongs to: its nearest enclosing type, or a method's owner."""

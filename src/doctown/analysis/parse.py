@@ -17,7 +17,7 @@ through capture names; the extractor knows no grammar. The captures it reads:
                          @import.require (the name a CommonJS `require` is bound to)
     @assign.target       a name given a value, with @assign.type (declared), @assign.call
                          (the callee of a call), @assign.new (a constructed type),
-                         @assign.iter (a loop over what a call returns) or @assign.ref
+                         @assign.each (a loop variable over a name or call) or @assign.ref
                          (another name); none of them means "something else"
     @return              a `return`, with what it gives back: @return.call (a call),
                          @return.new, @return.ref (a name) or @return.none; none of them
@@ -220,7 +220,7 @@ class _Extraction:
         source = self.source
         target = captures["assign.target"][0]
         form, value = "unknown", ""
-        for key in ("assign.type", "assign.new", "assign.call", "assign.iter", "assign.ref"):
+        for key in ("assign.type", "assign.new", "assign.call", "assign.each", "assign.ref"):
             if key in captures:
                 text = _type if key == "assign.type" else _expression
                 form, value = key[len("assign.") :], text(source, captures[key][0])

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,11 +29,9 @@ from doctown.analysis.model import TIER_CONFIDENCE, Edge, UnresolvedCall
 from doctown.analysis.modules import Layout
 from doctown.analysis.names import BUILTINS, CALLABLE_KINDS, NameResolver, Value, weaker
 from doctown.analysis.symbols import SymbolTable
-from doctown.analysis.typetext import PATH, PATH_SPLIT
 
 # Below this many calls, a second process costs more than it saves.
 PARALLEL_MIN_CALLS = 20_000
-_CALL_MEMBERS = re.compile(r"^(.*\))((?:(?:\.|::)[A-Za-z_$][\w$]*)+)$")
 
 # (source, target, call sites, tier) and (source, name as written, reason, line), by index.
 EdgeRow = tuple[int, int, int, str]
@@ -181,37 +178,6 @@ class CallResolver(NameResolver):
             return None, tier
         member, step = self.member(value, name)
         return member, weaker(tier, step)
-
-    def call_result(self, file: int, scope: int, receiver: str) -> tuple[Value | None, str]:
-        """The value of a receiver that is itself a call: `make().run()`, `A::new().go()`."""
-        depth = 0
-        for index in range(len(receiver) - 1, -1, -1):
-            depth += receiver[index] == ")"
-            depth -= receiver[index] == "("
-            if depth == 0:
-                break
-        else:
-            return None, "inferred"
-        callee = receiver[:index]
-        if callee.startswith("new "):  # `new Foo(...)`: an instance of Foo
-            callee = callee[len("new ") :]
-        value, tier = self.expression_value(file, scope, callee)
-        return self.returned(value, 1), weaker(tier, "inferred")
-
-    def expression_value(self, file: int, scope: int, text: str) -> tuple[Value | None, str]:
-        """A path, or a call followed by member accesses: `a.b`, `f(x).g`."""
-        if PATH.match(text):
-            return self.path_value(file, scope, text, 0)
-        chained = _CALL_MEMBERS.match(text)
-        if chained is None:
-            return None, "inferred"
-        value, tier = self.call_result(file, scope, chained.group(1))
-        for part in PATH_SPLIT.split(chained.group(2))[1:]:
-            if value is None:
-                break
-            value, step = self.member(value, part)
-            tier = weaker(tier, step)
-        return value, tier
 
     def _import_edges(self, result: Resolution) -> None:
         table = self.table

@@ -33,7 +33,6 @@
    (dictionary_splat_pattern (identifier) @param.name)])
 (lambda_parameters (identifier) @param.name)
 (as_pattern_target (identifier) @assign.target)
-(for_in_clause left: (identifier) @assign.target)
 
 (typed_parameter (identifier) @param.name type: (type) @param.type)
 (typed_default_parameter name: (identifier) @param.name type: (type) @param.type)
@@ -70,10 +69,8 @@
 ; A loop variable holds an element of what it iterates over.
 (for_statement
   left: (identifier) @assign.target
-  right: [
-    (call function: [(identifier) (attribute)] @assign.iter)
-    (_)
-  ])
+  right: [(call) (identifier) (attribute)]? @assign.each)
+(for_in_clause left: (identifier) @assign.target right: [(call) (identifier) (attribute)]? @assign.each)
 
 ; What a function returns, when nothing declares it: the type of what calling it gives.
 (return_statement
