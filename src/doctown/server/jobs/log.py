@@ -22,6 +22,8 @@ SOURCE = "doctown.server.jobs"
 
 @dataclass(frozen=True)
 class LoggedEvent:
+    """One event as the log keeps it: its sequence and type, and its JSON line as sent."""
+
     sequence: int
     type: str
     json: str
@@ -51,8 +53,8 @@ def read_log(path: Path, *, after: int = 0) -> Iterator[LoggedEvent]:
 class EventLog:
     """A subscriber that keeps one job's events on disk and in memory, and wakes followers.
 
-    Create it on the event loop. After `finish` it ignores events: a build thread cancelled
-    at shutdown may still emit a few, and none may follow the terminal event.
+    Create it on the event loop. After the terminal event it ignores events: a build thread
+    cancelled at shutdown may still emit a few, and none may follow the terminal event.
     """
 
     def __init__(self, path: Path) -> None:
