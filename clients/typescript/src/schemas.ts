@@ -23,6 +23,8 @@ export interface SymbolContext {
   centrality?: number;
   docstring?: string | null;
   source_excerpt?: string | null;
+  /** Summaries already written for the symbols it calls (name -> summary). */
+  callee_summaries?: Record<string, string> | null;
 }
 
 export interface SymbolInput {
@@ -56,6 +58,12 @@ export interface DocumentedSymbol {
   attempts?: number;
   /** Set when an identical context earlier in the batch was asked. */
   reused_from?: string | null;
+  /** Served from the summary cache; not paid for now. */
+  cached?: boolean;
+  /** Asked again because the first answer named identifiers that exist nowhere. */
+  reasked?: boolean;
+  /** Identifiers the summary names that exist nowhere. */
+  ungrounded?: string[];
 }
 
 export interface FailedSymbol {
