@@ -5,12 +5,14 @@ import click
 from doctown.cli.errors import translated_errors
 from doctown.config import load_settings
 
+GRACEFUL_SHUTDOWN_S = 10
+
 
 @click.command("serve")
 @click.option("--host", default=None, help="Interface to listen on (HOST, default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (PORT, default 8003).")
 def serve_command(host: str | None, port: int | None) -> None:
-    """Run the generation worker: GET /health, POST /generate, POST /estimate."""
+    """Run the worker: GET /health, POST /generate, POST /estimate, and build jobs (/jobs)."""
     import uvicorn
 
     from doctown.server.app import create_app
@@ -23,4 +25,8 @@ def serve_command(host: str | None, port: int | None) -> None:
         f"doctown worker: backend={settings.backend} on http://{host}:{port}",
         err=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # Open event streams would otherwise hold a clean stop until their jobs end; after the
+    # grace period jobs still running are marked interrupted (resubmitting pays nothing twice).
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S
+    )
