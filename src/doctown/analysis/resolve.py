@@ -6,9 +6,11 @@ The tiers, most certain first (their confidences are in `model.TIER_CONFIDENCE`)
 2. import: an imported name or alias, or a member of an imported module;
 3. self: `self.`/`this.`/`cls.`/`super()` through the enclosing class and its bases;
 4. declared / inferred: a receiver whose type is annotated or declared, or assigned from
-   `Class(...)`, `new Class()` or a function with a declared return type;
+   `Class(...)`, `new Class()` or a function whose declared type or `return`s give one
+   class, or a loop variable over a `list[X]`;
 5. unique_name: the only function, method or class of that name in the repository; a guess,
-   kept for the graph metrics but never shown to the model.
+   kept for the graph metrics but never shown to the model. Never for a call through a
+   local variable or parameter, which hides outer names even when its value is unknown.
 
 A call that reaches none of these stays a name: `external` when it leaves the repository,
 `ambiguous` when several symbols could be meant, `unknown` otherwise. Nothing is guessed
