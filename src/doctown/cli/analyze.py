@@ -10,12 +10,15 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.status import Status
 from rich.table import Table
 
 from doctown import events
 from doctown.analysis import AnalysisResult, analyze_repository
 from doctown.analysis.cache import FactsCache
+from doctown.analysis.ingest import INGEST_FILE_DETECTED
 from doctown.analysis.model import CONFIDENT
+from doctown.analysis.repository import ASSEMBLY_GRAPH_COMPLETED, ASSEMBLY_STARTED
 from doctown.cli.errors import translated_errors
 from doctown.cli.options import events_option
 from doctown.errors import InputError
@@ -69,6 +72,24 @@ def _print_statistics(console: Console, stats: dict[str, Any], output: Path) -> 
     console.print(f"wrote {output}")
 
 
+def _progress(status: Status) -> events.Subscriber:
+    """Says which stage the analysis is in; the stages between events take the longest."""
+    found = 0
+
+    def update(event: events.Event) -> None:
+        nonlocal found
+        if event.type == INGEST_FILE_DETECTED:
+            found += 1
+            if found % 100 == 0:
+                status.update(f"reading files: {found}")
+        elif event.type == ASSEMBLY_STARTED:
+            status.update(f"parsing and resolving {event.payload['files']} files")
+        elif event.type == ASSEMBLY_GRAPH_COMPLETED:
+            status.update("assembling contexts")
+
+    return update
+
+
 @click.command("analyze")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option(
@@ -93,6 +114,7 @@ def _print_statistics(console: Console, stats: dict[str, Any], output: Path) -> 
     default=None,
     help="Where cached facts live (default: $DOCTOWN_CACHE_DIR, else the user cache directory).",
 )
+@click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 def analyze_command(
     source: Path,
@@ -103,6 +125,7 @@ def analyze_command(
     workers: int,
     no_cache: bool,
     cache_dir: Path | None,
+    quiet: bool,
     as_json: bool,
 ) -> None:
     """Analyse the source tree SOURCE and write a contexts file for `doctown generate`.
@@ -115,21 +138,22 @@ def analyze_command(
             raise InputError(f"{source}: not a directory. Pass the root of a source tree.")
         job = job_id or source.resolve().name or "analysis"
         writer = events.JsonLinesWriter(events_path) if events_path else None
-        emitter = (
-            events.EventEmitter(job, source="doctown.analysis", subscribers=[writer])
-            if writer
-            else None
-        )
+        status = Console(stderr=True, quiet=quiet or as_json).status("reading files")
+        subscribers: list[events.Subscriber] = [_progress(status)]
+        if writer:
+            subscribers.append(writer)
+        emitter = events.EventEmitter(job, source="doctown.analysis", subscribers=subscribers)
         cache = None if no_cache else FactsCache(cache_dir)
         try:
-            result = analyze_repository(
-                source,
-                emitter=emitter,
-                cache=cache,
-                use_cache=not no_cache,
-                workers=workers,
-                exclude=exclude,
-            )
+            with status:
+                result = analyze_repository(
+                    source,
+                    emitter=emitter,
+                    cache=cache,
+                    use_cache=not no_cache,
+                    workers=workers,
+                    exclude=exclude,
+                )
         finally:
             if cache:
                 cache.close()
