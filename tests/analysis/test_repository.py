@@ -133,3 +133,28 @@ def test_facts_from_other_analysis_code_are_dropped(shop: Path, tmp_path: Path) 
     cache.close()
     reopened = FactsCache(tmp_path / "cache")
     assert reopened._db.execute("SELECT COUNT(*) FROM facts").fetchone()[0] == 0
+
+
+def test_cycles_in_the_code_do_not_hang_the_analysis(tmp_path: Path) -> None:
+    package = tmp_path / "loop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text(
+        "from loop.b import thing\n\n\nclass A(B):\n    def m(self):\n        return self.m()\n\n\n"
+        "class B(A):\n    pass\n\n\nx = y\ny = x\n\n\ndef f():\n    return f()\n\n\n"
+        "def g():\n    v = f()\n    v.m()\n    x.go()\n    thing()\n"
+    )
+    (package / "b.py").write_text("from loop.a import thing\n")
+    result = analyze_repository(tmp_path, use_cache=False, workers=1)
+    edges = {(e.source, e.target) for e in result.edges if e.kind == "calls"}
+    assert ("loop/a.py::A.m", "loop/a.py::A.m") in edges
+    assert ("loop/a.py::g", "loop/a.py::f") in edges
+
+
+def test_deeply_nested_and_odd_sources_are_analysed(tmp_path: Path) -> None:
+    (tmp_path / "deep.py").write_text("x = " + "[\n" * 500 + "]\n" * 500)
+    (tmp_path / "latin1.py").write_bytes(b"# caf\xe9\ndef ok():\n    return 1\n")
+    (tmp_path / "empty.js").write_text("")
+    result = analyze_repository(tmp_path, use_cache=False, workers=1)
+    assert "latin1.py::ok" in {s.id for s in result.symbols}
+    assert {f.path for f in result.files} == {"deep.py", "latin1.py", "empty.js"}
