@@ -40,6 +40,7 @@ def test_names_from_the_context_or_the_repository_are_grounded() -> None:
         "FrobnicateManager.run"
     ]
     assert ungrounded("Delegates to `Cart`.", ctx, None) == ["Cart"]  # no table: context only
+    assert ungrounded("Reads it with `open()` and raises `ValueError`.", ctx, None) == []
 
 
 async def generate(engine: GenerationEngine, symbols, **kwargs):  # type: ignore[no-untyped-def]

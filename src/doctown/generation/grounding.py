@@ -9,6 +9,7 @@ docstring) or a known symbol of the repository (any part of a qualified name).
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -27,8 +28,10 @@ _SNAKE = re.compile(r"\b[a-z0-9]*_[a-z0-9_]*[a-z0-9]\b|\b_[A-Za-z0-9_]+\b")
 _CAMEL = re.compile(r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+\b|\b[a-z]+[A-Z][A-Za-z0-9]*\b")
 _CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\(\)")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Words that look like identifiers in ordinary English or are universal in code.
-_COMMON = frozenset(
+# Words that look like identifiers in ordinary English or are universal in code; Python's
+# builtins (`open`, `len`, `ValueError`) exist everywhere without being in any context.
+_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+_COMMON = _BUILTINS | frozenset(
     {
         "e.g",
         "i.e",
