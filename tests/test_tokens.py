@@ -31,6 +31,16 @@ def test_truncate_keeps_a_prefix_within_budget() -> None:
     assert counter.truncate("short", 10) == "short"
 
 
+def run_fresh(script: str, home: Path) -> str:
+    """Run `script` in a new interpreter with an empty home and its own tiktoken cache."""
+    env = {"TIKTOKEN_CACHE_DIR": str(home / "tiktoken"), "PATH": "/usr/bin:/bin", "HOME": str(home)}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def test_first_use_touches_no_network(tmp_path: Path) -> None:
     """In a fresh process with an empty cache, loading the encoding opens no socket."""
     script = textwrap.dedent(
@@ -45,16 +55,7 @@ def test_first_use_touches_no_network(tmp_path: Path) -> None:
         print(TokenCounter("gpt-5-nano").count("hello world"))
         """
     )
-    env = {
-        "TIKTOKEN_CACHE_DIR": str(tmp_path / "tiktoken"),
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "2"
+    assert run_fresh(script, tmp_path) == "2"
 
 
 def test_a_corrupt_cached_file_is_replaced_from_the_bundle(tmp_path: Path) -> None:
@@ -69,13 +70,4 @@ def test_a_corrupt_cached_file_is_replaced_from_the_bundle(tmp_path: Path) -> No
         print(encoding("o200k_base").encode("hello world"))
         """
     )
-    env = {
-        "TIKTOKEN_CACHE_DIR": str(tmp_path / "c"),
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[24912, 2375]"
+    assert run_fresh(script, tmp_path) == "[24912, 2375]"
