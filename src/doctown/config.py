@@ -7,6 +7,7 @@ PORT, plus the additions below.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -57,7 +58,11 @@ class Settings(BaseSettings):
     health_cache_seconds: float = Field(default=30.0, ge=0)
     events_file: str | None = Field(default=None, description="Append v1 events as JSON lines")
     doctown_local_model_path: str | None = None
-    local_threads: int = Field(default=2, ge=1, le=64)
+    # llama.cpp's threads spin while they wait: taking every core makes it collapse as soon as
+    # anything else runs, so the default leaves one core free (1 thread on 2 cores, 4 at most).
+    local_threads: int = Field(
+        default_factory=lambda: max(1, min(4, (os.cpu_count() or 2) - 1)), ge=1, le=64
+    )
     jobs_dir: str | None = Field(
         default=None,
         description="Job records, uploads, events and packs; unset: under the user cache directory",
