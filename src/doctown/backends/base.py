@@ -20,7 +20,6 @@ class Completion:
     usage: Usage  # what this call cost (zero when served from the cache)
     attempts: int = 1
     cached: bool = False
-    original_usage: Usage | None = None  # for cached answers: what they cost when made
     reasked: bool = False  # asked a second time because the first answer was ungrounded
     ungrounded: tuple[str, ...] = ()  # identifiers the final summary names that do not exist
 

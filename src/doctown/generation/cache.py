@@ -127,21 +127,15 @@ class CachingBackend(WrapperBackend):
     def __init__(self, wrapped: Backend, cache: SummaryCache) -> None:
         super().__init__(wrapped)
         self.cache = cache
-        self.hits = 0
 
     async def complete(self, prompt: Prompt) -> Completion:
         key = SummaryCache.key(self.name, self.model, prompt)
         found = self.cache.get(key)
         if found is not None:
-            self.hits += 1
-            summary, original = found
-            # Nothing is paid now; `original_usage` says what it cost when it was made.
+            summary, _cost_when_made = found
+            # Nothing is paid now: the run's usage for a cached answer is zero.
             return Completion(
-                DocumentationOutput(summary=summary),
-                Usage(),
-                attempts=0,
-                cached=True,
-                original_usage=original,
+                DocumentationOutput(summary=summary), Usage(), attempts=0, cached=True
             )
         completion = await self.wrapped.complete(prompt)
         self.cache.put(

@@ -20,17 +20,10 @@ class ConcurrencyLimitedBackend(WrapperBackend):
         self.limit = limit
         # A semaphore may be shared so that concurrent jobs respect one global bound.
         self._semaphore = semaphore or asyncio.Semaphore(limit)
-        self.in_flight = 0
-        self.peak_in_flight = 0
 
     async def complete(self, prompt: Prompt) -> Completion:
         async with self._semaphore:
-            self.in_flight += 1
-            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-            try:
-                return await self.wrapped.complete(prompt)
-            finally:
-                self.in_flight -= 1
+            return await self.wrapped.complete(prompt)
 
 
 class StopOnAbortBackend(WrapperBackend):
