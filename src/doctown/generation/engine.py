@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -256,6 +256,16 @@ class GenerationEngine:
         """The prompt each symbol would be sent with (no call is made)."""
         return [PlannedSymbol(s.symbol_id, self.prompt_builder.build(s.context)) for s in symbols]
 
+    def cost_range(self, prompts: Collection[Prompt]) -> tuple[int, Decimal, Decimal]:
+        """Prompt tokens of `prompts` and what sending them costs: with empty answers (low)
+        and with every answer, reasoning included, using the whole completion cap (high)."""
+        tokens = sum(prompt.prompt_tokens for prompt in prompts)
+        price = self.backend.price
+        cap = self.backend.max_completion_tokens
+        low = pricing.cost(Usage(input_tokens=tokens), price)
+        high = pricing.cost(Usage(input_tokens=tokens, output_tokens=cap * len(prompts)), price)
+        return tokens, low, high
+
     def estimate(self, job_id: str, symbols: Sequence[SymbolInput]) -> EstimateResponse:
         """Exact prompt tokens and a cost range, without calling the model.
 
@@ -263,19 +273,13 @@ class GenerationEngine:
         included) uses the whole completion cap. Identical prompts are counted once.
         """
         unique = {p.prompt.key: p.prompt for p in self.plan(symbols)}
-        prompt_tokens = sum(p.prompt_tokens for p in unique.values())
-        cap = self.backend.max_completion_tokens
-        price = self.backend.price
-        low = pricing.cost(Usage(input_tokens=prompt_tokens), price)
-        high = pricing.cost(
-            Usage(input_tokens=prompt_tokens, output_tokens=cap * len(unique)), price
-        )
+        prompt_tokens, low, high = self.cost_range(unique.values())
         return EstimateResponse(
             job_id=job_id,
             symbols=len(symbols),
             unique_prompts=len(unique),
             prompt_tokens=prompt_tokens,
-            max_completion_tokens=cap,
+            max_completion_tokens=self.backend.max_completion_tokens,
             cost_min=pricing.as_float(low),
             cost_max=pricing.as_float(high),
             backend=self.backend.name,

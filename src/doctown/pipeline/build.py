@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from doctown import events, pricing
+from doctown import events
 from doctown.analysis import AnalysisResult, analyze_repository
 from doctown.docpack import Manifest, PackUsage, Source, write_docpack
 from doctown.generation import GenerationEngine
@@ -27,7 +27,6 @@ from doctown.pipeline.sources import SourceTree, open_source
 from doctown.pipeline.waves import dependency_order
 from doctown.prompts import Prompt
 from doctown.schemas import GenerateResponse, SymbolContext, SymbolInput
-from doctown.usage import Usage
 
 SOURCE = "doctown.pipeline"
 
@@ -131,7 +130,7 @@ class Build:
             if cache is None
             or cache.get(SummaryCache.key(backend.name, backend.model, prompt)) is None
         ]
-        tokens = sum(prompt.prompt_tokens for prompt in uncached)
+        tokens, cost_min, cost_max = self.engine.cost_range(uncached)
         seconds["plan"] = time.monotonic() - clock
         return Plan(
             tree=tree,
@@ -142,13 +141,8 @@ class Build:
             unique_prompts=len(unique),
             cached_prompts=len(unique) - len(uncached),
             prompt_tokens=tokens,
-            cost_min=pricing.cost(Usage(input_tokens=tokens), backend.price),
-            cost_max=pricing.cost(
-                Usage(
-                    input_tokens=tokens, output_tokens=backend.max_completion_tokens * len(uncached)
-                ),
-                backend.price,
-            ),
+            cost_min=cost_min,
+            cost_max=cost_max,
             seconds=seconds,
         )
 
