@@ -95,6 +95,11 @@ class DocumentedSymbol(BaseModel):
         default=None, description="Set when an identical context earlier in the batch was asked"
     )
     cached: bool = Field(default=False, description="Served from the summary cache; not paid now")
+    original_usage: UsageReport | None = Field(
+        default=None,
+        description="What producing the summary cost when it was made, when that differs from "
+        "what it cost now (a cached answer, or an identical prompt asked once in the batch)",
+    )
     reasked: bool = Field(default=False, description="Asked again because it named unknown things")
     ungrounded: list[str] = Field(
         default_factory=list, description="Identifiers the summary names that exist nowhere"

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from tests.cli.process import doctown, invoke
-from tests.docpack.factory import read_entries, rezip, write_sample
+from tests.docpack.factory import legacy_entries, read_entries, rezip, write_sample
 
 
 def test_inspect_shows_the_manifest_and_a_verified_checksum(tmp_path: Path) -> None:
@@ -19,13 +19,23 @@ def test_inspect_shows_the_manifest_and_a_verified_checksum(tmp_path: Path) -> N
         "https://example.com/shop.git @ main (abababababab)",
         "9: 6 documented, 1 failed, 1 reused, 1 skipped",
         "1 (refusal=1)",
-        "openai (gpt-5-mini)",
-        "1,020 (900 in, 100 cached; 120 out) in 3 requests",
-        "$0.000465",
+        "openai (gpt-5-mini) x6",
+        "1,800 in, 240 out to write the summaries",
+        "$0.000930",
         "symbol contexts",
         "sha256 verified",
     ):
         assert expected in out
+
+
+def test_inspect_shows_the_last_run_of_a_pack_written_before(tmp_path: Path) -> None:
+    write_sample(tmp_path / "shop.docpack")
+    old = rezip(tmp_path / "old.docpack", legacy_entries(tmp_path / "shop.docpack").items())
+    result = doctown("inspect", str(old))
+    assert result.returncode == 0, result.stderr
+    assert "openai (gpt-5-mini): 1,020 tokens (100 cached) in 3 requests, $0.000465" in (
+        result.stdout
+    )
 
 
 def test_inspect_json(tmp_path: Path) -> None:

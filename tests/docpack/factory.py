@@ -29,7 +29,6 @@ from doctown.docpack import (
     Manifest,
     Nodes,
     PackContent,
-    PackUsage,
     PromptMessage,
     Provenance,
     Source,
@@ -44,24 +43,19 @@ from doctown.docpack.format import MANIFEST, content_digest
 
 CREATED_AT = datetime(2025, 3, 14, 15, 9, 26, tzinfo=UTC)
 SOURCE = Source(repo_url="https://example.com/shop.git", git_ref="main", commit_hash="ab" * 20)
-USAGE = PackUsage(
+PROVENANCE = Provenance(
     backend="openai",
     model="gpt-5-mini",
-    input_tokens=900,
-    cached_tokens=100,
-    output_tokens=120,
-    requests=3,
-    cost=0.000465,
-)
-PROVENANCE = Provenance(
-    backend="openai", model="gpt-5-mini", prompt_version="2", tokens=340, cost=0.000155
+    prompt_version="2",
+    tokens=340,
+    input_tokens=300,
+    output_tokens=40,
+    cost=0.000155,
 )
 
 
-def documented(summary: str, *, cached: bool = False) -> Documentation:
-    return Documentation(
-        summary=summary, provenance=PROVENANCE.model_copy(update={"cached": cached})
-    )
+def documented(summary: str) -> Documentation:
+    return Documentation(summary=summary, provenance=PROVENANCE)
 
 
 def symbol(
@@ -189,7 +183,7 @@ def sample_symbols() -> list[Symbol]:
             lines=(10, 20),
             signature="def add_item(self, sku: str, quantity: int = 1) -> None",
             calls=["shop.pricing.unit_price"],
-            documentation=documented("Adds a quantity of one product to the cart.", cached=True),
+            documentation=documented("Adds a quantity of one product to the cart."),
         ),
         symbol(
             "shop.cart.Cart.total",
@@ -277,7 +271,7 @@ def sample_content(*, contexts: bool = True) -> PackContent:
 def write_sample(path: Path, *, contexts: bool = True) -> Manifest:
     """Write the shop pack to `path`."""
     return write_docpack(
-        path, sample_content(contexts=contexts), source=SOURCE, created_at=CREATED_AT, usage=USAGE
+        path, sample_content(contexts=contexts), source=SOURCE, created_at=CREATED_AT
     )
 
 
@@ -367,3 +361,26 @@ def patch_directory(path: Path, name: str, **values: int) -> None:
             return
         position = data.find(_CENTRAL_HEADER, position + 4)
     raise KeyError(name)
+
+
+def legacy_entries(path: Path) -> dict[str, bytes]:
+    """The pack at `path` as doctown 0.1.0 wrote it: the run's `usage` in the manifest and
+    `cached` in each provenance, sealed with a correct checksum."""
+    entries = read_entries(path)
+    nodes: dict[str, Any] = json.loads(entries["nodes.json"])
+    for each in nodes["symbols"]:
+        if each["documentation"].get("provenance"):
+            each["documentation"]["provenance"]["cached"] = True
+    entries["nodes.json"] = json.dumps(nodes).encode()
+    manifest: dict[str, Any] = json.loads(entries[MANIFEST])
+    manifest["usage"] = {
+        "backend": "openai",
+        "model": "gpt-5-mini",
+        "input_tokens": 900,
+        "cached_tokens": 100,
+        "output_tokens": 120,
+        "reasoning_tokens": 0,
+        "requests": 3,
+        "cost": 0.000465,
+    }
+    return resign({**entries, MANIFEST: json.dumps(manifest).encode()})

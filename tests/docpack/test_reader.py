@@ -12,6 +12,7 @@ import pytest
 from doctown.docpack import Limits, read_docpack
 from doctown.errors import DocpackError, DocpackTamperedError, InputError
 from tests.docpack.factory import (
+    legacy_entries,
     patch_directory,
     read_entries,
     resign,
@@ -43,6 +44,14 @@ def test_an_intact_pack_is_verified(pack: Path) -> None:
     assert docpack.verified and docpack.problems == ()
     assert len(docpack.symbols) == 9
     assert docpack.content.symbol_contexts is not None
+
+
+def test_a_pack_written_before_reproducible_packs_still_reads(pack: Path, tmp_path: Path) -> None:
+    legacy = rezip(tmp_path / "old.docpack", legacy_entries(pack).items())
+    read = read_docpack(legacy)
+    assert read.verified
+    assert read.manifest.usage is not None and read.manifest.usage.requests == 3
+    assert read.symbols == read_docpack(pack).symbols  # `cached` is tolerated and dropped
 
 
 def test_docpack_errors_are_input_errors() -> None:

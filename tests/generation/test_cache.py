@@ -36,6 +36,24 @@ async def test_a_second_run_is_served_from_the_cache(
     ]
     assert all(d.cached and d.tokens_used == 0 for d in second.documented_symbols)
     assert second.total_cost == 0 and second.usage.requests == 0
+    # What each summary cost to make is returned from the cache with it.
+    for paid, free in zip(first.documented_symbols, second.documented_symbols, strict=True):
+        assert paid.original_usage is None and free.original_usage is not None
+        assert (free.original_usage.input_tokens, free.original_usage.output_tokens) == (
+            paid.input_tokens,
+            paid.output_tokens,
+        )
+        assert free.original_usage.cost == paid.cost > 0
+
+
+async def test_an_identical_prompt_asked_once_still_says_what_it_cost(
+    fake_openai: FakeOpenAIServer, make_engine: MakeEngine
+) -> None:
+    result = await generate(make_engine(), [symbol("a", "alpha"), symbol("b", "alpha")])
+    first, again = result.documented_symbols
+    assert len(fake_openai.chat_requests()) == 1 and again.reused_from == "a"
+    assert again.cost == 0 and again.original_usage is not None
+    assert again.original_usage.cost == first.cost > 0
 
 
 async def test_a_changed_context_is_asked_again(

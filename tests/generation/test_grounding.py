@@ -97,3 +97,6 @@ async def test_a_rerun_replays_the_check_and_the_re_ask_from_the_cache(
     assert len(fake_openai.chat_requests()) == 2
     assert second.documented_symbols[0].summary == first.documented_symbols[0].summary
     assert second.documented_symbols[0].cached and second.total_cost == 0
+    # Both asks are what the summary cost to make, warm or cold.
+    made = second.documented_symbols[0].original_usage
+    assert made is not None and made.cost == first.total_cost > 0

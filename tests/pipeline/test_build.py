@@ -16,7 +16,7 @@ from doctown import events
 from doctown.docpack import SearchIndex, SymbolIndex, read_docpack
 from doctown.testing import FakeOpenAIServer, ok, refusal
 from tests.cli.test_generate import doctown, openai_env
-from tests.pipeline.conftest import git
+from tests.pipeline.conftest import FILES, git
 
 
 def build(
@@ -62,7 +62,9 @@ def test_build_packs_every_symbol_and_the_pack_reads_back(
     assert by_name["shop.pricing.apply_discount"].id in checkout.calls
     assert pack.manifest.source.commit_hash == git(shop_repo, "rev-parse", "HEAD")
     assert pack.manifest.created_at.isoformat() == "2025-06-01T12:00:00+00:00"
-    assert pack.manifest.usage.cost > 0 and pack.content.symbol_contexts is not None
+    assert pack.content.symbol_contexts is not None
+    # What the run spent is in its report; the pack keeps what each summary cost to make.
+    assert pack.manifest.usage is None and report["result"]["usage"]["cost"] > 0
     assert SymbolIndex(pack.symbols).lookup("checkout").found is not None
     assert SearchIndex(pack.symbols).search("discount")[0].symbol.name == "apply_discount"
     types = [e["type"] for e in events.read_events(log)]
@@ -94,17 +96,49 @@ def test_dry_run_counts_exactly_and_spends_nothing(
     assert plan["cost_min"] <= real["result"]["usage"]["cost"] <= plan["cost_max"]
 
 
-def test_an_unchanged_rebuild_makes_no_call_and_is_byte_identical(
+def test_a_warm_rebuild_makes_no_call_and_writes_the_cold_build_s_bytes(
     shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
 ) -> None:
-    assert build(shop_repo, tmp_path / "a.docpack", fake_openai).returncode == 0
+    cold = build(shop_repo, tmp_path / "cold.docpack", fake_openai, "--json")
+    assert cold.returncode == 0, cold.stderr
     first_calls = len(fake_openai.chat_requests())
-    assert build(shop_repo, tmp_path / "b.docpack", fake_openai).returncode == 0
-    assert build(shop_repo, tmp_path / "c.docpack", fake_openai).returncode == 0
-    assert len(fake_openai.chat_requests()) == first_calls
-    assert (tmp_path / "b.docpack").read_bytes() == (tmp_path / "c.docpack").read_bytes()
-    # The same summaries, now from the cache: only their provenance (cached, unpaid) differs.
-    assert statuses(tmp_path / "a.docpack") == statuses(tmp_path / "b.docpack")
+    warm = build(shop_repo, tmp_path / "warm.docpack", fake_openai, "--json")
+    assert warm.returncode == 0, warm.stderr
+    assert len(fake_openai.chat_requests()) == first_calls > 0
+    assert (tmp_path / "cold.docpack").read_bytes() == (tmp_path / "warm.docpack").read_bytes()
+    # The runs differ only in their reports: the cold one paid, the warm one hit the cache.
+    paid, free = json.loads(cold.stdout)["result"], json.loads(warm.stdout)["result"]
+    assert paid["cached"] == 0 and paid["usage"]["cost"] > 0
+    assert free["cached"] == paid["documented"] and free["usage"]["cost"] == 0
+    # Each summary still says what it cost to make.
+    documented = [
+        s for s in read_docpack(tmp_path / "warm.docpack").symbols if s.documentation.provenance
+    ]
+    assert documented and all(
+        s.documentation.provenance and s.documentation.provenance.cost > 0 for s in documented
+    )
+
+
+def test_a_folder_without_git_is_dated_by_its_files_or_source_date_epoch(
+    tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    folder = tmp_path / "plain"
+    for name, text in FILES.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    os.utime(folder / "shop" / "cart.py", (1_700_000_500, 1_700_000_500))  # the newest
+    (folder / "notes.bin").write_bytes(b"\0")  # not analysed: its time does not count
+    assert build(folder, tmp_path / "cold.docpack", fake_openai).returncode == 0
+    assert build(folder, tmp_path / "warm.docpack", fake_openai).returncode == 0
+    assert (tmp_path / "cold.docpack").read_bytes() == (tmp_path / "warm.docpack").read_bytes()
+    manifest = read_docpack(tmp_path / "warm.docpack").manifest
+    assert manifest.source.commit_hash is None
+    assert manifest.created_at.timestamp() == 1_700_000_500
+    dated = build(folder, tmp_path / "epoch.docpack", fake_openai, SOURCE_DATE_EPOCH="1600000000")
+    assert dated.returncode == 0, dated.stderr
+    assert read_docpack(tmp_path / "epoch.docpack").manifest.created_at.timestamp() == 1.6e9
 
 
 def test_changing_one_function_re_asks_only_what_changed(
@@ -142,6 +176,8 @@ def test_max_cost_stops_cleanly_and_packs_what_it_has(
         shop_repo,
         out,
         fake_openai,
+        "--events",
+        str(tmp_path / "events.jsonl"),
         "--max-cost",
         "0.0002",
         "--concurrency",
@@ -155,7 +191,8 @@ def test_max_cost_stops_cleanly_and_packs_what_it_has(
     counts = statuses(out)
     documented = sum(v == "documented" for v in counts.values())
     assert documented == len(fake_openai.chat_requests()) > 0
-    assert read_docpack(out).manifest.usage.cost <= 0.0002
+    finished = events.read_events(tmp_path / "events.jsonl")[-1]
+    assert finished["type"] == "job.completed.v1" and finished["payload"]["usage"]["cost"] <= 0.0002
     skipped = [s for s in read_docpack(out).symbols if s.documentation.reason == "not_attempted"]
     assert skipped, "the symbols left over are packed as skipped, not invented"
 
@@ -223,14 +260,14 @@ def test_resume_after_sigkill_pays_for_nothing_twice(shop_repo: Path, tmp_path: 
         first_run_requests = len(server.chat_requests())
         assert len(paid_before_kill) >= 4 and not (tmp_path / "r.docpack").exists()
 
-        resumed = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True)
+        resumed = subprocess.run(
+            [sys.executable, *args, "--json"], env=env, capture_output=True, text=True
+        )
         assert resumed.returncode == 0, resumed.stderr
         second_run: list[dict[str, Any]] = server.chat_requests()[first_run_requests:]
     pack = read_docpack(tmp_path / "r.docpack")
     documented = [s for s in pack.symbols if s.documentation.status == "documented"]
-    cached = sum(
-        bool(s.documentation.provenance and s.documentation.provenance.cached) for s in documented
-    )
+    cached = json.loads(resumed.stdout)["result"]["cached"]
     assert cached >= len(paid_before_kill)  # everything paid before the kill came from the cache
     # The request log counts every call across both runs: at most the one in flight at the kill
     # was paid twice; every answer that had arrived was never asked again.

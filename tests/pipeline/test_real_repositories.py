@@ -36,7 +36,7 @@ def build_and_read(source: str, out: Path) -> None:
     )
     assert result.returncode in (0, 3), result.stderr  # 3: the preview model failed a symbol
     pack = read_docpack(out)
-    assert pack.manifest.usage.backend == "local" and pack.manifest.usage.cost == 0
+    assert pack.manifest.usage is None
     documented = [s for s in pack.symbols if s.documentation.status == "documented"]
     assert 1 <= len(documented) <= 3 and pack.manifest.statistics.symbol_count > 20
     name = documented[0].qualified_name or documented[0].name

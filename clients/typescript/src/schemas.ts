@@ -60,6 +60,8 @@ export interface DocumentedSymbol {
   reused_from?: string | null;
   /** Served from the summary cache; not paid for now. */
   cached?: boolean;
+  /** What producing the summary cost when it was made, when not what it cost now. */
+  original_usage?: UsageReport | null;
   /** Asked again because the first answer named identifiers that exist nowhere. */
   reasked?: boolean;
   /** Identifiers the summary names that exist nowhere. */

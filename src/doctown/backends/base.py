@@ -20,8 +20,16 @@ class Completion:
     usage: Usage  # what this call cost (zero when served from the cache)
     attempts: int = 1
     cached: bool = False
+    original_usage: Usage | None = None  # what making the answer cost, when not `usage`
     reasked: bool = False  # asked a second time because the first answer was ungrounded
     ungrounded: tuple[str, ...] = ()  # identifiers the final summary names that do not exist
+
+    @property
+    def cost_to_make(self) -> Usage:
+        """What producing this answer cost, whenever it was made (a cached answer's original
+        call, not the nothing it costs now): what a pack records, so it is the same warm or cold.
+        """
+        return self.usage if self.original_usage is None else self.original_usage
 
 
 class Backend(Protocol):

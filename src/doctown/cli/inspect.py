@@ -25,10 +25,39 @@ def _source(docpack: Docpack) -> str:
     return text
 
 
+def _making(docpack: Docpack) -> list[tuple[str, str]]:
+    """Which models wrote the summaries and what making them cost, from their provenance."""
+    provenances = [
+        symbol.documentation.provenance
+        for symbol in docpack.symbols
+        if symbol.documentation.status == "documented" and symbol.documentation.provenance
+    ]
+    models = Counter(f"{p.backend} ({p.model})" for p in provenances)
+    rows = [
+        ("backend", ", ".join(f"{name} x{n}" for name, n in sorted(models.items())) or "none"),
+        (
+            "tokens",
+            f"{sum(p.input_tokens for p in provenances):,} in, "
+            f"{sum(p.output_tokens for p in provenances):,} out to write the summaries",
+        ),
+        ("cost", f"${sum(p.cost for p in provenances):.6f}"),
+    ]
+    usage = docpack.manifest.usage
+    if usage is not None:  # written by an older doctown: what that one run spent
+        rows.append(
+            (
+                "last run",
+                f"{usage.backend} ({usage.model}): {usage.total_tokens:,} tokens "
+                f"({usage.cached_tokens:,} cached) in {usage.requests:,} requests, "
+                f"${usage.cost:.6f}",
+            )
+        )
+    return rows
+
+
 def _rows(docpack: Docpack, size: int) -> list[tuple[str, str]]:
     manifest = docpack.manifest
     stats = manifest.statistics
-    usage = manifest.usage
     statuses = Counter(symbol.documentation.status for symbol in docpack.symbols)
     reasons = Counter(
         symbol.documentation.reason or "unknown"
@@ -67,13 +96,7 @@ def _rows(docpack: Docpack, size: int) -> list[tuple[str, str]]:
             ),
         ),
         ("clusters", str(stats.cluster_count)),
-        ("backend", f"{usage.backend} ({usage.model})" if usage.backend else "none recorded"),
-        (
-            "tokens",
-            f"{usage.total_tokens:,} ({usage.input_tokens:,} in, {usage.cached_tokens:,} cached; "
-            f"{usage.output_tokens:,} out) in {usage.requests:,} requests",
-        ),
-        ("cost", f"${usage.cost:.6f}"),
+        *_making(docpack),
         ("optional", ", ".join(optional) or "none"),
     ]
 
@@ -82,7 +105,7 @@ def _rows(docpack: Docpack, size: int) -> list[tuple[str, str]]:
 @click.argument("pack", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest and checks as JSON.")
 def inspect_command(pack: Path, as_json: bool) -> None:
-    """Show a pack's manifest, statistics and usage, and verify its checksum.
+    """Show a pack's manifest, statistics and what its summaries cost, and verify its checksum.
 
     Exit status: 0 when the pack is intact, 1 when it cannot be read or was modified after it
     was written.

@@ -72,7 +72,7 @@ def _print_symbol(console: Console, docpack: Docpack, index: SymbolIndex, symbol
             Text(
                 safe(
                     f"by {p.backend} ({p.model}), prompt v{p.prompt_version or '?'}, "
-                    f"{p.tokens} tokens, ${p.cost:.6f}" + (", from the cache" if p.cached else "")
+                    f"{p.tokens} tokens, ${p.cost:.6f}"
                 ),
                 style="dim",
             )

@@ -2,7 +2,7 @@
 
 A `.docpack` is a zip whose entries are flat JSON files, no folders:
 
-    manifest.json         what the pack is: id, source, statistics, checksum, usage
+    manifest.json         what the pack is: id, source, statistics, checksum
     nodes.json            every symbol with its documentation
     graph.json            symbol ids, edges and global metrics
     clusters.json         groups of related symbols
@@ -12,6 +12,10 @@ A `.docpack` is a zip whose entries are flat JSON files, no folders:
 
 Field names follow Doctown's docpack/1.0. Everything doctown adds to it is optional, so a pack
 without the additions still reads.
+
+A pack is a function of the source, the summaries, the model and the prompt version: what one
+run spent (tokens, cost, cache hits) belongs to that run's report, never to the pack, so a
+warm rebuild writes the same bytes as the cold build that paid for it.
 """
 
 from __future__ import annotations
@@ -128,7 +132,11 @@ class OptionalEntries(_Entry):
 
 
 class PackUsage(_Entry):
-    """What the run that wrote the pack spent, in tokens and US dollars."""
+    """What the run that wrote the pack spent, in tokens and US dollars.
+
+    Only packs written by doctown 0.1.0 carry it: it made a warm rebuild differ from the cold
+    build, so it is read when present and never written.
+    """
 
     backend: str = ""
     model: str = ""
@@ -159,7 +167,9 @@ class Manifest(_Entry):
     statistics: Statistics
     checksum: Checksum
     optional: OptionalEntries = Field(default_factory=OptionalEntries)
-    usage: PackUsage = Field(default_factory=PackUsage)
+    usage: PackUsage | None = Field(
+        default=None, description="Older packs only: what the run that wrote them spent"
+    )
 
 
 # --- nodes.json ----------------------------------------------------------------------------
@@ -171,7 +181,12 @@ cost cap stopped the run."""
 
 
 class Provenance(_Entry):
-    """Where a summary came from and what it cost."""
+    """Where a summary came from and what producing it cost when it was made.
+
+    The same for a summary paid for in this run and one served from the cache, so a pack
+    does not depend on the run that wrote it. (Older packs also carried `cached`; it is
+    ignored on reading.)
+    """
 
     backend: str = ""
     model: str = ""
@@ -180,7 +195,6 @@ class Provenance(_Entry):
     input_tokens: NonNegativeInt = 0
     output_tokens: NonNegativeInt = 0
     cost: float = Field(default=0.0, ge=0.0)
-    cached: bool = Field(default=False, description="Served from the cache; nothing was paid")
     reasked: bool = Field(default=False, description="Asked again: it first named unknown things")
     ungrounded: list[str] = Field(
         default_factory=list, description="Identifiers the summary names that exist nowhere"

@@ -36,7 +36,6 @@ from doctown.docpack.format import (
     Nodes,
     OptionalEntries,
     PackContent,
-    PackUsage,
     Source,
     SourceMap,
     SymbolContexts,
@@ -80,8 +79,8 @@ def canonical(content: PackContent) -> PackContent:
     )
 
 
-def _json(model: BaseModel, *, indent: int | None = None) -> bytes:
-    return model.model_dump_json(indent=indent, by_alias=True).encode() + b"\n"
+def _json(model: BaseModel, *, indent: int | None = None, exclude: set[str] | None = None) -> bytes:
+    return model.model_dump_json(indent=indent, by_alias=True, exclude=exclude).encode() + b"\n"
 
 
 def encode_content(content: PackContent) -> dict[str, bytes]:
@@ -105,7 +104,6 @@ def build_manifest(
     *,
     source: Source,
     created_at: datetime,
-    usage: PackUsage,
     generator: Generator,
 ) -> Manifest:
     """The manifest for `content`: statistics, flags and checksum are derived, never given."""
@@ -121,7 +119,6 @@ def build_manifest(
             has_symbol_contexts=SYMBOL_CONTEXTS in entries,
             has_embeddings=EMBEDDINGS in entries,
         ),
-        usage=usage,
     )
 
 
@@ -143,7 +140,6 @@ def write_docpack(
     *,
     source: Source,
     created_at: datetime,
-    usage: PackUsage | None = None,
     generator: Generator | None = None,
 ) -> Manifest:
     """Write `content` as a pack at `path` and return its manifest.
@@ -160,12 +156,11 @@ def write_docpack(
         entries,
         source=source,
         created_at=created_at.astimezone(UTC),
-        usage=usage if usage is not None else PackUsage(),
         generator=generator if generator is not None else Generator(version=__version__),
     )
     # Only the manifest is indented: it is small and read by people. Content entries are compact,
     # which makes them faster to parse.
-    entries[MANIFEST] = _json(manifest, indent=2)
+    entries[MANIFEST] = _json(manifest, indent=2, exclude={"usage"})
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.partial")
     try:
         with partial.open("xb") as stream:

@@ -132,10 +132,14 @@ class CachingBackend(WrapperBackend):
         key = SummaryCache.key(self.name, self.model, prompt)
         found = self.cache.get(key)
         if found is not None:
-            summary, _cost_when_made = found
+            summary, cost_when_made = found
             # Nothing is paid now: the run's usage for a cached answer is zero.
             return Completion(
-                DocumentationOutput(summary=summary), Usage(), attempts=0, cached=True
+                DocumentationOutput(summary=summary),
+                Usage(),
+                attempts=0,
+                cached=True,
+                original_usage=cost_when_made,
             )
         completion = await self.wrapped.complete(prompt)
         self.cache.put(

@@ -133,6 +133,7 @@ class _Job:
         if outcome.completion is not None:
             completion = outcome.completion
             usage = completion.usage if reused is None else Usage()
+            made = completion.cost_to_make
             entry = DocumentedSymbol(
                 symbol_id=item.symbol_id,
                 summary=completion.output.summary,
@@ -145,6 +146,9 @@ class _Job:
                 attempts=completion.attempts if reused is None else 0,
                 reused_from=reused,
                 cached=completion.cached,
+                original_usage=(
+                    usage_report(made, pricing.cost(made, self.price)) if made != usage else None
+                ),
                 reasked=completion.reasked,
                 ungrounded=list(completion.ungrounded),
             )

@@ -192,14 +192,26 @@ class GroundingBackend(WrapperBackend):
             second = await self.wrapped.complete(again)
         except SymbolFailure as failure:
             # The re-ask failed: keep the first answer, marked, with everything it cost.
-            return self._settle(first, first.usage + failure.usage, missing)
+            return self._settle(
+                first, first.usage + failure.usage, first.cost_to_make + failure.usage, missing
+            )
         still = ungrounded(second.output.summary, prompt.context, self.table)
-        return self._settle(second, first.usage + second.usage, still)
+        return self._settle(
+            second, first.usage + second.usage, first.cost_to_make + second.cost_to_make, still
+        )
 
-    def _settle(self, completion: Completion, usage: Usage, missing: list[str]) -> Completion:
+    def _settle(
+        self, completion: Completion, usage: Usage, original: Usage, missing: list[str]
+    ) -> Completion:
         if missing and self.strict:
             raise UngroundedError(
                 f"the summary names {', '.join(missing)}, which exist nowhere in the repository",
                 usage=usage,
             )
-        return replace(completion, usage=usage, reasked=True, ungrounded=tuple(missing))
+        return replace(
+            completion,
+            usage=usage,
+            original_usage=original if original != usage else None,
+            reasked=True,
+            ungrounded=tuple(missing),
+        )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from doctown import events
 from doctown.analysis import AnalysisResult, analyze_repository
-from doctown.docpack import Manifest, PackUsage, Source, write_docpack
+from doctown.docpack import Manifest, Source, write_docpack
 from doctown.generation import GenerationEngine
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
@@ -190,7 +190,6 @@ class Build:
             model=response.model,
             with_contexts=self.options.with_contexts,
         )
-        usage = response.usage
         manifest = write_docpack(
             self.options.output,
             content,
@@ -200,8 +199,7 @@ class Build:
                 git_ref=plan.tree.ref,
                 commit_hash=plan.tree.commit,
             ),
-            created_at=self.created_at(plan.tree),
-            usage=PackUsage(backend=response.backend, model=response.model, **usage.model_dump()),
+            created_at=self.created_at(plan),
         )
         plan.seconds["pack"] = time.monotonic() - clock
         self.emitter.emit(
@@ -214,16 +212,19 @@ class Build:
         )
         return manifest
 
-    def created_at(self, tree: SourceTree) -> datetime:
-        """The pack's timestamp: given, else the commit's, else SOURCE_DATE_EPOCH, else now."""
+    def created_at(self, plan: Plan) -> datetime:
+        """The pack's timestamp: given, else the commit's, else SOURCE_DATE_EPOCH, else the
+        newest modification time of the files it documents. Never the clock: the same source
+        must give the same pack.
+        """
         if self.options.created_at is not None:
             return self.options.created_at
-        if tree.commit_time is not None:
-            return tree.commit_time
+        if plan.tree.commit_time is not None:
+            return plan.tree.commit_time
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         if epoch and epoch.isdigit():
             return datetime.fromtimestamp(int(epoch), tz=UTC)
-        return datetime.now(UTC).replace(microsecond=0)
+        return newest_modification(plan.tree.root, [record.path for record in plan.analysis.files])
 
     def finish(self, plan: Plan, response: GenerateResponse, manifest: Manifest | None) -> None:
         """The terminal event of the whole job."""
@@ -244,3 +245,16 @@ class Build:
             },
             status=response.status,
         )
+
+
+def newest_modification(root: Path, paths: list[str]) -> datetime:
+    """The latest modification time (whole seconds, UTC) of `paths` under `root`; the
+    folder's own when there are none."""
+    times = []
+    for path in paths:
+        try:
+            times.append((root / path).stat().st_mtime)
+        except OSError:  # removed since the analysis read it: its time is no longer known
+            continue
+    newest = max(times) if times else root.stat().st_mtime
+    return datetime.fromtimestamp(int(newest), tz=UTC)

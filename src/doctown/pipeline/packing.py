@@ -36,6 +36,9 @@ def _documentation(
         )
     documented = outcomes.documented.get(symbol_id)
     if documented is not None:
+        # What the summary cost to make, not what this run paid for it (nothing, when cached):
+        # the pack must not depend on which run wrote it.
+        made = documented.original_usage or documented
         return dp.Documentation(
             summary=documented.summary,
             status="documented",
@@ -43,11 +46,10 @@ def _documentation(
                 backend=backend,
                 model=model,
                 prompt_version=PROMPT_VERSION,
-                tokens=documented.tokens_used,
-                input_tokens=documented.input_tokens,
-                output_tokens=documented.output_tokens,
-                cost=documented.cost,
-                cached=documented.cached,
+                tokens=made.input_tokens + made.output_tokens,
+                input_tokens=made.input_tokens,
+                output_tokens=made.output_tokens,
+                cost=made.cost,
                 reasked=documented.reasked,
                 ungrounded=documented.ungrounded,
             ),
