@@ -46,6 +46,7 @@ def test_scores_five_standard_library_symbols_with_the_embedded_model(tmp_path: 
     assert coverage["documented"] + sum(coverage["failures"].values()) == 5
     if coverage["documented"]:
         assert scores["cost"]["dollars"] == 0 and scores["cost"]["input_tokens"] > 100
+        assert scores["cost"]["median_seconds"] > 0 and scores["cost"]["cpu_seconds"] > 0
         assert 0 <= scores["form"]["share_good"] <= 1
         if agreement:
             assert -1 < scores["agreement"]["summary"] <= 1

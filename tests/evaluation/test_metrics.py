@@ -83,7 +83,14 @@ def test_cost_per_documented_symbol_includes_what_failures_spent() -> None:
         record("b", summary="s", input_tokens=700, output_tokens=40, cost=Decimal("0.0020")),
         record("c", failure="length", input_tokens=600, cost=Decimal("0.0030")),
     ]
-    assert metrics.cost(records, seconds=3.0) == metrics.Cost(
-        input_tokens=900.0, output_tokens=30.0, dollars=Decimal("0.003"), seconds=1.5
+    for each, seconds in zip(records, (0.5, 2.0, 0.25), strict=True):
+        each.seconds = seconds
+    assert metrics.cost(records, seconds=3.0, cpu_seconds=1.0) == metrics.Cost(
+        input_tokens=900.0,
+        output_tokens=30.0,
+        dollars=Decimal("0.003"),
+        seconds=1.5,
+        median_seconds=0.5,
+        cpu_seconds=0.5,
     )
     assert metrics.cost([record("c", failure="length")], seconds=1.0).dollars is None

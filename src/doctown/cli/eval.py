@@ -64,6 +64,8 @@ def scores_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
         "tokens out",
         "$/symbol",
         "s/symbol",
+        "median s",
+        "cpu s",
     ):
         table.add_column(column, justify="left" if column == "option" else "right")
     for option, scores in rows:
@@ -83,6 +85,8 @@ def scores_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
             _number(cost["output_tokens"], 0),
             _number(cost["dollars"], 6),
             _number(cost["seconds"]),
+            _number(cost["median_seconds"]),
+            _number(cost["cpu_seconds"]),
         )
     return table
 

@@ -75,6 +75,7 @@ class Run:
     seconds: float
     generated: int
     warnings: list[str] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # the process' CPU time while it generated
 
 
 def prepare(corpus: Corpus, root: Path, *, limit: int, seed: int) -> PreparedCorpus:
@@ -174,18 +175,34 @@ async def run_option(
         else None
     )
     grounding = GroundingPolicy(table=prepared.table) if option.grounding else None
-    started = time.monotonic()
+    # The time since the previous symbol finished: for a backend that answers one prompt at a
+    # time (the embedded model), what this symbol took; queueing makes `duration_ms` larger.
+    durations: dict[str, float] = {}
+    last = [time.monotonic()]
+
+    def timed(event: events.Event) -> None:
+        if event.type in (events.GENERATION_SYMBOL_DOCUMENTED, events.GENERATION_SYMBOL_FAILED):
+            now = time.monotonic()
+            durations[event.payload["symbol_id"]] = now - last[0]
+            last[0] = now
+
+    started, cpu_started = time.monotonic(), time.process_time()
+    last[0] = started
     response = await engine.generate(
-        job_id, everything, subscribers=subscribers, grounding=grounding, order=order
+        job_id, everything, subscribers=[*subscribers, timed], grounding=grounding, order=order
     )
-    seconds = time.monotonic() - started
+    seconds, cpu_seconds = time.monotonic() - started, time.process_time() - cpu_started
+    scored = records(prepared, option, inputs, response)
+    for record in scored:
+        record.seconds = durations.get(record.symbol_id)
     return Run(
         corpus=prepared.corpus.name,
         option=option.name,
-        records=records(prepared, option, inputs, response),
+        records=scored,
         seconds=seconds,
         generated=len(response.documented_symbols),
         warnings=[w for w in response.warnings if w not in engine.standing_warnings],
+        cpu_seconds=cpu_seconds,
     )
 
 

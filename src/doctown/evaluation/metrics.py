@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from statistics import fmean
+from statistics import fmean, median
 
 WORST_CASES = 5
 
@@ -39,6 +39,7 @@ class SymbolRecord:
     reasked: bool = False
     ungrounded: list[str] = field(default_factory=list)
     form: list[str] = field(default_factory=list)
+    seconds: float | None = None  # since the previous symbol of its run finished
     agreement: float | None = None
     floor_agreement: float | None = None
     chance_agreement: float | None = None
@@ -82,12 +83,20 @@ class Form:
 
 @dataclass(frozen=True)
 class Cost:
-    """Spend per documented symbol; failed attempts are part of what the documented cost."""
+    """Spend per documented symbol; failed attempts are part of what the documented cost.
+
+    `seconds` is the run's wall time per summary; `median_seconds` the median time between
+    consecutive symbols finishing (each symbol's own time on a backend that answers one
+    prompt at a time, like the embedded model); `cpu_seconds` the process' CPU time per
+    summary, which a busy shared machine inflates far less than wall time.
+    """
 
     input_tokens: float | None
     output_tokens: float | None
     dollars: Decimal | None
     seconds: float | None
+    median_seconds: float | None = None
+    cpu_seconds: float | None = None
 
 
 def coverage(records: list[SymbolRecord]) -> Coverage:
@@ -152,18 +161,28 @@ def form(records: list[SymbolRecord]) -> Form:
     )
 
 
-def cost(records: list[SymbolRecord], seconds: float, *, generated: int | None = None) -> Cost:
+def cost(
+    records: list[SymbolRecord],
+    seconds: float,
+    *,
+    generated: int | None = None,
+    cpu_seconds: float | None = None,
+) -> Cost:
     """Tokens and dollars of the records' own prompts, per documented symbol.
 
-    `seconds` is spread over the `generated` summaries (default: the documented records):
-    a run that also wrote summaries only to show them (callees) took time for those too.
+    `seconds` (and `cpu_seconds`) are spread over the `generated` summaries (default: the
+    documented records): a run that also wrote summaries only to show them (callees) took
+    time for those too.
     """
     documented = sum(record.summary is not None for record in records)
     if not documented:
         return Cost(None, None, None, None)
+    timed = [record.seconds for record in records if record.seconds is not None]
     return Cost(
         input_tokens=sum(record.input_tokens for record in records) / documented,
         output_tokens=sum(record.output_tokens for record in records) / documented,
         dollars=sum((record.cost for record in records), Decimal(0)) / documented,
         seconds=seconds / (generated or documented),
+        median_seconds=median(timed) if timed else None,
+        cpu_seconds=cpu_seconds / (generated or documented) if cpu_seconds is not None else None,
     )

@@ -20,7 +20,9 @@ OVERALL = "overall"
 DIGITS = 4
 
 
-def scores(records: list[SymbolRecord], seconds: float, generated: int) -> dict[str, Any]:
+def scores(
+    records: list[SymbolRecord], seconds: float, generated: int, cpu_seconds: float | None = None
+) -> dict[str, Any]:
     """Every metric of one set of records."""
     scored: dict[str, Any] = _rounded(
         {
@@ -28,7 +30,9 @@ def scores(records: list[SymbolRecord], seconds: float, generated: int) -> dict[
             "grounding": asdict(metrics.grounding(records)),
             "agreement": asdict(metrics.agreement(records)),
             "form": asdict(metrics.form(records)),
-            "cost": asdict(metrics.cost(records, seconds, generated=generated)),
+            "cost": asdict(
+                metrics.cost(records, seconds, generated=generated, cpu_seconds=cpu_seconds)
+            ),
         }
     )
     return scored
@@ -46,7 +50,7 @@ def summarise(evaluation: Evaluation, metadata: dict[str, Any]) -> dict[str, Any
             {
                 "corpus": run.corpus,
                 "option": run.option,
-                "scores": scores(run.records, run.seconds, run.generated),
+                "scores": scores(run.records, run.seconds, run.generated, run.cpu_seconds),
                 "generated": run.generated,
                 "warnings": run.warnings,
             }
@@ -59,6 +63,7 @@ def summarise(evaluation: Evaluation, metadata: dict[str, Any]) -> dict[str, Any
                     [record for run in runs for record in run.records],
                     sum(run.seconds for run in runs),
                     sum(run.generated for run in runs),
+                    sum(run.cpu_seconds for run in runs),
                 ),
             }
             for option, runs in by_option.items()
