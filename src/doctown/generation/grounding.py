@@ -146,6 +146,7 @@ def correction(prompt: Prompt, answer: str, names: list[str]) -> Prompt:
         prompt_tokens=prompt.prompt_tokens,  # a lower bound; callers with a counter recount
         truncated=prompt.truncated,
         context=prompt.context,
+        version=prompt.version,
     )
 
 

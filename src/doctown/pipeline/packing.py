@@ -28,6 +28,7 @@ class Outcomes:
 def _documentation(
     symbol_id: str, outcomes: Outcomes, backend: str, model: str
 ) -> dp.Documentation:
+    prompt = outcomes.prompts.get(symbol_id)
     if symbol_id in outcomes.reused:
         return dp.Documentation(
             summary=outcomes.reused[symbol_id],
@@ -45,7 +46,7 @@ def _documentation(
             provenance=dp.Provenance(
                 backend=backend,
                 model=model,
-                prompt_version=PROMPT_VERSION,
+                prompt_version=prompt.version if prompt is not None else PROMPT_VERSION,
                 tokens=made.input_tokens + made.output_tokens,
                 input_tokens=made.input_tokens,
                 output_tokens=made.output_tokens,
@@ -149,7 +150,7 @@ def pack_content(
             contexts={
                 symbol_id: dp.SymbolContextRecord(
                     **context.model_dump(),
-                    prompt_version=PROMPT_VERSION,
+                    prompt_version=outcomes.prompts[symbol_id].version,
                     prompt_key=outcomes.prompts[symbol_id].key,
                     messages=[dp.PromptMessage(**m) for m in outcomes.prompts[symbol_id].messages],
                 )
