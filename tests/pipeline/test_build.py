@@ -48,6 +48,7 @@ def test_build_packs_every_symbol_and_the_pack_reads_back(
     result = build(shop_repo, out, fake_openai, "--events", str(log), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
+    assert (report["result"]["backend"], report["result"]["model"]) == ("openai", "gpt-5-nano")
     sent = fake_openai.chat_requests()
     assert report["plan"]["to_send"] == len(sent) == report["result"]["documented"]
     pack = read_docpack(out)

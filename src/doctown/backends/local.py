@@ -2,6 +2,12 @@
 
 No key, no network, no cost. Its summaries are an offline preview, not a source of truth:
 every response that comes from it says so (`preview: true`).
+
+Three things keep it fast on two shared cores: prompts are the compact small-model prompt
+(see `prompts`), every prompt starts with the same system prompt and worked examples, which
+llama.cpp keeps in its KV cache from one call to the next (only the new tail is evaluated),
+and a grammar makes the answer exactly `{"summary": "..."}`, so generation ends the moment
+the object closes.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 import pydantic
 
 from doctown.backends.base import Completion, validate_summary
+from doctown.backends.gguf import gguf_model_name
 from doctown.errors import (
     ConfigurationError,
     InvalidOutputError,
@@ -30,10 +37,35 @@ MODEL_NAME = "SmolLM2-135M-Instruct-Q4_1"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 4_096
 COMPLETION_CAP = 160
-PREVIEW_NOTICE = (
-    "Summaries come from the embedded SmolLM2-135M model: an offline preview, often vague or "
-    "wrong. Set OPENAI_API_KEY (or DOCTOWN_BACKEND=openai with OPENAI_BASE_URL) for real ones."
-)
+# Small models loop ("based on the cost of a usage based on the cost of ..."): a mild penalty
+# on recent tokens breaks the loop before it reaches the completion cap.
+REPEAT_PENALTY = 1.3
+
+# The answer and nothing else: once the closing `"}` is written the grammar is complete, only
+# an end-of-generation token may follow, and generation stops. No trailing whitespace, no
+# second object, whatever the model would have liked to add.
+SUMMARY_GRAMMAR = r"""
+root ::= "{\"summary\": \"" char+ "\"}"
+char ::= [^"\\\x00-\x1f] | "\\" (["\\/bfnrt] | "u" hex hex hex hex)
+hex  ::= [0-9a-fA-F]
+"""
+
+
+def preview_notice(model: str) -> str:
+    """The warning every result of the local backend carries."""
+    return (
+        f"Summaries come from the embedded model {model}: an offline preview, often vague or "
+        "wrong. Set OPENAI_API_KEY (or DOCTOWN_BACKEND=openai with OPENAI_BASE_URL) for real ones."
+    )
+
+
+def model_name(path: Path, *, bundled: bool) -> str:
+    """The name of the model in `path`: the bundled SmolLM2's, else the GGUF's own name
+    (`general.name`) with the file it came from, else the file name."""
+    if bundled:
+        return MODEL_NAME
+    name = gguf_model_name(path)
+    return f"{name} ({path.stem})" if name else path.stem
 
 
 def find_model_file(configured: str | None = None) -> Path:
@@ -60,7 +92,6 @@ class LocalBackend:
     """One model instance, one generation at a time (llama.cpp contexts are not thread-safe)."""
 
     name = "local"
-    model = MODEL_NAME
     price = FREE
     few_shot = True
     preview = True
@@ -71,32 +102,40 @@ class LocalBackend:
         except ImportError:
             raise MissingExtraError("llama-cpp-python", "local") from None
         self.model_path = find_model_file(model_path)
+        self.model = model_name(self.model_path, bundled=not model_path)
         self.threads = threads
         self.max_completion_tokens = COMPLETION_CAP
         self._llama: Any = None
         self._lock = asyncio.Lock()
-        self._schema = DocumentationOutput.model_json_schema()
+        self._grammar: Any = None
 
     def _load(self) -> Any:
         if self._llama is None:
             from llama_cpp import Llama
+            from llama_cpp.llama_grammar import LlamaGrammar
 
             self._llama = Llama(
                 model_path=str(self.model_path),
                 n_ctx=CONTEXT_TOKENS,
                 n_threads=self.threads,
+                # Prompt evaluation defaults to every core; its spinning threads then fight
+                # whatever else runs and make each prompt several times slower.
+                n_threads_batch=self.threads,
                 seed=0,
                 verbose=False,
             )
+            self._grammar = LlamaGrammar.from_string(SUMMARY_GRAMMAR, verbose=False)
         return self._llama
 
     def _generate(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        # The prompt's shared head (system prompt and worked examples) is still in the KV
+        # cache from the previous call: llama-cpp-python evaluates only what follows it.
         result: dict[str, Any] = self._load().create_chat_completion(
             messages=messages,
-            # llama-cpp-python honours a schema under "json_object" (it ignores "json_schema").
-            response_format={"type": "json_object", "schema": self._schema},
+            grammar=self._grammar,
             max_tokens=COMPLETION_CAP,
             temperature=0.0,
+            repeat_penalty=REPEAT_PENALTY,
         )
         return result
 

@@ -197,9 +197,9 @@ def print_result(console: Console, plan: Plan, response: GenerateResponse, outpu
 @click.option(
     "--docstrings",
     type=click.Choice(["context", "reuse", "ignore"]),
-    default="context",
-    show_default=True,
-    help="Existing docstrings: prompt context, reused as summaries, or hidden.",
+    default=None,
+    help="Existing docstrings: prompt context, reused as summaries, or hidden "
+    "(default: reuse with the offline preview model, context with real ones).",
 )
 @click.option(
     "--source-excerpt/--no-source-excerpt",
@@ -238,7 +238,7 @@ def build_command(
     grounding: bool,
     strict_grounding: bool,
     limit: int | None,
-    docstrings: str,
+    docstrings: str | None,
     source_excerpt: bool | None,
     cache_path: Path | None,
     no_cache: bool,
@@ -331,6 +331,9 @@ def build_command(
                         "output": str(output),
                         "docpack_id": manifest.docpack_id,
                         "status": response.status,
+                        "backend": response.backend,
+                        "model": response.model,
+                        "preview": response.preview,
                         "documented": len(response.documented_symbols),
                         "cached": sum(d.cached for d in response.documented_symbols),
                         "failed": len(response.failed_symbols),

@@ -21,9 +21,9 @@ def standing_warnings(backend: Backend, *, today: date | None = None) -> list[st
     """Warnings that hold for every job of this backend (preview model, retiring model)."""
     warnings = []
     if backend.preview:
-        from doctown.backends.local import PREVIEW_NOTICE
+        from doctown.backends.local import preview_notice
 
-        warnings.append(PREVIEW_NOTICE)
+        warnings.append(preview_notice(backend.model))
     info = models.lookup(backend.model) if backend.name == "openai" else None
     if info and info.retires:
         days = (info.retires - (today or date.today())).days
