@@ -20,7 +20,7 @@ from doctown.errors import ConfigurationError
 DEFAULT_MODEL = "gpt-5-nano"
 DEFAULT_PORT = 8003
 
-BackendName = Literal["openai", "local"]
+BackendName = Literal["openai", "local", "facts"]
 
 
 class Settings(BaseSettings):
@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     model_name: str = DEFAULT_MODEL
     doctown_backend: BackendName | None = Field(
-        default=None, description="openai or local; unset: openai when OPENAI_API_KEY is set"
+        default=None,
+        description="openai, local or facts; unset: openai when OPENAI_API_KEY is set",
     )
     max_concurrent_requests: int = Field(default=10, ge=1, le=10_000)
     max_retries: int = Field(default=3, ge=1, le=20, description="Attempts per symbol, at most")

@@ -12,6 +12,10 @@ __all__ = ["Backend", "Completion", "make_backend"]
 
 def make_backend(settings: Settings) -> Backend:
     """The configured backend, checked before anything is spent (price, key, model file)."""
+    if settings.backend == "facts":
+        from doctown.backends.facts import FactsBackend
+
+        return FactsBackend()
     if settings.backend == "local":
         from doctown.backends.local import LocalBackend
 

@@ -159,7 +159,7 @@ class ProgressLines:
 )
 @click.option(
     "--backend",
-    type=click.Choice(["local", "openai"]),
+    type=click.Choice(["local", "openai", "facts"]),
     default=None,
     help="The backend to evaluate (default: DOCTOWN_BACKEND, as for every command).",
 )
