@@ -37,7 +37,7 @@ class BuildOptions:
     output: Path
     ref: str | None = None
     include_private: bool = False
-    docstrings: DocstringMode = "context"
+    docstrings: DocstringMode | None = None  # None: reuse for the offline preview, else context
     source_excerpt: bool | None = None  # None: on for real models, off for the offline preview
     max_cost: Decimal | None = None
     created_at: datetime | None = None
@@ -106,11 +106,13 @@ class Build:
         seconds["analysis"] = time.monotonic() - clock
         clock = time.monotonic()
         excerpt = self.options.source_excerpt
+        preview = self.engine.backend.preview
         selection = select(
             analysis,
             include_private=self.options.include_private,
-            docstrings=self.options.docstrings,
-            source_excerpt=(not self.engine.backend.preview) if excerpt is None else excerpt,
+            # A human's docstring is truer than anything the preview model would make of it.
+            docstrings=self.options.docstrings or ("reuse" if preview else "context"),
+            source_excerpt=(not preview) if excerpt is None else excerpt,
             limit=self.options.limit,
         )
         inputs = [
