@@ -29,6 +29,7 @@ COMPACT_PROMPT_VERSION = "compact-1"
 DEFAULT_MAX_RELATIONS = 15
 DEFAULT_MAX_CALLEE_SUMMARIES = 8
 COMPACT_MAX_RELATIONS = 5
+COMPACT_MAX_CALLEE_SUMMARIES = 3
 MAX_NAME_CHARS = 200
 SIGNATURE_HEAD_TOKENS = 60
 
@@ -124,12 +125,38 @@ class _Budget:
     signature_tokens: int | None = None
 
 
-def render_user_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
-    """The original template, extended with imports, related symbols, docstring and excerpt."""
+def _signature(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
     signature = ctx.signature.strip() or "(none)"
     if budget.signature_tokens is not None:
         head = counter.truncate(signature, budget.signature_tokens)
         signature = head + (" …" if head != signature else "")
+    return signature
+
+
+def _callee_listing(ctx: SymbolContext, limit: int) -> str | None:
+    summaries = list((ctx.callee_summaries or {}).items())[:limit]
+    if not summaries:
+        return None
+    listing = "\n".join(f"- {_name(name)}: {' '.join(text.split())}" for name, text in summaries)
+    return _fence("callees", listing)
+
+
+def _texts(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> list[tuple[str, str]]:
+    """The docstring and the source excerpt, fenced, within their budgets: (tag, text) pairs."""
+    texts = []
+    for tag, text, limit in (
+        ("docstring", ctx.docstring, budget.docstring_tokens),
+        ("source", ctx.source_excerpt, budget.excerpt_tokens),
+    ):
+        if text and text.strip() and limit != 0:
+            body = counter.truncate(text, limit) if limit is not None else text
+            texts.append((tag, _fence(tag, body)))
+    return texts
+
+
+def render_user_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
+    """The original template, extended with imports, related symbols, docstring and excerpt."""
+    signature = _signature(ctx, counter, budget)
     lines = [
         f"You are documenting a {_name(ctx.language)} codebase.",
         "",
@@ -144,20 +171,12 @@ def render_user_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budg
         f"Related to: {_name(ctx.cluster_label) if ctx.cluster_label else 'none'}",
         f"Importance: {ctx.centrality:.2f} (0-1 scale)",
     ]
-    summaries = list((ctx.callee_summaries or {}).items())[: budget.callee_summaries]
-    if summaries:
-        listing = "\n".join(
-            f"- {_name(name)}: {' '.join(text.split())}" for name, text in summaries
-        )
-        lines.append(f"What its callees do:\n{_fence('callees', listing)}")
-    for tag, text, limit in (
-        ("docstring", ctx.docstring, budget.docstring_tokens),
-        ("source", ctx.source_excerpt, budget.excerpt_tokens),
-    ):
-        if text and text.strip() and limit != 0:
-            body = counter.truncate(text, limit) if limit is not None else text
-            label = "Existing docstring" if tag == "docstring" else "Source excerpt"
-            lines.append(f"{label}:\n{_fence(tag, body)}")
+    callees = _callee_listing(ctx, budget.callee_summaries)
+    if callees:
+        lines.append(f"What its callees do:\n{callees}")
+    for tag, fenced in _texts(ctx, counter, budget):
+        label = "Existing docstring" if tag == "docstring" else "Source excerpt"
+        lines.append(f"{label}:\n{fenced}")
     lines += [
         "",
         "Write 1-2 sentences describing what this symbol does.",
@@ -176,32 +195,19 @@ COMPACT_SYSTEM_PROMPT = (
 
 def render_compact_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
     """What the small model uses of a context: identity, signature, calls and callers."""
-    signature = ctx.signature.strip() or "(none)"
-    if budget.signature_tokens is not None:
-        head = counter.truncate(signature, budget.signature_tokens)
-        signature = head + (" …" if head != signature else "")
     relations = min(budget.relations, COMPACT_MAX_RELATIONS)
     lines = [
         f"Symbol: {_name(ctx.name)} ({_name(ctx.kind)} in {_name(ctx.file_path)})",
-        _fence("signature", signature),
+        _fence("signature", _signature(ctx, counter, budget)),
     ]
     if ctx.calls and relations:
         lines.append(f"Calls: {_names(ctx.calls, relations)}")
     if ctx.called_by and relations:
         lines.append(f"Called by: {_names(ctx.called_by, relations)}")
-    summaries = list((ctx.callee_summaries or {}).items())[: min(budget.callee_summaries, 3)]
-    if summaries:
-        listing = "\n".join(
-            f"- {_name(name)}: {' '.join(text.split())}" for name, text in summaries
-        )
-        lines.append(f"Its callees:\n{_fence('callees', listing)}")
-    for tag, text, limit in (
-        ("docstring", ctx.docstring, budget.docstring_tokens),
-        ("source", ctx.source_excerpt, budget.excerpt_tokens),
-    ):
-        if text and text.strip() and limit != 0:
-            body = counter.truncate(text, limit) if limit is not None else text
-            lines.append(_fence(tag, body))
+    callees = _callee_listing(ctx, min(budget.callee_summaries, COMPACT_MAX_CALLEE_SUMMARIES))
+    if callees:
+        lines.append(f"Its callees:\n{callees}")
+    lines += [fenced for _tag, fenced in _texts(ctx, counter, budget)]
     return "\n".join(lines)
 
 
