@@ -124,9 +124,13 @@ def test_another_gguf_is_named_in_the_report_and_every_provenance(tmp_path: Path
     symbols = read_docpack(out).symbols
     documented = [s for s in symbols if s.documentation.status == "documented"]
     assert documented and all(
-        s.documentation.provenance and s.documentation.provenance.model == expected
+        s.documentation.provenance
+        and s.documentation.provenance.model == expected
+        and s.documentation.provenance.preview
         for s in documented
     )
+    shown = doctown("query", str(out), documented[0].id)
+    assert shown.returncode == 0 and "offline preview" in shown.stdout
     # With the preview model, a human docstring is reused rather than paraphrased.
     reused = {s.name for s in symbols if s.documentation.status == "reused"}
     assert "apply_discount" in reused

@@ -3,11 +3,11 @@
 No key, no network, no cost. Its summaries are an offline preview, not a source of truth:
 every response that comes from it says so (`preview: true`).
 
-Three things keep it fast on two shared cores: prompts are the compact small-model prompt
-(see `prompts`), every prompt starts with the same system prompt and worked examples, which
-llama.cpp keeps in its KV cache from one call to the next (only the new tail is evaluated),
-and a grammar makes the answer exactly `{"summary": "..."}`, so generation ends the moment
-the object closes.
+Four things keep it fast on two shared cores: prompts are the compact small-model prompt
+(see `prompts`); every prompt starts with the same system prompt and worked examples, which
+llama.cpp keeps in its KV cache from one call to the next (only the new tail is evaluated);
+prompts are evaluated with the same few threads as answers; and a grammar makes the answer
+exactly `{"summary": "..."}`, so generation ends the moment the object closes.
 """
 
 from __future__ import annotations

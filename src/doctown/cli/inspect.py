@@ -32,7 +32,9 @@ def _making(docpack: Docpack) -> list[tuple[str, str]]:
         for symbol in docpack.symbols
         if symbol.documentation.status == "documented" and symbol.documentation.provenance
     ]
-    models = Counter(f"{p.backend} ({p.model})" for p in provenances)
+    models = Counter(
+        f"{p.backend} ({p.model})" + (" offline preview" if p.preview else "") for p in provenances
+    )
     rows = [
         ("backend", ", ".join(f"{name} x{n}" for name, n in sorted(models.items())) or "none"),
         (

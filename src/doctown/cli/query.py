@@ -73,6 +73,7 @@ def _print_symbol(console: Console, docpack: Docpack, index: SymbolIndex, symbol
                 safe(
                     f"by {p.backend} ({p.model}), prompt v{p.prompt_version or '?'}, "
                     f"{p.tokens} tokens, ${p.cost:.6f}"
+                    + (", offline preview: often vague or wrong" if p.preview else "")
                 ),
                 style="dim",
             )

@@ -195,6 +195,9 @@ class Provenance(_Entry):
     input_tokens: NonNegativeInt = 0
     output_tokens: NonNegativeInt = 0
     cost: float = Field(default=0.0, ge=0.0)
+    preview: bool = Field(
+        default=False, description="Written by an offline preview model: often vague or wrong"
+    )
     reasked: bool = Field(default=False, description="Asked again: it first named unknown things")
     ungrounded: list[str] = Field(
         default_factory=list, description="Identifiers the summary names that exist nowhere"

@@ -190,6 +190,7 @@ class Build:
             outcomes,
             backend=response.backend,
             model=response.model,
+            preview=response.preview,
             with_contexts=self.options.with_contexts,
         )
         manifest = write_docpack(

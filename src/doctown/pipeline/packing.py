@@ -26,7 +26,7 @@ class Outcomes:
 
 
 def _documentation(
-    symbol_id: str, outcomes: Outcomes, backend: str, model: str
+    symbol_id: str, outcomes: Outcomes, backend: str, model: str, preview: bool
 ) -> dp.Documentation:
     prompt = outcomes.prompts.get(symbol_id)
     if symbol_id in outcomes.reused:
@@ -51,6 +51,7 @@ def _documentation(
                 input_tokens=made.input_tokens,
                 output_tokens=made.output_tokens,
                 cost=made.cost,
+                preview=preview,
                 reasked=documented.reasked,
                 ungrounded=documented.ungrounded,
             ),
@@ -71,6 +72,7 @@ def pack_content(
     *,
     backend: str,
     model: str,
+    preview: bool = False,
     with_contexts: bool = True,
 ) -> dp.PackContent:
     """Every symbol of the analysis, documented or with the reason it is not."""
@@ -110,7 +112,7 @@ def pack_content(
                 imports=result.imports.get(symbol.file_path, []) if symbol.kind == "module" else [],
                 cluster_id=str(cluster) if cluster is not None else None,
                 centrality=result.centrality.get(symbol.id, 0.0),
-                documentation=_documentation(symbol.id, outcomes, backend, model),
+                documentation=_documentation(symbol.id, outcomes, backend, model, preview),
                 qualified_name=symbol.qualified_name,
                 line_range=(symbol.start_line, max(symbol.end_line, symbol.start_line)),
                 parent=symbol.parent_id,
