@@ -53,6 +53,9 @@ async def test_the_bare_option_shows_no_callee_summaries(
     prepared = only(prepare(SHOP, shop, limit=8, seed=7), "shop.cart.Cart.checkout")
     result = await evaluate(prepared, "bare", make_engine())
     assert result.generated == 1
+    # Each symbol's time and the run's CPU time are kept for the report.
+    assert result.records[0].seconds is not None and 0 < result.records[0].seconds <= result.seconds
+    assert result.cpu_seconds > 0
     (request,) = fake_openai.chat_requests()
     assert "What its callees do" not in request["body"]["messages"][-1]["content"]
 
