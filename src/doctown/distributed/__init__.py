@@ -13,6 +13,17 @@ The pipeline asks this package to run a build's generation (`Distributed.engine_
 package never calls the pipeline.
 """
 
+from doctown.errors import MissingExtraError
+
+try:
+    import celery  # noqa: F401
+    import redis  # noqa: F401
+    import throttled  # noqa: F401
+except ImportError:
+    raise MissingExtraError(
+        "Celery, Redis and throttled-py (distributed builds)", "distributed"
+    ) from None
+
 from doctown.distributed.coordinator import Distributed, ShardedBackend, WorkerInfo
 
 __all__ = ["Distributed", "ShardedBackend", "WorkerInfo"]
