@@ -1,4 +1,4 @@
-"""One Redis, one fake OpenAI server and three `doctown worker` processes per test module."""
+"""One Redis, one fake OpenAI server and three `doctown worker` processes for the session."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ WORKER_ENV = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     folder = tmp_path_factory.mktemp("cluster")
     with (

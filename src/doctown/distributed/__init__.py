@@ -18,11 +18,8 @@ from doctown.errors import MissingExtraError
 try:
     import celery  # noqa: F401
     import redis  # noqa: F401
-    import throttled  # noqa: F401
 except ImportError:
-    raise MissingExtraError(
-        "Celery, Redis and throttled-py (distributed builds)", "distributed"
-    ) from None
+    raise MissingExtraError("Celery and Redis (distributed builds)", "distributed") from None
 
 from doctown.distributed.coordinator import Distributed, ShardedBackend, WorkerInfo
 

@@ -1,6 +1,7 @@
 """Policies every worker applies together, wrapped around its backend.
 
-- TokenRateLimitedBackend: one tokens-per-minute budget for all workers (GCRA, state in Redis).
+- TokenRateLimitedBackend: one tokens-per-minute budget for all workers (GCRA in a Redis Lua
+  script, so that checking and spending are one atomic step).
 - SharedPauseBackend: a Retry-After seen by one worker holds back every worker.
 - SharedStopBackend: a job-level failure (out of quota, refused key, unknown model) on one
   worker stops the build on all of them.
@@ -14,6 +15,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from redis.asyncio import Redis
+
 from doctown.backends.base import Backend, Completion
 from doctown.distributed.signals import SharedSignals, Stop
 from doctown.errors import JobAbortedError, NotAttemptedError, TransientError
@@ -21,31 +24,52 @@ from doctown.generation.wrapper import WrapperBackend
 from doctown.prompts import Prompt
 
 Sleep = Callable[[float], Awaitable[None]]
-# GCRA answers "retry after" to the microsecond; waking a little later avoids a wasted check.
+# Waking a little after the exact moment avoids a check that comes a microsecond too early.
 MIN_WAIT_SECONDS = 0.01
 
 
-class TokenRateLimit:
-    """A GCRA limiter over tokens per minute whose state is one Redis key (throttled-py).
+# GCRA over one key: the budget's theoretical arrival time (TAT), in Redis's own clock, so
+# every machine reads the same time. A request of n tokens moves the TAT n intervals on; it
+# conforms when the new TAT is at most one burst ahead of now. Answers the seconds to wait
+# (as a string: Redis would truncate a Lua number), "0" when the tokens were taken.
+_GCRA = """
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tokens = tonumber(ARGV[3])
+local clock = redis.call("TIME")
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local tat = tonumber(redis.call("GET", KEYS[1]) or now)
+if tat < now then tat = now end
+local next_tat = tat + tokens * interval
+local wait = next_tat - burst - now
+if wait > 0 then return tostring(wait) end
+redis.call("SET", KEYS[1], string.format("%.6f", next_tat),
+           "PX", math.ceil((next_tat - now) * 1000) + 1)
+return "0"
+"""
+TOKENS_KEY = "doctown:tokens:{scope}"
 
-    Every process that names the same `scope` draws from the same budget. Bursts up to one
-    minute's worth are allowed, as API token limits allow them.
+
+class TokenRateLimit:
+    """A GCRA limiter over tokens per minute whose whole state is one Redis key.
+
+    Every process that names the same `scope` draws from the same budget; a burst of up to
+    one minute's worth is allowed, as API token limits allow it.
     """
 
     def __init__(
-        self, redis_url: str, *, tokens_per_minute: int, scope: str, sleep: Sleep = asyncio.sleep
+        self,
+        redis: Redis,
+        *,
+        tokens_per_minute: int,
+        scope: str,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
-        from throttled.asyncio import RateLimiterType, RedisStore, Throttled, per_min
-
         self.tokens_per_minute = tokens_per_minute
-        self.key = f"tokens:{scope}"
+        self.key = TOKENS_KEY.format(scope=scope)
+        self._interval = 60.0 / tokens_per_minute
+        self._script = redis.register_script(_GCRA)
         self._sleep = sleep
-        self._throttle = Throttled(
-            using=RateLimiterType.GCRA.value,
-            quota=per_min(tokens_per_minute),
-            store=RedisStore(server=redis_url),
-            key_prefix="doctown",
-        )
 
     async def acquire(self, tokens: int) -> float:
         """Wait until `tokens` may be spent, then spend them; returns the seconds waited.
@@ -54,12 +78,14 @@ class TokenRateLimit:
         forever.
         """
         cost = max(1, min(tokens, self.tokens_per_minute))
+        burst = self.tokens_per_minute * self._interval
         waited = 0.0
         while True:
-            result = await self._throttle.limit(self.key, cost=cost)
-            if not result.limited:
+            answer = await self._script(keys=[self.key], args=[self._interval, burst, cost])
+            delay = float(answer)
+            if delay <= 0:
                 return waited
-            delay = max(result.state.retry_after, MIN_WAIT_SECONDS)
+            delay = max(delay, MIN_WAIT_SECONDS)
             await self._sleep(delay)
             waited += delay
 

@@ -143,7 +143,7 @@ class ShardWorker:
         )
         if self.settings.doctown_rate_limit_tpm:
             self._limit = TokenRateLimit(
-                self.redis_url,
+                self._redis,
                 tokens_per_minute=self.settings.doctown_rate_limit_tpm,
                 scope=self.scope,
             )
