@@ -96,6 +96,9 @@ class WorkerProcess:
     def text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def ready_or_dead(self) -> bool:
+        return "ready" in self.text() or self.process.poll() is not None
+
     def shards_started(self) -> int:
         return self.text().count(" prompts")
 
@@ -154,7 +157,7 @@ class Cluster:
             self.workers.append(worker)
             started.append(worker)
         for worker in started:
-            wait_for(lambda w=worker: "ready" in w.text() or w.process.poll() is not None)
+            wait_for(worker.ready_or_dead)
             assert worker.process.poll() is None, worker.text()
         return started
 

@@ -88,7 +88,7 @@ def test_callee_waves_reach_the_workers_in_order(three: Cluster, tmp_path: Path)
 
     def arrival(name: str) -> float:
         return next(
-            r["time"]
+            float(r["time"])
             for r in requests
             if f"Symbol: {name}\n" in r["body"]["messages"][-1]["content"]
         )
