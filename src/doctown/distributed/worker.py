@@ -10,6 +10,7 @@ the build's stop, then the backend.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -90,7 +91,11 @@ class ShardWorker:
     def start(self) -> ShardWorker:
         """Connect to Redis and start following the shared signals."""
         self._thread.start()
-        self._call(self._open())
+        try:
+            self._call(self._open())
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def close(self) -> None:
@@ -158,7 +163,8 @@ class ShardWorker:
         if self._signals is not None:
             await self._signals.close()
         if self._redis is not None:
-            await self._redis.delete(WORKER_KEY.format(name=self.name))
+            with contextlib.suppress(RedisError, OSError):  # leaving anyway: the key expires
+                await self._redis.delete(WORKER_KEY.format(name=self.name))
             await self._redis.aclose()
         await self.backend.aclose()
 
