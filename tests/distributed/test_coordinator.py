@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -65,7 +66,10 @@ def test_kill_9_of_a_worker_mid_shard_loses_nothing(three: Cluster, tmp_path: Pa
         text=True,
     )
     victim = three.alive()[0]
-    wait_for(lambda: victim.shards_done() >= 1 and victim.shards_started() > victim.shards_done())
+    before = victim.shards_done()
+    wait_for(
+        lambda: victim.shards_done() > before and victim.shards_started() > victim.shards_done()
+    )
     victim.kill()
     stdout, stderr = coordinator.communicate(timeout=60)
     assert coordinator.returncode == 0, stderr
@@ -109,19 +113,13 @@ def test_workers_on_another_model_are_refused_before_any_spending(
     three: Cluster, tmp_path: Path
 ) -> None:
     repo = write_repo(tmp_path / "shop-repo")
+    out = tmp_path / "shop.docpack"
     env = three.environment(MODEL_NAME="gpt-5-mini")
-    result = subprocess.run(
-        build_command(three, repo, tmp_path / "shop.docpack"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = invoke("build", str(repo), "-o", str(out), "--distributed", "--yes", env=env)
     assert result.returncode == 1
     assert "This build uses openai (gpt-5-mini) but w" in result.stderr
     assert "MODEL_NAME" in result.stderr
-    assert three.server.chat_requests() == []
+    assert three.server.chat_requests() == [] and not out.exists()
 
 
 def test_without_redis_or_workers_the_build_says_what_to_start(
@@ -137,3 +135,30 @@ def test_without_redis_or_workers_the_build_says_what_to_start(
     assert idle.returncode == 1 and "No doctown worker is running" in idle.stderr
     assert "doctown worker" in idle.stderr
     assert not out.exists()
+
+
+def test_ctrl_c_on_the_coordinator_calls_off_its_queued_shards(
+    three: Cluster, tmp_path: Path
+) -> None:
+    three.server.latency = 0.3
+    coordinator = subprocess.Popen(
+        build_command(three, many_functions(tmp_path / "repo"), tmp_path / "many.docpack"),
+        env=three.environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    before = sum(w.shards_done() for w in three.alive())
+    wait_for(lambda: sum(w.shards_done() for w in three.alive()) > before)
+    coordinator.send_signal(signal.SIGINT)
+    _, stderr = coordinator.communicate(timeout=30)
+    assert coordinator.returncode == 130, stderr
+    assert "run the same command again" in stderr
+    # The shards it had queued are skipped: workers go idle and nothing more is sent.
+    wait_for(lambda: all(w.shards_started() == w.shards_done() for w in three.alive()))
+    sent = len(three.server.chat_requests())
+    assert sent < 56
+    skipped = sum(
+        w.text().count("not_attempted") + w.text().count(" failed") for w in three.alive()
+    )
+    assert skipped >= 1, [w.text() for w in three.alive()]

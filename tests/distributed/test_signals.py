@@ -26,8 +26,8 @@ def test_a_pause_and_a_stop_reach_running_and_late_processes(cluster: Cluster) -
 
     async def scenario() -> None:
         clients = [Redis.from_url(cluster.redis_url) for _ in range(3)]
-        first = SharedSignals(clients[0], node="first")
-        second = SharedSignals(clients[1], node="second")
+        first = SharedSignals(clients[0], url=cluster.redis_url, node="first")
+        second = SharedSignals(clients[1], url=cluster.redis_url, node="second")
         try:
             await first.start(scopes=["account"])
             await second.start(scopes=["account"])
@@ -40,7 +40,7 @@ def test_a_pause_and_a_stop_reach_running_and_late_processes(cluster: Cluster) -
             stop = first.stopped("build-1")
             assert stop is not None and stop.error().reason == "insufficient_quota"
             # A process that starts later finds both in Redis.
-            late = SharedSignals(clients[2], node="late")
+            late = SharedSignals(clients[2], url=cluster.redis_url, node="late")
             await late.start(scopes=["account"])
             assert 0 < late.paused_for("account") <= 1.0
             assert late.stopped("build-1") is None  # learned when one of its shards arrives

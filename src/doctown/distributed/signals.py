@@ -16,12 +16,14 @@ import asyncio
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -36,6 +38,9 @@ STOP_KEY = "doctown:stop:{build}"
 # A stopped build's shards may wait in the queue for a long time; its stop must outlive them.
 STOP_SECONDS = 7 * 86_400
 RECONNECT_SECONDS = 0.5
+START_SECONDS = 10.0
+# How often the listener looks up from the channel to see whether it should stop.
+LISTEN_SECONDS = 0.5
 KEPT_STOPS = 1_000
 
 
@@ -62,27 +67,37 @@ class Stop:
 
 
 class SharedSignals:
-    """One process's view of the pauses and stops every process shares through Redis."""
+    """One process's view of the pauses and stops every process shares through Redis.
 
-    def __init__(self, redis: Redis, *, node: str) -> None:
+    Announcing goes through the process's async client. Listening has a thread and a
+    connection of its own: a worker's event loop can be busy for a second parsing a hundred
+    answers at once, and a pause must not wait behind them.
+    """
+
+    def __init__(self, redis: Redis, *, url: str, node: str) -> None:
         self._redis = redis
+        self._url = url
         self.node = node
         self._paused_until: dict[str, float] = {}
         self._stops: OrderedDict[str, Stop] = OrderedDict()
-        self._scopes: set[str] = set()
-        self._listening = asyncio.Event()
-        self._listener: asyncio.Task[None] | None = None
+        self._stops_lock = threading.Lock()
+        self._scopes: frozenset[str] = frozenset()
+        self._listening = threading.Event()
+        self._closed = threading.Event()
+        self._listener: threading.Thread | None = None
 
     async def start(self, scopes: Iterable[str] = ()) -> None:
         """Follow the channel; `scopes` are the limits whose pauses this process obeys."""
-        self._scopes = set(scopes)
-        self._listener = asyncio.create_task(self._listen(), name="doctown-signals")
-        await self._listening.wait()
+        self._scopes = frozenset(scopes)
+        self._listener = threading.Thread(target=self._listen, name="doctown-signals", daemon=True)
+        self._listener.start()
+        if not await asyncio.to_thread(self._listening.wait, START_SECONDS):
+            raise RedisError("could not subscribe to the signals channel")
 
     async def close(self) -> None:
+        self._closed.set()
         if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
+            await asyncio.to_thread(self._listener.join, START_SECONDS)
 
     # Reading (no round trip) -------------------------------------------------------------------
 
@@ -135,23 +150,28 @@ class SharedSignals:
         body = message | {"origin": self.node, "sent_at": time.time()}
         await self._redis.publish(CHANNEL, json.dumps(body))
 
-    async def _listen(self) -> None:
-        while True:
-            try:
-                async with self._redis.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
-                    await self._reload()  # whatever was announced while nobody listened here
-                    self._listening.set()
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            self._apply(json.loads(message["data"]), announced=True)
-            except (RedisError, OSError, ValueError) as exc:
-                logger.warning("signals: lost the Redis channel (%s); reconnecting", exc)
-                await asyncio.sleep(RECONNECT_SECONDS)
+    def _listen(self) -> None:
+        client = SyncRedis.from_url(self._url)
+        try:
+            while not self._closed.is_set():
+                try:
+                    with client.pubsub() as pubsub:  # type: ignore[no-untyped-call]
+                        pubsub.subscribe(CHANNEL)
+                        self._reload(client)  # whatever was announced while nobody listened
+                        self._listening.set()
+                        while not self._closed.is_set():
+                            message = pubsub.get_message(timeout=LISTEN_SECONDS)
+                            if message is not None and message.get("type") == "message":
+                                self._apply(json.loads(message["data"]), announced=True)
+                except (RedisError, OSError, ValueError) as exc:
+                    logger.warning("signals: lost the Redis channel (%s); reconnecting", exc)
+                    self._closed.wait(RECONNECT_SECONDS)
+        finally:
+            client.close()
 
-    async def _reload(self) -> None:
+    def _reload(self, client: SyncRedis) -> None:
         for scope in self._scopes:
-            remaining = await self._redis.pttl(PAUSE_KEY.format(scope=scope))
+            remaining = cast(int, client.pttl(PAUSE_KEY.format(scope=scope)))
             if remaining > 0:
                 until = time.monotonic() + remaining / 1000
                 self._paused_until[scope] = max(self._paused_until.get(scope, 0.0), until)
@@ -185,6 +205,7 @@ class SharedSignals:
                 )
 
     def _remember(self, build: str, stop: Stop) -> None:
-        self._stops[build] = stop
-        while len(self._stops) > KEPT_STOPS:
-            self._stops.popitem(last=False)
+        with self._stops_lock:  # the listener thread and the event loop both record stops
+            self._stops[build] = stop
+            while len(self._stops) > KEPT_STOPS:
+                self._stops.popitem(last=False)

@@ -141,7 +141,7 @@ class ShardWorker:
                 f"Cannot reach Redis at DOCTOWN_REDIS_URL: {type(exc).__name__}. Start Redis, "
                 "or point DOCTOWN_REDIS_URL at it."
             ) from None
-        self._signals = SharedSignals(self._redis, node=self.name)
+        self._signals = SharedSignals(self._redis, url=self.redis_url, node=self.name)
         await self._signals.start(scopes=[self.scope])
         self._cache = RedisSummaryCache(
             self._redis, seconds=self.settings.doctown_redis_cache_seconds
