@@ -173,6 +173,11 @@ def line_count(path: Path) -> int:
     return sum(1 for _ in path.open()) if path.exists() else 0
 
 
+def median_shard_seconds(logs: list[str]) -> float:
+    durations = sorted(float(s) for log in logs for s in re.findall(r"done in ([0-9.]+) s", log))
+    return durations[len(durations) // 2] if durations else 1.0
+
+
 def measure_throughput(
     count: int, corpus: Path, folder: Path, url: str, env: dict[str, str]
 ) -> dict[str, Any]:
@@ -192,6 +197,7 @@ def measure_throughput(
         documented = result["documented"]
         return {
             "workers": count,
+            "shard_s": median_shard_seconds(workers.logs()),
             "symbols": documented,
             "generation_s": round(generation, 1),
             "symbols_per_s": round(documented / generation, 1),
@@ -209,7 +215,7 @@ def measure_kill(
     env: dict[str, str],
     request_log: Path,
     shard: int,
-    latency: float,
+    shard_seconds: float,
 ) -> dict[str, Any]:
     workers = Workers(folder, env)
     workers.start(3)
@@ -228,7 +234,7 @@ def measure_kill(
             if finished >= 1 and begun > finished:
                 break
             time.sleep(0.01)
-        time.sleep(latency / 2)  # its first requests are on their way: kill it mid-shard
+        time.sleep(shard_seconds / 2)  # halfway through its shard, as a crash would find it
         victim.send_signal(signal.SIGKILL)
         killed_at = time.perf_counter() - started
         stdout, stderr = build.communicate(timeout=600)
@@ -243,6 +249,7 @@ def measure_kill(
             "repeated": repeated,
             "shard_size": shard,
             "killed_at_s": round(killed_at, 1),
+            "shard_s": round(shard_seconds, 2),
             "wall_s": round(time.perf_counter() - started, 1),
         }
     finally:
@@ -321,7 +328,7 @@ def main() -> None:
         try:
             rows = [measure_throughput(n, corpus, folder, url, env) for n in args.workers]
             kill = measure_kill(
-                corpus, folder, url, env, request_log, args.concurrency, args.latency
+                corpus, folder, url, env, request_log, args.concurrency, rows[-1]["shard_s"]
             )
             pause = measure_pause(make_corpus(folder / "small", 600), folder, url, env)
         finally:
@@ -344,7 +351,8 @@ def main() -> None:
         ],
     )
     print(
-        f"\nkill -9 of one of 3 workers at {kill['killed_at_s']} s: {kill['symbols']} symbols "
+        f"\nkill -9 of one of 3 workers at {kill['killed_at_s']} s, halfway through a shard "
+        f"(median shard {kill['shard_s']} s): {kill['symbols']} symbols "
         f"documented, {kill['requests']} requests, {kill['repeated']} sent twice "
         f"(shards of {kill['shard_size']}); build took {kill['wall_s']} s"
     )

@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from redis.asyncio import Redis
 
 from doctown.distributed.limits import TokenRateLimit
 from doctown.docpack import read_docpack
+from doctown.events import GENERATION_SYMBOL_DOCUMENTED, read_events
 from doctown.testing import insufficient_quota, rate_limited
 from tests.distributed.processes import Cluster, build, many_functions
 
@@ -44,10 +46,17 @@ class NthAnswer:
 def test_a_retry_after_seen_by_one_worker_pauses_all_three(three: Cluster, tmp_path: Path) -> None:
     trigger = NthAnswer(15)
     three.server.on(trigger, rate_limited(retry_after=RETRY_AFTER), times=1)
-    out = tmp_path / "many.docpack"
-    result = build(three, many_functions(tmp_path / "repo"), out)
+    out, log = tmp_path / "many.docpack", tmp_path / "events.jsonl"
+    result = build(three, many_functions(tmp_path / "repo"), out, "--events", str(log))
     assert result.returncode == 0, result.stderr
     assert trigger.first is not None
+    # The symbol that met the 429 took a second attempt on its worker, and says so.
+    attempts = Counter(
+        e["payload"]["attempts"]
+        for e in read_events(log)
+        if e["type"] == GENERATION_SYMBOL_DOCUMENTED
+    )
+    assert attempts == Counter({1: 55, 2: 1})
     # Nothing reached the server during the pause, from any worker; then work resumed.
     arrivals = [r["time"] for r in three.server.chat_requests()]
     paused = [t for t in arrivals if trigger.first + REACH < t < trigger.first + RETRY_AFTER]

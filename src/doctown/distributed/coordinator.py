@@ -77,7 +77,6 @@ class ShardedBackend(WrapperBackend):
         self.build_id = build_id
         self.shard_size = shard_size
         self.linger = linger
-        self.shards_sent = 0
         self._waiting: list[tuple[Prompt, asyncio.Future[Outcome]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._sending: set[asyncio.Task[None]] = set()
@@ -111,7 +110,6 @@ class ShardedBackend(WrapperBackend):
             model=self.model,
             prompts=[to_wire(prompt) for prompt, _ in batch],
         )
-        self.shards_sent += 1
         try:
             raw = await self.dispatcher.submit(request.model_dump(mode="json"))
             result = ShardResult.model_validate(raw)

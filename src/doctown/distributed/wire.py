@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from doctown.backends.base import Completion
-from doctown.errors import JobAbortedError, SymbolFailure, TransientError
+from doctown.backends.base import Completion, validate_summary
+from doctown.errors import InvalidOutputError, JobAbortedError, SymbolFailure, TransientError
 from doctown.prompts import Prompt
 from doctown.schemas import DocumentationOutput
 from doctown.usage import Usage
@@ -126,8 +126,13 @@ def job_stop(reason: str, message: str) -> JobAbortedError:
 def completion_of(outcome: Outcome) -> Completion:
     """The Completion an outcome stands for, or the error it stands for, raised."""
     if outcome.kind == "documented" and outcome.summary is not None:
+        output = DocumentationOutput(summary=outcome.summary)
+        # A worker is another machine: its answer meets the same rules as a local one.
+        problem = validate_summary(output)
+        if problem:
+            raise InvalidOutputError(problem, usage=outcome.usage.usage())
         return Completion(
-            output=DocumentationOutput(summary=outcome.summary),
+            output=output,
             usage=outcome.usage.usage(),
             attempts=outcome.attempts,
             cached=outcome.cached,

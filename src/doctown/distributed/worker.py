@@ -103,6 +103,8 @@ class ShardWorker:
             self._call(self._close())
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
 
     def run(self, payload: dict[str, Any], *, redelivered: bool = False) -> dict[str, Any]:
         """The shard task: document one shard, return one outcome per prompt (JSON).
