@@ -28,8 +28,8 @@ from typing import Any
 
 from redis import Redis
 
-from doctown.testing import FakeOpenAIServer, rate_limited
-from worker_throughput import cpu_seconds, free_port, print_table
+from doctown.testing import FakeOpenAIServer, RedisServer, rate_limited
+from worker_throughput import cpu_seconds, print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "distributed_throughput.json"
@@ -49,27 +49,6 @@ def make_corpus(root: Path, symbols: int) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines))
     return root
-
-
-def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    with (folder / "redis.log").open("w") as log:
-        process = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-            cwd=folder,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = Redis.from_url(url)
-    for _ in range(200):
-        try:
-            client.ping()
-            break
-        except Exception:
-            time.sleep(0.05)
-    client.close()
-    return process, url
 
 
 def start_fake(latency: float, log: Path) -> tuple[subprocess.Popen[str], str]:
@@ -313,7 +292,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="doctown-bench-") as temp:
         folder = Path(temp)
         corpus = make_corpus(folder, args.symbols)
-        redis, url = start_redis(folder)
+        redis = RedisServer(folder).start()
+        url = redis.url
         request_log = folder / "requests.jsonl"
         fake, base_url = start_fake(args.latency, request_log)
         env = {
@@ -334,8 +314,7 @@ def main() -> None:
         finally:
             fake.terminate()
             fake.wait()
-            redis.terminate()
-            redis.wait()
+            redis.stop()
     load_after = os.getloadavg()
     print_table(
         ["workers", "symbols", "generation s", "symbols/s", "worker CPU ms/symbol"],

@@ -6,7 +6,6 @@ Every process started here is stopped by its own handle (its pid), never by name
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,9 +18,8 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
-from redis.exceptions import RedisError
 
-from doctown.testing import FakeOpenAIServer
+from doctown.testing import FakeOpenAIServer, RedisServer
 from tests.conftest import TEST_KEY
 
 READY_SECONDS = 30.0
@@ -34,55 +32,16 @@ def free_port() -> int:
         return port
 
 
-def redis_server_or_skip() -> str:
-    """The redis-server binary; CI (DOCTOWN_REQUIRE_REDIS=1) fails instead of skipping."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+@contextmanager
+def running_redis(folder: Path) -> Iterator[str]:
+    """A throwaway redis-server in `folder`; skipped where it is not installed, except in CI
+    (DOCTOWN_REQUIRE_REDIS=1), where that fails."""
+    if not RedisServer.available():
         if os.environ.get("DOCTOWN_REQUIRE_REDIS"):
             pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
         pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
-    return binary
-
-
-@contextmanager
-def running_redis(folder: Path) -> Iterator[str]:
-    """A throwaway redis-server on a free loopback port, in `folder`; yields its URL."""
-    binary = redis_server_or_skip()
-    port = free_port()
-    with (folder / "redis.log").open("w") as log:
-        process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            cwd=folder,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = Redis.from_url(url)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except RedisError:
-                assert process.poll() is None, (folder / "redis.log").read_text()
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.02)
-        yield url
-    finally:
-        client.close()
-        process.terminate()
-        process.wait(timeout=10)
+    with RedisServer(folder) as server:
+        yield server.url
 
 
 @dataclass

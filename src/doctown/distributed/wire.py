@@ -7,6 +7,7 @@ priced and keyed its cache with. Secrets never travel: each worker reads its own
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -41,13 +42,7 @@ class WireUsage(BaseModel):
 
     @classmethod
     def of(cls, usage: Usage) -> WireUsage:
-        return cls(
-            input_tokens=usage.input_tokens,
-            cached_tokens=usage.cached_tokens,
-            output_tokens=usage.output_tokens,
-            reasoning_tokens=usage.reasoning_tokens,
-            requests=usage.requests,
-        )
+        return cls(**asdict(usage))
 
     def usage(self) -> Usage:
         return Usage(**self.model_dump())
