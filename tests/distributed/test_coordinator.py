@@ -132,8 +132,10 @@ def test_without_redis_or_workers_the_build_says_what_to_start(
     assert missing.returncode == 1 and "set DOCTOWN_REDIS_URL" in missing.stderr
     with running_redis(tmp_path) as empty:
         idle = invoke(*args, env={"DOCTOWN_REDIS_URL": empty})
+        planned = invoke(*args, "--dry-run", env={"DOCTOWN_REDIS_URL": empty})
     assert idle.returncode == 1 and "No doctown worker is running" in idle.stderr
     assert "doctown worker" in idle.stderr
+    assert planned.returncode == 0 and "11 to document" in planned.stderr
     assert not out.exists()
 
 

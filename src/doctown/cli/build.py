@@ -286,7 +286,8 @@ def build_command(
         settings = load_settings(**overrides)
         cache = None if no_cache else SummaryCache(cache_path)
         engine = build_engine(settings, cache=cache)
-        shards = distributed_workers(settings, engine) if distributed else None
+        # A dry run spends nothing, so it needs no workers.
+        shards = distributed_workers(settings, engine) if distributed and not dry_run else None
     subscribers: list[events.Subscriber] = []
     writer = events.JsonLinesWriter(events_path) if events_path else None
     if writer:
