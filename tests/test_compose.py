@@ -1,4 +1,4 @@
-"""docker-compose.yml and the Dockerfile name only commands, options and settings that exist.
+"""The compose files and the Dockerfile name only commands, options and settings that exist.
 
 Docker cannot run on the machines these tests run on; this checks what can be checked
 without it.
@@ -19,8 +19,8 @@ from doctown.config import Settings
 ROOT = Path(__file__).parents[1]
 
 
-def compose() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+def compose(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / name).read_text())
     return loaded
 
 
@@ -36,7 +36,7 @@ def command(argv: list[str]) -> click.Command:
 
 
 def test_redis_two_workers_and_the_server() -> None:
-    services = compose()["services"]
+    services = compose("docker-compose.distributed.yml")["services"]
     assert services["redis"]["image"].startswith("redis:")
     worker = services["worker"]
     assert command(worker["command"]).name == "worker"
@@ -54,9 +54,17 @@ def test_redis_two_workers_and_the_server() -> None:
     assert any(volume.split(":")[1] == root for volume in server["volumes"])
 
 
+def test_the_single_worker_file_still_serves_alone() -> None:
+    (service,) = compose("docker-compose.yml")["services"].values()
+    assert service["build"] == "." and service["environment"]["PORT"] == "8003"
+    assert Path(ROOT / service["env_file"]).with_suffix(".example").exists()
+
+
 def test_the_image_installs_the_distributed_extra_and_runs_a_command() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert '".[distributed]"' in dockerfile
+    assert '".[local,distributed]"' in dockerfile
+    volume = compose("docker-compose.distributed.yml")["services"]["server"]["volumes"][1]
+    assert f"mkdir -p {volume.split(':')[1]}" in dockerfile
     last = dockerfile.strip().splitlines()[-1]
     assert last.startswith("CMD ")
     command(yaml.safe_load(last.removeprefix("CMD ")))
