@@ -79,6 +79,23 @@ class Settings(BaseSettings):
     jobs_max_cost: Decimal | None = Field(
         default=None, ge=0, description="Dollar cap on every job; a job may ask for less"
     )
+    # Distributed builds (doctown.distributed). The URL may hold a password: never logged.
+    doctown_redis_url: SecretStr | None = Field(
+        default=None, description="Redis for distributed builds: queue, results, limits, cache"
+    )
+    doctown_shard_size: int = Field(default=100, ge=1, le=10_000, description="Prompts per shard")
+    doctown_shards_in_flight: int = Field(
+        default=16, ge=1, le=1_000, description="Shards a build keeps queued or running at once"
+    )
+    doctown_shard_timeout: float = Field(
+        default=600.0, gt=0, le=86_400, description="Seconds one shard may run on a worker"
+    )
+    doctown_rate_limit_tpm: int | None = Field(
+        default=None, ge=1, description="Tokens per minute shared by every worker; unset: none"
+    )
+    doctown_redis_cache_seconds: int = Field(
+        default=86_400, ge=60, description="How long workers keep each summary in Redis"
+    )
 
     @field_validator("cors_origins")
     @classmethod

@@ -24,6 +24,7 @@ COMMANDS = {
     "query": "doctown.cli.query:query_command",
     "search": "doctown.cli.search:search_command",
     "serve": "doctown.cli.serve:serve_command",
+    "worker": "doctown.cli.worker:worker_command",
 }
 
 

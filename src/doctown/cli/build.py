@@ -6,7 +6,7 @@ import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -16,11 +16,14 @@ from rich.table import Table
 from doctown import events
 from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
 from doctown.cli.options import concurrency_option, events_option
-from doctown.config import load_settings
-from doctown.generation import build_engine
+from doctown.config import Settings, load_settings
+from doctown.generation import GenerationEngine, build_engine
 from doctown.generation.cache import SummaryCache
 from doctown.pipeline import Build, BuildOptions, Plan
 from doctown.schemas import GenerateResponse
+
+if TYPE_CHECKING:
+    from doctown.distributed import Distributed
 
 EXIT_INTERRUPTED = 130
 DEFAULT_CONFIRM_ABOVE = Decimal("1.00")
@@ -155,6 +158,19 @@ def print_result(console: Console, plan: Plan, response: GenerateResponse, outpu
         )
 
 
+def distributed_workers(settings: Settings, engine: GenerationEngine) -> Distributed:
+    """The distributed setup, checked before the analysis: Redis reachable, workers alive."""
+    from doctown.distributed import Distributed
+
+    shards = Distributed.from_settings(settings)
+    workers = shards.check_workers(engine.backend)
+    Console(stderr=True).print(
+        f"distributed: {len(workers)} workers ({', '.join(w.name for w in workers)}), "
+        f"shards of {settings.doctown_shard_size}"
+    )
+    return shards
+
+
 @click.command("build")
 @click.argument("source")
 @click.option(
@@ -221,6 +237,11 @@ def print_result(console: Console, plan: Plan, response: GenerateResponse, outpu
     help="Timestamp recorded in the pack (default: the commit time).",
 )
 @click.option("--no-contexts", is_flag=True, help="Leave symbol_contexts.json out of the pack.")
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="Send the requests in shards to `doctown worker` processes (DOCTOWN_REDIS_URL).",
+)
 @concurrency_option
 @events_option
 @click.option("--quiet", is_flag=True, help="No progress display.")
@@ -244,6 +265,7 @@ def build_command(
     no_cache: bool,
     created_at: datetime | None,
     no_contexts: bool,
+    distributed: bool,
     concurrency: int | None,
     events_path: Path | None,
     quiet: bool,
@@ -264,6 +286,8 @@ def build_command(
         settings = load_settings(**overrides)
         cache = None if no_cache else SummaryCache(cache_path)
         engine = build_engine(settings, cache=cache)
+        # A dry run spends nothing, so it needs no workers.
+        shards = distributed_workers(settings, engine) if distributed and not dry_run else None
     subscribers: list[events.Subscriber] = []
     writer = events.JsonLinesWriter(events_path) if events_path else None
     if writer:
@@ -284,6 +308,7 @@ def build_command(
         callee_summaries=callee_summaries,
         grounding=grounding,
         strict_grounding=strict_grounding,
+        distributed=shards,
     )
     console.print(f"backend: {engine.backend.name} ({engine.backend.model})")
     for warning in engine.standing_warnings:

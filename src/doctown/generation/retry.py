@@ -62,7 +62,8 @@ class RetryingBackend(WrapperBackend):
             try:
                 completion = await self.wrapped.complete(prompt)
             except SymbolFailure as failure:
-                failure.attempts = attempt
+                # Attempts made below this layer (a worker's own retries) count too.
+                failure.attempts += attempt - 1
                 raise
             except TransientError as error:
                 if attempt == self.max_attempts:
@@ -78,5 +79,5 @@ class RetryingBackend(WrapperBackend):
                     )
                 )
             else:
-                return replace(completion, attempts=attempt)
+                return replace(completion, attempts=completion.attempts + attempt - 1)
         raise AssertionError("unreachable: the loop returns or raises")

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from doctown import events
 from doctown.analysis import AnalysisResult, analyze_repository
@@ -27,6 +29,9 @@ from doctown.pipeline.sources import SourceTree, open_source
 from doctown.pipeline.waves import dependency_order
 from doctown.prompts import Prompt
 from doctown.schemas import GenerateResponse, SymbolContext, SymbolInput
+
+if TYPE_CHECKING:
+    from doctown.distributed import Distributed
 
 SOURCE = "doctown.pipeline"
 
@@ -47,6 +52,7 @@ class BuildOptions:
     grounding: bool = True  # re-ask summaries that name unknown identifiers, mark the rest
     strict_grounding: bool = False  # drop (fail) summaries still ungrounded after the re-ask
     job_id: str | None = None
+    distributed: Distributed | None = None  # generate in shards on `doctown worker` processes
 
 
 @dataclass
@@ -160,14 +166,20 @@ class Build:
         if self.options.callee_summaries:
             order = dependency_order(analysis, [item.symbol_id for item in plan.inputs])
         try:
-            return await self.engine.generate(
-                self.job_id,
-                plan.inputs,
-                emitter=self.emitter,
-                max_cost=self.options.max_cost,
-                grounding=grounding,
-                order=order,
-            )
+            async with AsyncExitStack() as stack:
+                engine = self.engine
+                if self.options.distributed is not None:
+                    engine = await stack.enter_async_context(
+                        self.options.distributed.engine_for(engine, self.job_id)
+                    )
+                return await engine.generate(
+                    self.job_id,
+                    plan.inputs,
+                    emitter=self.emitter,
+                    max_cost=self.options.max_cost,
+                    grounding=grounding,
+                    order=order,
+                )
         finally:
             plan.seconds["generation"] = time.monotonic() - clock
 

@@ -15,10 +15,12 @@ from doctown.testing.fake_openai import (
     status_error,
     truncated,
 )
+from doctown.testing.redis_server import RedisServer
 from doctown.testing.threaded_server import ThreadedServer
 
 __all__ = [
     "FakeOpenAIServer",
+    "RedisServer",
     "Reply",
     "ThreadedServer",
     "bad_request",

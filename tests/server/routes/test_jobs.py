@@ -177,6 +177,7 @@ def test_a_tar_gz_upload_takes_the_build_options(
         "limit": 4,
         "max_cost": 0.5,
         "ref": None,
+        "distributed": False,
     }
     job = running.wait(accepted["id"], "succeeded", "partial", "failed")
     assert job["state"] == "succeeded"

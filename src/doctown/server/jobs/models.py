@@ -33,6 +33,9 @@ class JobOptions(BaseModel):
     limit: int | None = Field(default=None, ge=0, description="Only the N most central symbols")
     max_cost: Dollars | None = Field(default=None, ge=0, description="Hard cap in US dollars")
     ref: str | None = Field(default=None, description="Branch, tag or commit (git URLs only)")
+    distributed: bool = Field(
+        default=False, description="Send the requests in shards to `doctown worker` processes"
+    )
 
 
 class JobCreate(JobOptions):

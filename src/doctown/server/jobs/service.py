@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from doctown.config import Settings
 from doctown.errors import ConfigurationError, DoctownError, InputError
@@ -36,6 +36,9 @@ from doctown.server.jobs.models import Job, JobCreate, JobOptions, JobSource, Jo
 from doctown.server.jobs.progress import Progress
 from doctown.server.jobs.sources import check_git_url, check_path, save_upload
 from doctown.server.jobs.store import JobStore
+
+if TYPE_CHECKING:
+    from doctown.distributed import Distributed
 
 logger = logging.getLogger("doctown.server.jobs")
 
@@ -158,6 +161,7 @@ class JobService:
             raise InputError("ref applies to git URLs only; check the ref out before packing.")
         options = JobOptions.model_validate(request.model_dump(exclude={"path", "url"}))
         options.max_cost = self._capped(options.max_cost)
+        distributed = self._distributed() if options.distributed else None
         job_id = uuid.uuid4().hex
         folder = self._folder(job_id)
         source: str | Path
@@ -182,7 +186,9 @@ class JobService:
         store.save(job)
         log = EventLog(folder / EVENTS_NAME)
         self._running[job.id] = (job, log)
-        task = asyncio.create_task(self._run(store, job, log, str(source)), name=f"job-{job.id}")
+        task = asyncio.create_task(
+            self._run(store, job, log, str(source), distributed), name=f"job-{job.id}"
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return job
@@ -201,7 +207,20 @@ class JobService:
             )
         return max_cost
 
-    async def _run(self, store: JobStore, job: Job, log: EventLog, source: str) -> None:
+    def _distributed(self) -> Distributed:
+        """The worker's distributed setup; ConfigurationError without DOCTOWN_REDIS_URL."""
+        from doctown.distributed import Distributed
+
+        return Distributed.from_settings(self.settings)
+
+    async def _run(
+        self,
+        store: JobStore,
+        job: Job,
+        log: EventLog,
+        source: str,
+        distributed: Distributed | None = None,
+    ) -> None:
         folder = self._folder(job.id)
         saved_at = 0.0
 
@@ -221,6 +240,7 @@ class JobService:
             max_cost=job.options.max_cost,
             limit=job.options.limit,
             job_id=job.id,
+            distributed=distributed,
         )
         try:
             async with self._slots:

@@ -37,7 +37,13 @@ _REQUEST_BODY: dict[str, Any] = {
                         "archive": {"type": "string", "format": "binary"},
                         **{
                             name: {"type": "string"}
-                            for name in ("include_private", "docstrings", "limit", "max_cost")
+                            for name in (
+                                "include_private",
+                                "docstrings",
+                                "limit",
+                                "max_cost",
+                                "distributed",
+                            )
                         },
                     },
                 }

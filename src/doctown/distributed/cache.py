@@ -1,0 +1,81 @@
+"""The summary cache workers share in Redis, written the moment each answer arrives.
+
+A shard whose worker died is handed to another worker; every answer the dead one had
+received is found here, so the second run pays only for requests that were still in flight.
+Keys are those of the SQLite cache (backend, model, prompt version, exact prompt).
+
+An entry remembers the build that paid for it. Found again by the same build (a redelivered
+shard), it is reported with what it cost, since that build has not accounted for it yet;
+found by another build, it is a cache hit that costs nothing now.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel, ValidationError
+from redis.asyncio import Redis
+
+from doctown.backends.base import Backend, Completion
+from doctown.distributed.wire import WireUsage
+from doctown.generation.cache import SummaryCache
+from doctown.generation.wrapper import WrapperBackend
+from doctown.prompts import Prompt
+from doctown.schemas import DocumentationOutput
+from doctown.usage import Usage
+
+SUMMARY_KEY = "doctown:summary:{key}"
+
+
+class CachedSummary(BaseModel):
+    summary: str
+    usage: WireUsage
+    attempts: int
+    build: str
+
+
+class RedisSummaryCache:
+    """Summaries in Redis, each kept for `seconds`."""
+
+    def __init__(self, redis: Redis, *, seconds: int) -> None:
+        self._redis = redis
+        self.seconds = seconds
+
+    async def get(self, key: str) -> CachedSummary | None:
+        raw = await self._redis.get(SUMMARY_KEY.format(key=key))
+        if raw is None:
+            return None
+        try:
+            return CachedSummary.model_validate(json.loads(raw))
+        except (ValueError, ValidationError):
+            return None  # not ours, or damaged: ask again rather than trust it
+
+    async def put(self, key: str, entry: CachedSummary) -> None:
+        await self._redis.set(SUMMARY_KEY.format(key=key), entry.model_dump_json(), ex=self.seconds)
+
+
+class RedisCachingBackend(WrapperBackend):
+    """Answers from the shared cache when it can; stores every new summary before returning."""
+
+    def __init__(self, wrapped: Backend, cache: RedisSummaryCache, build: str) -> None:
+        super().__init__(wrapped)
+        self.cache = cache
+        self.build = build
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        key = SummaryCache.key(self.name, self.model, prompt)
+        found = await self.cache.get(key)
+        if found is not None:
+            output = DocumentationOutput(summary=found.summary)
+            if found.build == self.build:
+                return Completion(output, found.usage.usage(), attempts=found.attempts)
+            return Completion(output, Usage(), attempts=0, cached=True)
+        completion = await self.wrapped.complete(prompt)
+        entry = CachedSummary(
+            summary=completion.output.summary,
+            usage=WireUsage.of(completion.usage),
+            attempts=completion.attempts,
+            build=self.build,
+        )
+        await self.cache.put(key, entry)
+        return completion

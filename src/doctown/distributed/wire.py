@@ -1,0 +1,141 @@
+"""What travels through Redis: a shard of prompts out, one outcome per prompt back.
+
+Only JSON, validated on arrival at both ends: a message is data, never code. Prompts travel
+whole (messages and token count), so a worker sends exactly what the coordinator planned,
+priced and keyed its cache with. Secrets never travel: each worker reads its own key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from doctown.backends.base import Completion, validate_summary
+from doctown.errors import InvalidOutputError, JobAbortedError, SymbolFailure, TransientError
+from doctown.prompts import Prompt
+from doctown.schemas import DocumentationOutput
+from doctown.usage import Usage
+
+
+class WirePrompt(BaseModel):
+    messages: list[dict[str, str]]
+    prompt_tokens: int = Field(ge=0)
+
+
+class ShardRequest(BaseModel):
+    """A shard: prompts of one build, for the backend and model the build was planned for."""
+
+    build_id: str = Field(min_length=1, max_length=200)
+    backend: str
+    model: str
+    prompts: list[WirePrompt]
+
+
+class WireUsage(BaseModel):
+    input_tokens: int = Field(default=0, ge=0)
+    cached_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+    reasoning_tokens: int = Field(default=0, ge=0)
+    requests: int = Field(default=0, ge=0)
+
+    @classmethod
+    def of(cls, usage: Usage) -> WireUsage:
+        return cls(**asdict(usage))
+
+    def usage(self) -> Usage:
+        return Usage(**self.model_dump())
+
+
+OutcomeKind = Literal["documented", "failed", "aborted", "transient"]
+
+
+class Outcome(BaseModel):
+    """One prompt's result on a worker.
+
+    `documented`: a summary. `failed`: this symbol could not be documented (`reason`).
+    `aborted`: nothing more can succeed (quota, key, model): the build stops. `transient`:
+    the worker could not finish it (the shard ran out of time); the coordinator may ask again.
+    """
+
+    kind: OutcomeKind
+    summary: str | None = None
+    reason: str | None = None
+    message: str = ""
+    usage: WireUsage = Field(default_factory=WireUsage)
+    attempts: int = Field(default=1, ge=0)
+    cached: bool = False
+
+
+class ShardResult(BaseModel):
+    """The outcomes of a shard, in the order of its prompts."""
+
+    worker: str
+    outcomes: list[Outcome]
+
+
+def to_wire(prompt: Prompt) -> WirePrompt:
+    return WirePrompt(messages=prompt.messages, prompt_tokens=prompt.prompt_tokens)
+
+
+def from_wire(prompt: WirePrompt) -> Prompt:
+    return Prompt(messages=prompt.messages, prompt_tokens=prompt.prompt_tokens, truncated=False)
+
+
+def documented(completion: Completion) -> Outcome:
+    return Outcome(
+        kind="documented",
+        summary=completion.output.summary,
+        usage=WireUsage.of(completion.usage),
+        attempts=completion.attempts,
+        cached=completion.cached,
+    )
+
+
+def failed(error: SymbolFailure) -> Outcome:
+    return Outcome(
+        kind="failed",
+        reason=error.reason,
+        message=str(error),
+        usage=WireUsage.of(error.usage),
+        attempts=error.attempts,
+    )
+
+
+def aborted(error: JobAbortedError) -> Outcome:
+    return Outcome(kind="aborted", reason=error.reason, message=str(error))
+
+
+def transient(message: str) -> Outcome:
+    return Outcome(kind="transient", message=message, attempts=0)
+
+
+def job_stop(reason: str, message: str) -> JobAbortedError:
+    """A JobAbortedError that carries a reason decided elsewhere (a worker, another process)."""
+    error = JobAbortedError(message)
+    error.reason = reason
+    return error
+
+
+def completion_of(outcome: Outcome) -> Completion:
+    """The Completion an outcome stands for, or the error it stands for, raised."""
+    if outcome.kind == "documented" and outcome.summary is not None:
+        output = DocumentationOutput(summary=outcome.summary)
+        # A worker is another machine: its answer meets the same rules as a local one.
+        problem = validate_summary(output)
+        if problem:
+            raise InvalidOutputError(problem, usage=outcome.usage.usage())
+        return Completion(
+            output=output,
+            usage=outcome.usage.usage(),
+            attempts=outcome.attempts,
+            cached=outcome.cached,
+        )
+    if outcome.kind == "aborted":
+        raise job_stop(outcome.reason or "aborted", outcome.message)
+    if outcome.kind == "transient":
+        raise TransientError(outcome.message)
+    failure = SymbolFailure(outcome.message, usage=outcome.usage.usage(), attempts=outcome.attempts)
+    failure.reason = outcome.reason or "failed"
+    raise failure

@@ -1,0 +1,74 @@
+"""The workers' Redis summary cache: what a redelivered shard and a later build find in it."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from redis.asyncio import Redis
+
+from doctown.backends.base import Completion
+from doctown.distributed.cache import RedisCachingBackend, RedisSummaryCache
+from doctown.models import Price
+from doctown.prompts import Prompt
+from doctown.schemas import DocumentationOutput
+from doctown.usage import Usage
+from tests.distributed.processes import Cluster
+
+
+class CountingBackend:
+    """Answers every prompt with the same summary, counting the calls."""
+
+    name = "openai"
+    model = "gpt-5-nano"
+    price = Price(input=Decimal(0), cached_input=Decimal(0), output=Decimal(0))
+    few_shot = False
+    preview = False
+    max_completion_tokens = 300
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        self.calls += 1
+        return Completion(DocumentationOutput(summary="Adds two numbers."), Usage(40, 0, 8, 0, 1))
+
+    async def readiness(self) -> str | None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_a_redelivered_shard_reports_what_was_paid_and_a_later_build_pays_nothing(
+    cluster: Cluster,
+) -> None:
+    cluster.reset()
+    prompt = Prompt(
+        messages=[{"role": "user", "content": "Symbol: add"}], prompt_tokens=40, truncated=False
+    )
+
+    async def scenario() -> list[Completion]:
+        client = Redis.from_url(cluster.redis_url)
+        try:
+            cache = RedisSummaryCache(client, seconds=60)
+            backend = CountingBackend()
+            first = RedisCachingBackend(backend, cache, build="build-a")
+            answers = [await first.complete(prompt)]
+            answers.append(
+                await RedisCachingBackend(backend, cache, build="build-a").complete(prompt)
+            )
+            answers.append(
+                await RedisCachingBackend(backend, cache, build="build-b").complete(prompt)
+            )
+            assert backend.calls == 1
+            await client.set("doctown:summary:damaged", b"not json")
+            assert await cache.get("damaged") is None
+            return answers
+        finally:
+            await client.aclose()
+
+    paid, redelivered, later = asyncio.run(scenario())
+    assert paid.usage == redelivered.usage == Usage(40, 0, 8, 0, 1)
+    assert not redelivered.cached and redelivered.output.summary == "Adds two numbers."
+    assert later.cached and later.usage == Usage() and later.attempts == 0

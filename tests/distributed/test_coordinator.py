@@ -1,0 +1,166 @@
+"""`doctown build --distributed` with a real Redis and three real `doctown worker` processes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+from doctown.docpack import read_docpack
+from doctown.testing import FakeOpenAIServer
+from tests.cli.process import invoke
+from tests.distributed.conftest import WORKER_ENV
+from tests.distributed.processes import (
+    Cluster,
+    build,
+    build_command,
+    many_functions,
+    running_redis,
+    wait_for,
+)
+from tests.pipeline.conftest import write_repo
+
+SHARD_SIZE = int(WORKER_ENV["DOCTOWN_SHARD_SIZE"])
+
+
+def asked(server: FakeOpenAIServer) -> Counter[str]:
+    """How many times each prompt (its last user message) reached the server."""
+    return Counter(
+        next(m["content"] for m in reversed(r["body"]["messages"]) if m["role"] == "user")
+        for r in server.chat_requests()
+    )
+
+
+def statuses(pack: Path) -> Counter[str]:
+    return Counter(s.documentation.status for s in read_docpack(pack).symbols)
+
+
+def test_three_workers_document_every_symbol_once(three: Cluster, tmp_path: Path) -> None:
+    repo = many_functions(tmp_path / "repo")
+    out = tmp_path / "many.docpack"
+    result = build(three, repo, out)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    selected = report["plan"]["selected"]
+    assert report["result"]["documented"] == selected == 56
+    assert statuses(out)["documented"] == selected
+    prompts = asked(three.server)
+    assert len(prompts) == selected and set(prompts.values()) == {1}
+    assert read_docpack(out).manifest.usage.requests == selected
+    busy = [w for w in three.alive() if w.shards_done()]
+    assert len(busy) >= 2, [w.text() for w in three.alive()]
+    assert "distributed: 3 workers" in result.stderr
+
+
+def test_kill_9_of_a_worker_mid_shard_loses_nothing(three: Cluster, tmp_path: Path) -> None:
+    three.server.latency = 0.3  # a shard of 6 at 2 in flight takes about 0.9 s
+    repo = many_functions(tmp_path / "repo")
+    out = tmp_path / "many.docpack"
+    coordinator = subprocess.Popen(
+        build_command(three, repo, out),
+        env=three.environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    victim = three.alive()[0]
+    before = victim.shards_done()
+    wait_for(
+        lambda: victim.shards_done() > before and victim.shards_started() > victim.shards_done()
+    )
+    victim.kill()
+    stdout, stderr = coordinator.communicate(timeout=60)
+    assert coordinator.returncode == 0, stderr
+    assert statuses(out) == Counter(documented=56)
+    assert json.loads(stdout)["result"]["documented"] == 56
+    # Answers the dead worker had received were in the shared cache: only requests still in
+    # flight when it died were sent again, and never more than one shard's worth.
+    repeated = sum(count - 1 for count in asked(three.server).values())
+    assert repeated <= SHARD_SIZE
+    survivors = [w for w in three.alive() if "redelivered" in w.text()]
+    assert len(survivors) == 1, [w.text() for w in three.alive()]
+
+
+def test_callee_waves_reach_the_workers_in_order(three: Cluster, tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "shop-repo")
+    out = tmp_path / "shop.docpack"
+    result = build(three, repo, out, "--callee-summaries")
+    assert result.returncode == 0, result.stderr
+    requests = three.server.chat_requests()
+
+    def arrival(name: str) -> float:
+        return next(
+            float(r["time"])
+            for r in requests
+            if f"Symbol: {name}\n" in r["body"]["messages"][-1]["content"]
+        )
+
+    checkout = next(
+        r["body"]["messages"][-1]["content"]
+        for r in requests
+        if "Symbol: checkout\n" in r["body"]["messages"][-1]["content"]
+    )
+    # Callees were answered (latency 0.05 s) before their caller was even sent.
+    for callee in ("apply_discount", "total"):
+        assert arrival(callee) + 0.05 <= arrival("checkout")
+        assert f"- shop.pricing.{callee}: Documents the function {callee}." in checkout
+    assert arrival("checkout") < arrival("print_receipt")
+
+
+def test_workers_on_another_model_are_refused_before_any_spending(
+    three: Cluster, tmp_path: Path
+) -> None:
+    repo = write_repo(tmp_path / "shop-repo")
+    out = tmp_path / "shop.docpack"
+    env = three.environment(MODEL_NAME="gpt-5-mini")
+    result = invoke("build", str(repo), "-o", str(out), "--distributed", "--yes", env=env)
+    assert result.returncode == 1
+    assert "This build uses openai (gpt-5-mini) but w" in result.stderr
+    assert "MODEL_NAME" in result.stderr
+    assert three.server.chat_requests() == [] and not out.exists()
+
+
+def test_without_redis_or_workers_the_build_says_what_to_start(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    repo = write_repo(tmp_path / "shop-repo")
+    out = tmp_path / "shop.docpack"
+    args = ("build", str(repo), "-o", str(out), "--distributed", "--yes", "--quiet")
+    missing = invoke(*args)
+    assert missing.returncode == 1 and "set DOCTOWN_REDIS_URL" in missing.stderr
+    with running_redis(tmp_path) as empty:
+        idle = invoke(*args, env={"DOCTOWN_REDIS_URL": empty})
+        planned = invoke(*args, "--dry-run", env={"DOCTOWN_REDIS_URL": empty})
+    assert idle.returncode == 1 and "No doctown worker is running" in idle.stderr
+    assert "doctown worker" in idle.stderr
+    assert planned.returncode == 0 and "11 to document" in planned.stderr
+    assert not out.exists()
+
+
+def test_ctrl_c_on_the_coordinator_calls_off_its_queued_shards(
+    three: Cluster, tmp_path: Path
+) -> None:
+    three.server.latency = 0.3
+    coordinator = subprocess.Popen(
+        build_command(three, many_functions(tmp_path / "repo"), tmp_path / "many.docpack"),
+        env=three.environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    before = sum(w.shards_done() for w in three.alive())
+    wait_for(lambda: sum(w.shards_done() for w in three.alive()) > before)
+    coordinator.send_signal(signal.SIGINT)
+    _, stderr = coordinator.communicate(timeout=30)
+    assert coordinator.returncode == 130, stderr
+    assert "run the same command again" in stderr
+    # The shards it had queued are skipped: workers go idle and nothing more is sent.
+    wait_for(lambda: all(w.shards_started() == w.shards_done() for w in three.alive()))
+    sent = len(three.server.chat_requests())
+    assert sent < 56
+    skipped = sum(
+        w.text().count("not_attempted") + w.text().count(" failed") for w in three.alive()
+    )
+    assert skipped >= 1, [w.text() for w in three.alive()]

@@ -1,0 +1,69 @@
+"""The JSON between coordinator and workers: every outcome comes back as what it was."""
+
+from __future__ import annotations
+
+import pytest
+
+from doctown.backends.base import Completion
+from doctown.distributed.wire import (
+    Outcome,
+    ShardRequest,
+    aborted,
+    completion_of,
+    documented,
+    failed,
+    from_wire,
+    to_wire,
+    transient,
+)
+from doctown.errors import (
+    InsufficientQuotaError,
+    JobAbortedError,
+    NotAttemptedError,
+    RefusalError,
+    SymbolFailure,
+    TransientError,
+)
+from doctown.prompts import Prompt
+from doctown.schemas import DocumentationOutput
+from doctown.usage import Usage
+
+
+def through_json(outcome: Outcome) -> Outcome:
+    return Outcome.model_validate_json(outcome.model_dump_json())
+
+
+def test_a_prompt_travels_whole_and_keeps_its_cache_key() -> None:
+    prompt = Prompt(
+        messages=[{"role": "system", "content": "s"}, {"role": "user", "content": "Symbol: x"}],
+        prompt_tokens=12,
+        truncated=False,
+    )
+    request = ShardRequest(build_id="b", backend="openai", model="m", prompts=[to_wire(prompt)])
+    arrived = from_wire(ShardRequest.model_validate_json(request.model_dump_json()).prompts[0])
+    assert arrived.key == prompt.key and arrived.prompt_tokens == 12
+
+
+def test_outcomes_become_the_same_completions_and_errors_again() -> None:
+    completion = Completion(DocumentationOutput(summary="Adds."), Usage(10, 2, 5, 1, 1), attempts=2)
+    assert completion_of(through_json(documented(completion))) == completion
+    with pytest.raises(SymbolFailure) as refused:
+        completion_of(through_json(failed(RefusalError("no", usage=Usage(3, 0, 1, 0, 1)))))
+    assert refused.value.reason == "refusal" and refused.value.usage == Usage(3, 0, 1, 0, 1)
+    with pytest.raises(SymbolFailure) as skipped:
+        completion_of(through_json(failed(NotAttemptedError(InsufficientQuotaError()))))
+    assert skipped.value.reason == "not_attempted" and skipped.value.attempts == 0
+    with pytest.raises(JobAbortedError) as stopped:
+        completion_of(through_json(aborted(InsufficientQuotaError())))
+    assert stopped.value.reason == "insufficient_quota" and "credit" in str(stopped.value)
+    with pytest.raises(TransientError):
+        completion_of(through_json(transient("the shard ran out of time")))
+
+
+def test_malformed_shards_are_refused() -> None:
+    with pytest.raises(ValueError, match="build_id"):
+        ShardRequest.model_validate({"build_id": "", "backend": "o", "model": "m", "prompts": []})
+    with pytest.raises(ValueError, match="prompt_tokens"):
+        ShardRequest.model_validate(
+            {"build_id": "b", "backend": "o", "model": "m", "prompts": [{"messages": []}]}
+        )
