@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
@@ -171,7 +171,7 @@ class SharedSignals:
 
     def _reload(self, client: SyncRedis) -> None:
         for scope in self._scopes:
-            remaining = cast(int, client.pttl(PAUSE_KEY.format(scope=scope)))
+            remaining = client.pttl(PAUSE_KEY.format(scope=scope))
             if remaining > 0:
                 until = time.monotonic() + remaining / 1000
                 self._paused_until[scope] = max(self._paused_until.get(scope, 0.0), until)

@@ -17,8 +17,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Coroutine
-from typing import Any, TypeVar, cast
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -137,7 +137,7 @@ class ShardWorker:
     async def _open(self) -> None:
         self._redis = Redis.from_url(self.redis_url)
         try:
-            await cast(Awaitable[bool], self._redis.ping())
+            await self._redis.ping()
         except (RedisError, OSError) as exc:
             raise ConfigurationError(
                 f"Cannot reach Redis at DOCTOWN_REDIS_URL: {type(exc).__name__}. Start Redis, "
