@@ -37,6 +37,7 @@ class BuildOptions:
     output: Path
     ref: str | None = None
     include_private: bool = False
+    include_tests: bool = False
     docstrings: DocstringMode = "context"
     source_excerpt: bool | None = None  # None: on for real models, off for the offline preview
     max_cost: Decimal | None = None
@@ -109,6 +110,7 @@ class Build:
         selection = select(
             analysis,
             include_private=self.options.include_private,
+            include_tests=self.options.include_tests,
             docstrings=self.options.docstrings,
             source_excerpt=(not self.engine.backend.preview) if excerpt is None else excerpt,
             limit=self.options.limit,
