@@ -98,9 +98,10 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self._symbols)
 
-    def _frequencies(self, word: str) -> list[tuple[int, float]]:
-        """The symbols holding `word`, with its weighted frequency in each."""
-        pattern = f" {word} "
+    def _frequencies(self, word: str, *, prefix: bool = False) -> list[tuple[int, float]]:
+        """The symbols holding `word` (or a word starting with it), with its weighted
+        frequency in each."""
+        pattern = f" {word}" if prefix else f" {word} "
         return [
             (
                 position,
@@ -113,13 +114,18 @@ class SearchIndex:
             if pattern in joined
         ]
 
-    def search(self, query: str, *, limit: int = DEFAULT_LIMIT) -> list[Hit]:
-        """The best `limit` symbols for `query`, best first; ties go to the smaller id."""
+    def search(self, query: str, *, limit: int = DEFAULT_LIMIT, prefix: bool = False) -> list[Hit]:
+        """The best `limit` symbols for `query`, best first; ties go to the smaller id.
+
+        With `prefix`, the last word also matches the words it begins (as the reader types
+        `pars`, `parse` and `parser` match), unless the query ends with a space.
+        """
         words = tokenize(query)
         total = len(self._symbols)
         scores: dict[int, float] = defaultdict(float)
+        partial = words[-1] if prefix and words and not query[-1:].isspace() else None
         for word in dict.fromkeys(words):
-            found = self._frequencies(word)
+            found = self._frequencies(word, prefix=word == partial)
             idf = math.log(1 + (total - len(found) + 0.5) / (len(found) + 0.5))
             for position, frequency in found:
                 scores[position] += idf * frequency * (K1 + 1) / (frequency + K1)
