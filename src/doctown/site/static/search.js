@@ -113,11 +113,11 @@
     name.textContent = result.name;
     const where = document.createElement("span");
     where.className = "where";
-    where.textContent = " " + result.kind + " · " + result.location;
+    where.textContent = result.kind + " · " + result.location;
     const summary = document.createElement("span");
     summary.className = "summary-line";
     summary.textContent = result.summary || "";
-    a.append(name, where, document.createElement("br"), summary);
+    a.append(name, where, summary);
     li.appendChild(a);
     return li;
   }
