@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from doctown.site import Catalog
+from pathlib import Path
+
+from doctown.docpack import PackUsage, read_docpack, write_docpack
+from doctown.site import Catalog, Renderer
+from doctown.site.links import ServerLinks
+from doctown.site.pages import overview_page, symbol_page
+from tests.docpack.factory import CREATED_AT, SOURCE, sample_content
 
 
 def test_statistics_and_languages(shop: Catalog) -> None:
@@ -42,3 +48,19 @@ def test_related_symbols_share_callers_or_a_cluster(shop: Catalog) -> None:
     # unit_price shares the caller Cart.total; then the pricing cluster's leaders.
     assert related[0] == "unit_price" and "compute_discount" not in related
     assert "total" not in related  # already its caller
+
+
+def test_packs_written_by_the_embedded_model_say_so_on_every_page(tmp_path: Path) -> None:
+    write_docpack(
+        tmp_path / "preview.docpack",
+        sample_content(),
+        source=SOURCE,
+        created_at=CREATED_AT,
+        usage=PackUsage(backend="local", model="SmolLM2-135M-Instruct-Q4_1"),
+    )
+    preview = Catalog(read_docpack(tmp_path / "preview.docpack"))
+    assert preview.preview
+    renderer, links = Renderer(preview, mode="server"), ServerLinks()
+    for page in (overview_page(preview), symbol_page(preview, "py:shop.cart.Cart", links)):
+        assert page is not None
+        assert "Offline preview." in renderer.render(page, links)

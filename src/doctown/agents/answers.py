@@ -201,11 +201,6 @@ def overview(catalog: Catalog) -> str:
             for c in catalog.clusters[:10]
         ),
         "most central symbols:",
-        *(
-            f"- {line(s)}"
-            for s in sorted(
-                (s for s in catalog.symbols if not s.test), key=lambda s: (-s.centrality, s.id)
-            )[:10]
-        ),
+        *(f"- {line(s)}" for s in catalog.central[:10]),
     ]
     return "\n".join(lines)

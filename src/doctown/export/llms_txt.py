@@ -43,11 +43,7 @@ def llms_txt(pages: MarkdownPages) -> str:
         "## Modules",
         "",
     ]
-    for path in pages.modules():
-        module = next((s for s in catalog.by_file.get(path, []) if s.kind == "module"), None)
-        summary = module.documentation.summary if module else None
-        entry = f"- [{text(path)}]({pages.page(path)})"
-        lines.append(entry + (f": {text(summary)}" if summary else ""))
+    lines += pages.module_list()
     lines += ["", "## Optional", "", f"- [{LLMS_FULL}]({LLMS_FULL}): every module in one file"]
     return "\n".join(lines) + "\n"
 

@@ -138,6 +138,17 @@ class MarkdownPages:
                 lines += [f"**{title}:** {names}", ""]
         return lines
 
+    def module_list(self) -> list[str]:
+        """A link to every module page, with the module's summary when it has one."""
+        lines = []
+        for path in self.modules():
+            symbols = self.catalog.by_file.get(path, [])
+            module = next((s for s in symbols if s.kind == "module"), None)
+            summary = module.documentation.summary if module else None
+            entry = f"- [{text(path)}]({self.page(path)})"
+            lines.append(entry + (f": {text(summary)}" if summary else ""))
+        return lines
+
     def index(self) -> str:
         """The landing page: where the pack came from, its numbers, modules and clusters."""
         catalog = self.catalog
@@ -160,11 +171,7 @@ class MarkdownPages:
             "## Modules",
             "",
         ]
-        for path in self.modules():
-            module = next((s for s in catalog.by_file.get(path, []) if s.kind == "module"), None)
-            summary = module.documentation.summary if module else None
-            entry = f"- [{text(path)}]({self.page(path)})"
-            lines.append(entry + (f": {text(summary)}" if summary else ""))
+        lines += self.module_list()
         if catalog.clusters:
             lines += ["", "## Clusters", ""]
             link = self.link_from(INDEX)

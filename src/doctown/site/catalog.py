@@ -14,6 +14,10 @@ from doctown.docpack import Cluster, Docpack, SearchIndex, SourceFile, Symbol, S
 
 # The offline model's backend name: its summaries are a preview, and every page says so.
 PREVIEW_BACKEND = "local"
+# Related symbols come through the first few callers and callees, and a bounded number of
+# their neighbours: a hub (a test helper called from thousands of places) would make it slow.
+HOP_LIMIT = 5
+NEIGHBOUR_LIMIT = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,11 @@ class Catalog:
         return SearchIndex(self.symbols)
 
     @cached_property
+    def central(self) -> list[Symbol]:
+        """Symbols outside test code, most central first."""
+        return sorted((s for s in self.symbols if not s.test), key=lambda s: (-s.centrality, s.id))
+
+    @cached_property
     def languages(self) -> list[tuple[str, int, int]]:
         """(language, files, symbols), most files first."""
         files = Counter(source.language for source in self.files)
@@ -167,14 +176,14 @@ class Catalog:
         """
         direct = {symbol.id, *symbol.calls, *symbol.called_by, *symbol.tested_by}
         scores: Counter[str] = Counter()
-        for caller in symbol.called_by:
+        for caller in symbol.called_by[:HOP_LIMIT]:
             found = self.index.get(caller)
             if found is not None:
-                scores.update(other for other in found.calls if other not in direct)
-        for callee in symbol.calls:
+                scores.update(o for o in found.calls[:NEIGHBOUR_LIMIT] if o not in direct)
+        for callee in symbol.calls[:HOP_LIMIT]:
             found = self.index.get(callee)
             if found is not None:
-                scores.update(other for other in found.called_by if other not in direct)
+                scores.update(o for o in found.called_by[:NEIGHBOUR_LIMIT] if o not in direct)
         ranked = [
             found
             for other, _count in sorted(scores.items(), key=lambda item: (-item[1], item[0]))

@@ -45,22 +45,15 @@ class Box:
 
 @dataclass(frozen=True, slots=True)
 class Neighbourhood:
-    """Callers, the symbol, callees: side by side (`wide`) and stacked for phones (`narrow`)."""
-
-    wide: Layout
-    narrow: Layout
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """Boxes and the curves joining them, in a `width` x `height` drawing."""
+    """Callers on the left, the symbol in the middle, callees on the right: boxes and the
+    curves joining them, in a `width` x `height` drawing."""
 
     width: float
     height: float
     boxes: list[Box]
     curves: list[str]
     headings: list[tuple[float, float, str]]
-    box_width: float
+    box_width: float = NODE_WIDTH
 
 
 def neighbourhood(
@@ -76,17 +69,14 @@ def neighbourhood(
     left = _column(callers, "caller", link, more("callers"))
     right = _column(callees, "callee", link, more("callees"))
     center = (shorten(focus.name), focus.qualified_name or focus.name, "", "focus")
-    return Neighbourhood(
-        wide=_side_by_side(left, center, right), narrow=_stacked(left, center, right)
-    )
+    return _side_by_side(left, center, right)
 
 
 Entry = tuple[str, str, str, str]  # label, title, href, role
 HEADING = 22.0
-STACK_WIDTH = 300.0
 
 
-def _side_by_side(left: list[Entry], center: Entry, right: list[Entry]) -> Layout:
+def _side_by_side(left: list[Entry], center: Entry, right: list[Entry]) -> Neighbourhood:
     rows = max(1, len(left), len(right))
     height = rows * NODE_HEIGHT + (rows - 1) * ROW_GAP
     middle = HEADING + (height - NODE_HEIGHT) / 2
@@ -108,25 +98,9 @@ def _side_by_side(left: list[Entry], center: Entry, right: list[Entry]) -> Layou
         for x, column, text in ((0.0, left, "called by"), (right_x, right, "calls"))
         if column
     ]
-    return Layout(right_x + NODE_WIDTH, HEADING + height, boxes, curves, headings, NODE_WIDTH)
-
-
-def _stacked(left: list[Entry], center: Entry, right: list[Entry]) -> Layout:
-    # One column for a phone: a heading says which boxes call and which are called.
-    boxes: list[Box] = []
-    headings: list[tuple[float, float, str]] = []
-    y = 0.0
-    for part, text in ((left, "called by"), ([center], ""), (right, "calls")):
-        if not part:
-            continue
-        if text:
-            headings.append((STACK_WIDTH / 2, y + 14, text))
-            y += HEADING
-        for entry in part:
-            boxes.append(Box(0.0, y, *entry))
-            y += NODE_HEIGHT + ROW_GAP / 2
-        y += ROW_GAP
-    return Layout(STACK_WIDTH, y - ROW_GAP * 1.5, boxes, [], headings, STACK_WIDTH)
+    return Neighbourhood(
+        right_x + NODE_WIDTH, HEADING + height, boxes, curves, headings, NODE_WIDTH
+    )
 
 
 def _column(

@@ -25,6 +25,9 @@ _HASH_CHARS = 10
 class Links(Protocol):
     """The URL of every page kind, as seen from the page being rendered."""
 
+    # Two Links with the same key give the same URLs: rendered pieces may be shared.
+    key: str
+
     def home(self) -> str: ...
     def files(self) -> str: ...
     def clusters(self) -> str: ...
@@ -52,6 +55,7 @@ class ServerLinks:
 
     def __init__(self, root: str = "") -> None:
         self.root = root.rstrip("/")
+        self.key = f"server {self.root}"
 
     def home(self) -> str:
         return f"{self.root}/"
@@ -160,6 +164,7 @@ class StaticLinks:
     def __init__(self, paths: StaticPaths, *, depth: int) -> None:
         self.paths = paths
         self.up = "../" * depth
+        self.key = f"static {depth}"
 
     def root(self) -> str:
         """The site's root folder, as seen from this page."""

@@ -26,6 +26,7 @@ class OverviewPage:
     """The pack at a glance: where it came from, what was documented, its largest clusters."""
 
     template: ClassVar[str] = "overview.html.jinja2"
+    kind: ClassVar[str] = "overview"
     title: str
     statistics: Statistics
     languages: list[tuple[str, int, int]]
@@ -38,6 +39,7 @@ class FilesPage:
     """The file tree."""
 
     template: ClassVar[str] = "files.html.jinja2"
+    kind: ClassVar[str] = "files"
     title: str
     tree: Folder
 
@@ -56,6 +58,7 @@ class FilePage:
     """One file's symbols in source order."""
 
     template: ClassVar[str] = "file.html.jinja2"
+    kind: ClassVar[str] = "file"
     title: str
     path: str
     source: SourceFile | None
@@ -68,6 +71,7 @@ class SymbolPage:
     """Everything the pack knows about one symbol."""
 
     template: ClassVar[str] = "symbol.html.jinja2"
+    kind: ClassVar[str] = "symbol"
     title: str
     symbol: Symbol
     ancestors: list[Symbol]
@@ -94,6 +98,7 @@ class ClustersPage:
     """Every cluster, and the calls between the largest as a diagram."""
 
     template: ClassVar[str] = "clusters.html.jinja2"
+    kind: ClassVar[str] = "clusters"
     title: str
     clusters: list[ClusterSummary]
     diagram: ClusterMap
@@ -104,6 +109,7 @@ class ClusterPage:
     """One cluster's members, ranked by centrality."""
 
     template: ClassVar[str] = "cluster.html.jinja2"
+    kind: ClassVar[str] = "cluster"
     title: str
     cluster: Cluster
     members: list[Symbol]
@@ -115,6 +121,7 @@ class SearchPage:
     """Search results: ranked by the pack's BM25F search when a query was given."""
 
     template: ClassVar[str] = "search.html.jinja2"
+    kind: ClassVar[str] = "search"
     title: str
     query: str
     hits: list[Hit] = field(default_factory=list)
@@ -125,6 +132,7 @@ class NotFoundPage:
     """What a link to nothing shows."""
 
     template: ClassVar[str] = "missing.html.jinja2"
+    kind: ClassVar[str] = "missing"
     title: str
     message: str
 
@@ -142,10 +150,7 @@ Page = (
 
 
 def overview_page(catalog: Catalog) -> OverviewPage:
-    central = sorted(
-        (s for s in catalog.symbols if s.documentation.summary and not s.test),
-        key=lambda s: (-s.centrality, s.id),
-    )[:TOP_SYMBOLS]
+    central = [s for s in catalog.central if s.documentation.summary][:TOP_SYMBOLS]
     return OverviewPage(
         title=catalog.name,
         statistics=catalog.statistics,

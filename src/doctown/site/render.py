@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from doctown import __version__
+from doctown.docpack import Symbol
 from doctown.site.catalog import Catalog
 from doctown.site.links import Links
 from doctown.site.pages import Page
@@ -26,6 +28,8 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; form-action 'self'; base-uri 'none'"
 )
 SERVER_ONLY_POLICY = "; frame-ancestors 'none'"
+# Rendered list items kept for reuse: a symbol is listed on the pages of all its neighbours.
+MAX_CACHED_ITEMS = 200_000
 
 Mode = Literal["server", "static"]
 
@@ -39,6 +43,11 @@ class Site:
     catalog: Catalog
     mode: Mode
     version: str = __version__
+
+    @property
+    def created(self) -> str:
+        """When the pack was written, as every footer shows it."""
+        return _when(self.catalog.manifest.created_at)
 
 
 def _thousands(value: int | float) -> str:
@@ -79,8 +88,32 @@ class Renderer:
 
     def __init__(self, catalog: Catalog, *, mode: Mode) -> None:
         self.site = Site(name=catalog.name, preview=catalog.preview, catalog=catalog, mode=mode)
+        # Computed once: the footer of every page shows them.
+        self.footer = {
+            "created": self.site.created,
+            "id": _short(catalog.manifest.docpack_id, 16),
+        }
         self.env = environment()
         self.policy = CONTENT_SECURITY_POLICY
+        self._items: dict[tuple[str, str, bool], Markup] = {}
+        # Set before the macros load: a template sees the globals of the moment it loads.
+        self.env.globals["item"] = self.item
+        macros = self.env.get_template("macros.html.jinja2").module
+        self._item_macro = macros.symbol_item  # type: ignore[attr-defined]
+
+    def item(self, symbol: Symbol, links: Links, show_file: bool = True) -> Markup:
+        """A symbol as a list item (name, kind, place, status, summary), rendered once per
+        kind of link and reused on every page that lists it."""
+        key = (symbol.id, links.key, show_file)
+        found = self._items.get(key)
+        if found is None:
+            if len(self._items) >= MAX_CACHED_ITEMS:
+                self._items.clear()
+            found = self._item_macro(symbol, links, show_file)
+            # An autoescaping macro returns Markup: its pack text is already escaped.
+            assert isinstance(found, Markup)
+            self._items[key] = found
+        return found
 
     def render(self, page: Page, links: Links) -> str:
         """The page as a complete HTML document."""
@@ -90,5 +123,6 @@ class Renderer:
             links=links,
             site=self.site,
             manifest=self.site.catalog.manifest,
+            footer=self.footer,
             policy=self.policy if self.site.mode == "static" else None,
         )
