@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from doctown.docpack import SearchIndex, tokenize
+from doctown.docpack import InvertedSearchIndex, SearchIndex, tokenize
 from tests.docpack.factory import (
     documented,
     sample_content,
@@ -100,3 +100,17 @@ def test_prefix_search_matches_the_word_being_typed() -> None:
     assert [hit.symbol.name for hit in typed] == ["compute_discount", "total"]
     # A finished word (a space after it) is matched whole again.
     assert index.search("disco ", prefix=True) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["parse config", "load_token_12", "schema", "Graph", "valid", "re", "fetch requ", "zzz", ""],
+)
+def test_the_inverted_index_ranks_exactly_as_the_scan(query: str) -> None:
+    symbols = synthetic_content(1_500).nodes.symbols
+    scan, inverted = SearchIndex(symbols), InvertedSearchIndex(symbols)
+    for prefix in (False, True):
+        expected = scan.search(query, limit=15, prefix=prefix)
+        found = inverted.search(query, limit=15, prefix=prefix)
+        assert [h.symbol.id for h in found] == [h.symbol.id for h in expected]
+        assert [h.score for h in found] == pytest.approx([h.score for h in expected])

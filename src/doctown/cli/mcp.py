@@ -35,6 +35,8 @@ def mcp_command(packs: tuple[Path, ...], http: bool, port: int) -> None:
         except ImportError as exc:
             raise MissingExtraError(f"The MCP SDK ({exc.name})", "mcp") from None
         catalogs = [Catalog(read_docpack(pack, load_contexts=False)) for pack in packs]
+    for catalog in catalogs:
+        catalog.search_index  # noqa: B018 - built before the first question
     server = build_server(catalogs)
     names = ", ".join(catalog.name for catalog in catalogs)
     if http:

@@ -49,6 +49,7 @@ def view_command(pack: Path, host: str, port: int, open_browser: bool) -> None:
 
     with translated_errors():
         catalog = Catalog(read_docpack(pack, load_contexts=False))
+    catalog.search_index  # noqa: B018 - built now, not on the reader's first keystroke
     # A wildcard bind answers whatever name reaches it; a named one only to that name.
     allowed = None if host in _WILDCARDS else (*LOOPBACK_HOSTS, host)
     app = create_site_app(catalog, allowed_hosts=allowed)

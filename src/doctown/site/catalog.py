@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from doctown.docpack import Cluster, Docpack, SearchIndex, SourceFile, Symbol, SymbolIndex
+from doctown.docpack import Cluster, Docpack, InvertedSearchIndex, SourceFile, Symbol, SymbolIndex
 
 # The offline model's backend name: its summaries are a preview, and every page says so.
 PREVIEW_BACKEND = "local"
@@ -112,9 +112,9 @@ class Catalog:
         return self.manifest.usage.backend == PREVIEW_BACKEND
 
     @cached_property
-    def search_index(self) -> SearchIndex:
-        """The pack's BM25F search, built on first use."""
-        return SearchIndex(self.symbols)
+    def search_index(self) -> InvertedSearchIndex:
+        """The pack's BM25F search over postings lists (many queries), built on first use."""
+        return InvertedSearchIndex(self.symbols)
 
     @cached_property
     def central(self) -> list[Symbol]:

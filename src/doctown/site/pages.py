@@ -7,6 +7,7 @@ a module overview) is a field here and a few lines in one template.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import ClassVar
 
 from doctown.docpack import Cluster, Hit, Related, SourceFile, Symbol
@@ -150,7 +151,7 @@ Page = (
 
 
 def overview_page(catalog: Catalog) -> OverviewPage:
-    central = [s for s in catalog.central if s.documentation.summary][:TOP_SYMBOLS]
+    central = list(islice((s for s in catalog.central if s.documentation.summary), TOP_SYMBOLS))
     return OverviewPage(
         title=catalog.name,
         statistics=catalog.statistics,
