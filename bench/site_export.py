@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+
 from build_pipeline import make_corpus
 from worker_throughput import free_port, print_table
 
@@ -82,11 +84,19 @@ def write_pack(source: Path, out: Path) -> dict[str, Any]:
     }
 
 
+def children_cpu() -> float:
+    """User + system seconds of every finished child process (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def export(pack: Path, kind: str, out: Path) -> dict[str, Any]:
+    """`doctown export` in its own process: wall time, and CPU time of it and its workers."""
+    cpu = children_cpu()
     started = time.perf_counter()
+    command = ["export", str(pack), "--json", "--format", kind, "-o", str(out)]
     done = subprocess.run(
-        [sys.executable, "-m", "doctown", "export", str(pack), "--format", kind, "-o", str(out)]
-        + ["--json"],
+        [sys.executable, "-m", "doctown", *command],
         capture_output=True,
         text=True,
         check=True,
@@ -96,6 +106,7 @@ def export(pack: Path, kind: str, out: Path) -> dict[str, Any]:
     return {
         "format": kind,
         "wall_s": round(wall, 1),
+        "cpu_s": round(children_cpu() - cpu, 1),
         "files": report["files"],
         "bytes": report["bytes"],
     }
@@ -212,11 +223,10 @@ def main() -> None:
     rows = []
     for name, data in results["packs"].items():
         for item in data["exports"]:
-            rows.append(
-                [name, f"{data['symbols']:,}", item["format"], item["wall_s"], f"{item['files']:,}"]
-                + [f"{item['bytes'] / 2**20:.1f} MiB"]
-            )
-    print_table(["pack", "symbols", "format", "wall s", "files", "size"], rows)
+            size = f"{item['bytes'] / 2**20:.1f} MiB"
+            row = [name, f"{data['symbols']:,}", item["format"], item["wall_s"], item["cpu_s"]]
+            rows.append([*row, f"{item['files']:,}", size])
+    print_table(["pack", "symbols", "format", "wall s", "CPU s", "files", "size"], rows)
     rows = []
     for name, data in results["packs"].items():
         for kind, timing in data["view"]["timings"].items():

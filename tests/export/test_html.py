@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from doctown.docpack import read_docpack, write_docpack
 from doctown.errors import InputError
-from doctown.export.html import export_html
+from doctown.export.html import DEFAULT_WORKERS, PARALLEL_MIN_PAGES, export_html
 from doctown.site import Catalog
+from tests.cli.process import doctown
+from tests.docpack.factory import CREATED_AT, SOURCE, synthetic_content
 from tests.export.links import broken_links, parse
 from tests.site.hostile import PAYLOADS
 
@@ -82,3 +85,18 @@ def test_an_export_replaces_only_an_earlier_export(shop: Catalog, tmp_path: Path
         export_html(shop, mine)
     assert (mine / "notes.txt").read_text() == "keep"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_large_packs_render_in_several_processes_to_the_same_files(tmp_path: Path) -> None:
+    pack = tmp_path / "large.docpack"
+    write_docpack(pack, synthetic_content(PARALLEL_MIN_PAGES), source=SOURCE, created_at=CREATED_AT)
+    out = tmp_path / "parallel"
+    # A fresh process: forking is only chosen while no other thread runs.
+    result = doctown("export", str(pack), "--format", "html", "-o", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["processes"] == DEFAULT_WORKERS
+    alone = export_html(Catalog(read_docpack(pack)), tmp_path / "alone", workers=1)
+    assert alone.processes == 1
+    assert files_of(out) == files_of(tmp_path / "alone")
+    assert report["files"] == alone.files and report["bytes"] == alone.bytes

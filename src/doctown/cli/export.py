@@ -54,6 +54,7 @@ def export_command(pack: Path, kind: str, output: Path, as_json: bool) -> None:
             "output": str(output),
             "files": folder.files,
             "bytes": folder.bytes,
+            "processes": folder.processes,
             "symbols": len(catalog.symbols),
             "seconds": round(seconds, 3),
         }

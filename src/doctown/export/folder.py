@@ -25,6 +25,7 @@ class ExportFolder:
         self.root = root
         self.files = 0
         self.bytes = 0
+        self.processes = 1  # how many processes wrote it
         self._made: set[Path] = {root}
 
     def write(self, relative: str, data: bytes | str) -> None:

@@ -25,7 +25,7 @@ from doctown.site.search import index_script
 SEARCH_INDEX = "static/search-index.js"
 DEFAULT_WORKERS = os.cpu_count() or 1
 # Below this many symbol pages, starting processes costs more than it saves.
-PARALLEL_MIN_PAGES = 2_000
+PARALLEL_MIN_PAGES = 500
 
 
 def export_html(
@@ -107,6 +107,7 @@ def _write_symbol_pages(work: _SymbolPages, workers: int) -> None:
     if workers <= 1 or len(work.catalog.symbols) < PARALLEL_MIN_PAGES or not alone:
         work(0, 1)
         return
+    work.folder.processes = workers
     _inherited = work
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
