@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from doctown.docpack import Cluster, Symbol
 
-LABEL_CHARS = 28
+LABEL_CHARS = 26
 NODE_WIDTH = 220
 NODE_HEIGHT = 28
 ROW_GAP = 10
