@@ -68,6 +68,8 @@ def test_llms_txt_follows_the_convention(shop: Catalog, tmp_path: Path) -> None:
     assert "](" not in full  # one file: names, no links
     assert "**Calls:** `shop.pricing.unit_price`, `shop.pricing.compute_discount`" in full
     assert broken_markdown_links(tmp_path / "llms") == []
+    export_llms_txt(shop, tmp_path / "again")
+    assert files_of(tmp_path / "again") == written
 
 
 def test_pack_text_cannot_become_markdown_or_html(hostile: Catalog, tmp_path: Path) -> None:
