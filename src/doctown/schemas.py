@@ -37,6 +37,8 @@ class SymbolContext(BaseModel):
     # Additions: an existing docstring and a bounded excerpt of the symbol's source.
     docstring: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
     source_excerpt: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    # Tests that call the symbol: kept out of `called_by`, and out of the prompt.
+    tested_by: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     # Summaries already written for the symbols it calls (name -> summary), when generating
     # in dependency order.
     callee_summaries: dict[str, str] | None = Field(default=None, max_length=MAX_LIST_ITEMS)

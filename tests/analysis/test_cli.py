@@ -70,3 +70,25 @@ def test_analyze_a_missing_directory_says_how_to_fix_it(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "not a directory. Pass the root of a source tree." in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_analyze_leaves_test_code_out_unless_asked(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "tests").mkdir(parents=True)
+    (repo / "cart.py").write_text("def total(items):\n    return sum(items)\n")
+    (repo / "tests" / "test_cart.py").write_text(
+        "from cart import total\n\n\ndef test_total():\n    assert total([1]) == 1\n"
+    )
+    written = {}
+    for flags in ((), ("--include-tests",)):
+        output = tmp_path / "contexts.json"
+        done = doctown("analyze", str(repo), "-o", str(output), *flags, cache=tmp_path / "c")
+        assert done.returncode == 0, done.stderr
+        written[flags] = {
+            s.symbol_id: s.context for s in read_request(output, default_job_id="x").symbols
+        }
+    default, everything = written[()], written[("--include-tests",)]
+    assert set(default) == {"cart.py", "cart.py::total"}
+    assert default["cart.py::total"].tested_by == ["test_cart.test_total"]
+    assert default["cart.py::total"].called_by == []
+    assert "tests/test_cart.py::test_total" in everything

@@ -2,8 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from doctown.docpack import SearchIndex, tokenize
-from tests.docpack.factory import documented, sample_content, symbol, synthetic_content
+from doctown.docpack import InvertedSearchIndex, SearchIndex, tokenize
+from tests.docpack.factory import (
+    documented,
+    sample_content,
+    sample_symbols,
+    symbol,
+    synthetic_content,
+)
 
 
 @pytest.mark.parametrize(
@@ -85,3 +91,26 @@ def test_the_target_ranks_first_among_thousands() -> None:
     top = index.search("validate config 1732", limit=3)
     assert top[0].symbol.name == "validate_config_1732"
     assert top[0].score > top[1].score
+
+
+def test_prefix_search_matches_the_word_being_typed() -> None:
+    index = SearchIndex(sample_symbols())
+    assert index.search("coupon disco") == index.search("coupon")
+    typed = index.search("coupon disco", prefix=True)
+    assert [hit.symbol.name for hit in typed] == ["compute_discount", "total"]
+    # A finished word (a space after it) is matched whole again.
+    assert index.search("disco ", prefix=True) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["parse config", "load_token_12", "schema", "Graph", "valid", "re", "fetch requ", "zzz", ""],
+)
+def test_the_inverted_index_ranks_exactly_as_the_scan(query: str) -> None:
+    symbols = synthetic_content(1_500).nodes.symbols
+    scan, inverted = SearchIndex(symbols), InvertedSearchIndex(symbols)
+    for prefix in (False, True):
+        expected = scan.search(query, limit=15, prefix=prefix)
+        found = inverted.search(query, limit=15, prefix=prefix)
+        assert [h.symbol.id for h in found] == [h.symbol.id for h in expected]
+        assert [h.score for h in found] == pytest.approx([h.score for h in expected])

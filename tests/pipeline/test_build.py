@@ -16,7 +16,7 @@ from doctown import events
 from doctown.docpack import SearchIndex, SymbolIndex, read_docpack
 from doctown.testing import FakeOpenAIServer, ok, refusal
 from tests.cli.test_generate import doctown, openai_env
-from tests.pipeline.conftest import FILES, git
+from tests.pipeline.conftest import FILES, git, write_repo
 
 
 def build(
@@ -295,3 +295,37 @@ def test_ungrounded_summaries_are_marked_in_the_pack_or_failed_when_strict(
     assert strict.returncode == 3
     total = next(s for s in read_docpack(tmp_path / "strict.docpack").symbols if s.name == "total")
     assert total.documentation.status == "failed" and total.documentation.reason == "ungrounded"
+
+
+def test_tests_are_packed_as_tested_by_and_left_undocumented(
+    tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    repo = write_repo(
+        tmp_path / "repo",
+        {
+            **FILES,
+            "tests/__init__.py": "",
+            "tests/test_pricing.py": (
+                "from shop.pricing import total\n\n\n"
+                "def test_total() -> None:\n    assert total([1.0]) == 1.0\n"
+            ),
+        },
+    )
+    out = tmp_path / "t.docpack"
+    assert build(repo, out, fake_openai).returncode == 0
+    by_name = {s.qualified_name: s for s in read_docpack(out).symbols}
+    total, test = by_name["shop.pricing.total"], by_name["tests.test_pricing.test_total"]
+    assert total.tested_by == [test.id] and test.id not in total.called_by
+    assert test.test and not total.test
+    assert (test.documentation.status, test.documentation.reason) == ("skipped", "test_code")
+    asked = "".join(str(r["body"]["messages"]) for r in fake_openai.chat_requests())
+    assert "test_total" not in asked
+    shown = doctown("query", str(out), "shop.pricing.total", env={"COLUMNS": "200"})
+    assert "tested by (1)" in shown.stdout and "tests.test_pricing.test_total" in shown.stdout
+    testers = json.loads(doctown("query", str(out), "shop.pricing.total", "--json").stdout)
+    assert [t["id"] for t in testers["testers"]] == [test.id]
+
+    fake_openai.reset()
+    assert build(repo, tmp_path / "all.docpack", fake_openai, "--include-tests").returncode == 0
+    included = {s.qualified_name: s for s in read_docpack(tmp_path / "all.docpack").symbols}
+    assert included["tests.test_pricing.test_total"].documentation.status == "documented"

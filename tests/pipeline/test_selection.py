@@ -2,6 +2,7 @@ from pathlib import Path
 
 from doctown.analysis import analyze_repository
 from doctown.pipeline.selection import first_sentence, is_documentable, select
+from tests.pipeline.conftest import FILES, write_repo
 
 
 def test_first_sentence_takes_good_docstrings_only() -> None:
@@ -56,3 +57,19 @@ def test_limit_keeps_the_most_central(shop_repo: Path) -> None:
     assert {result.centrality[result.symbols[i].id] for i in limited.indices} == {
         result.centrality[result.symbols[i].id] for i in best
     }
+
+
+def test_test_code_is_left_out_unless_asked_for(tmp_path: Path) -> None:
+    files = {
+        **FILES,
+        "tests/__init__.py": "",
+        "tests/test_pricing.py": (
+            "from shop.pricing import total\n\n\n"
+            "def test_total() -> None:\n    assert total([1.0]) == 1.0\n"
+        ),
+    }
+    result = analyze_repository(write_repo(tmp_path / "repo", files), use_cache=False)
+    assert "tests.test_pricing.test_total" not in names(result, select(result).indices)
+    assert "tests.test_pricing.test_total" in names(
+        result, select(result, include_tests=True).indices
+    )

@@ -23,6 +23,8 @@ export interface SymbolContext {
   centrality?: number;
   docstring?: string | null;
   source_excerpt?: string | null;
+  /** Tests that call the symbol, kept out of `called_by`. */
+  tested_by?: string[];
   /** Summaries already written for the symbols it calls (name -> summary). */
   callee_summaries?: Record<string, string> | null;
 }

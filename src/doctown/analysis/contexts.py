@@ -1,8 +1,9 @@
 """Assembling what the model is told about each symbol: the fields of a `SymbolContext`.
 
 Only confident call edges appear in `calls` and `called_by`: a wrong fact in a prompt becomes
-a wrong sentence in the documentation. Names there are qualified names, which read well in a
-prompt; the ids stay in the analysis result for the docpack.
+a wrong sentence in the documentation. Calls from test code to code that is not a test are
+listed as `tested_by` instead of `called_by` (see `testcode.py`). Names there are qualified
+names, which read well in a prompt; the ids stay in the analysis result for the docpack.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from doctown.analysis.model import CONFIDENT, Cluster, Edge, Symbol
+from doctown.analysis.testcode import is_test_path
 from doctown.schemas import MAX_LIST_ITEMS
 
 RELATED_LIMIT = 5
@@ -49,15 +51,18 @@ def build_contexts(
     position = {symbol.id: index for index, symbol in enumerate(symbols)}
     calls: list[list[tuple[float, int]]] = [[] for _ in symbols]
     called_by: list[list[tuple[float, int]]] = [[] for _ in symbols]
+    tested_by: list[list[tuple[float, int]]] = [[] for _ in symbols]
+    test = [is_test_path(symbol.file_path) for symbol in symbols]
     for edge in edges:
         if edge.kind != "calls" or edge.confidence < CONFIDENT or edge.source == edge.target:
             continue
         source, target = position[edge.source], position[edge.target]
         strength = edge.weight * edge.confidence
         calls[source].append((strength, target))
-        called_by[target].append((strength, source))
+        callers = tested_by if test[source] and not test[target] else called_by
+        callers[target].append((strength, source))
     # Strongest first, so every slice below keeps the closest neighbours.
-    for adjacency in (calls, called_by):
+    for adjacency in (calls, called_by, tested_by):
         for pairs in adjacency:
             if len(pairs) > 1:
                 pairs.sort(key=lambda pair: (-pair[0], pair[1]))
@@ -67,8 +72,9 @@ def build_contexts(
         members = [position[member] for member in cluster.members]
         for member in members:
             cluster_of[member] = cluster
-        members.sort(key=lambda m: -centrality[m])
-        leaders[cluster.id] = members[: RELATED_LIMIT * 2]
+        # A cluster's tests are not what a reader of its code is pointed to.
+        ranked = sorted((m for m in members if not test[m]), key=lambda m: -centrality[m])
+        leaders[cluster.id] = ranked[: RELATED_LIMIT * 2]
     names = [symbol.qualified_name for symbol in symbols]
 
     contexts = []
@@ -87,6 +93,7 @@ def build_contexts(
                 "signature": symbol.signature[:MAX_SIGNATURE_CHARS],
                 "calls": [names[t] for _s, t in outgoing[:MAX_NEIGHBOURS]],
                 "called_by": [names[t] for _s, t in incoming[:MAX_NEIGHBOURS]],
+                "tested_by": [names[t] for _s, t in tested_by[index][:MAX_NEIGHBOURS]],
                 "imports": (
                     imports.get(symbol.file_path, [])[:MAX_LIST_ITEMS]
                     if symbol.kind == "module"

@@ -19,12 +19,15 @@ COMMANDS = {
     "build": "doctown.cli.build:build_command",
     "cache": "doctown.cli.cache:cache_group",
     "eval": "doctown.cli.eval:eval_command",
+    "export": "doctown.cli.export:export_command",
     "generate": "doctown.cli.generate:generate_command",
     "inspect": "doctown.cli.inspect:inspect_command",
+    "mcp": "doctown.cli.mcp:mcp_command",
     "query": "doctown.cli.query:query_command",
     "search": "doctown.cli.search:search_command",
     "serve": "doctown.cli.serve:serve_command",
     "worker": "doctown.cli.worker:worker_command",
+    "view": "doctown.cli.view:view_command",
 }
 
 

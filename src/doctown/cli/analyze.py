@@ -19,6 +19,7 @@ from doctown.analysis.cache import FactsCache
 from doctown.analysis.ingest import INGEST_FILE_DETECTED
 from doctown.analysis.model import CONFIDENT
 from doctown.analysis.repository import ASSEMBLY_GRAPH_COMPLETED, ASSEMBLY_STARTED
+from doctown.analysis.testcode import is_test_path
 from doctown.cli.errors import translated_errors
 from doctown.cli.options import events_option
 from doctown.errors import InputError
@@ -114,6 +115,11 @@ def _progress(status: Status) -> events.Subscriber:
     default=None,
     help="Where cached facts live (default: $DOCTOWN_CACHE_DIR, else the user cache directory).",
 )
+@click.option(
+    "--include-tests",
+    is_flag=True,
+    help="Also write contexts for test code (tests/, test_*.py, ...), left out by default.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 def analyze_command(
@@ -125,13 +131,15 @@ def analyze_command(
     workers: int,
     no_cache: bool,
     cache_dir: Path | None,
+    include_tests: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
     """Analyse the source tree SOURCE and write a contexts file for `doctown generate`.
 
     Nothing in SOURCE is executed. Parsed facts are cached by file content, so a second run
-    re-parses only the files that changed.
+    re-parses only the files that changed. Test code is analysed (its calls become the
+    `tested_by` of what it tests) but gets no context of its own unless --include-tests.
     """
     with translated_errors():
         if not source.is_dir():
@@ -164,6 +172,7 @@ def analyze_command(
             "symbols": [
                 {"symbol_id": fields["symbol_id"], "context": fields}
                 for fields in result.context_fields
+                if include_tests or not is_test_path(fields["file_path"])
             ],
         }
         partial = output.with_name(f".{output.name}.{os.getpid()}.partial")

@@ -191,6 +191,9 @@ def distributed_workers(settings: Settings, engine: GenerationEngine) -> Distrib
     "--include-private", is_flag=True, help="Also document private functions and methods."
 )
 @click.option(
+    "--include-tests", is_flag=True, help="Also document test code (tests/, test_*.py, ...)."
+)
+@click.option(
     "--callee-summaries",
     is_flag=True,
     help="Document callees first and tell each caller what its callees do (waves).",
@@ -255,6 +258,7 @@ def build_command(
     yes: bool,
     confirm_above: Decimal,
     include_private: bool,
+    include_tests: bool,
     callee_summaries: bool,
     grounding: bool,
     strict_grounding: bool,
@@ -299,6 +303,7 @@ def build_command(
         output=output,
         ref=ref,
         include_private=include_private,
+        include_tests=include_tests,
         docstrings=docstrings,  # type: ignore[arg-type]
         source_excerpt=source_excerpt,
         max_cost=max_cost,

@@ -51,7 +51,10 @@ def _print_symbol(console: Console, docpack: Docpack, index: SymbolIndex, symbol
     console.print(Text(safe(display_name(symbol)), style="bold"))
     console.print(
         Text(
-            safe(f"{symbol.kind} · {symbol.language} · {location(symbol)} (bytes {start}-{end})"),
+            safe(
+                f"{symbol.kind} · {symbol.language} · {location(symbol)} (bytes {start}-{end})"
+                + (" · test code" if symbol.test else "")
+            ),
             style="dim",
         )
     )
@@ -84,6 +87,8 @@ def _print_symbol(console: Console, docpack: Docpack, index: SymbolIndex, symbol
     console.print()
     _print_related(console, "calls", index.callees(symbol))
     _print_related(console, "called by", index.callers(symbol))
+    if symbol.tested_by:
+        _print_related(console, "tested by", index.testers(symbol))
 
 
 @click.command("query")
@@ -91,7 +96,8 @@ def _print_symbol(console: Console, docpack: Docpack, index: SymbolIndex, symbol
 @click.argument("name_or_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the symbol as JSON.")
 def query_command(pack: Path, name_or_id: str, as_json: bool) -> None:
-    """Show one symbol: documentation, status, signature, location, callers and callees.
+    """Show one symbol: documentation, status, signature, location, callers and callees,
+    and the tests that call it ("tested by").
 
     NAME_OR_ID is tried as a symbol id, a qualified name, a name, then as the end of a
     qualified name or id (`Cart.total`). When several symbols match, they are listed and the
@@ -139,6 +145,7 @@ def query_command(pack: Path, name_or_id: str, as_json: bool) -> None:
             "symbol": symbol.model_dump(mode="json", by_alias=True),
             "callees": [_related_json(r) for r in index.callees(symbol)],
             "callers": [_related_json(r) for r in index.callers(symbol)],
+            "testers": [_related_json(r) for r in index.testers(symbol)],
         }
         click.echo(json.dumps(result, indent=2))
     else:

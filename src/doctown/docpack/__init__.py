@@ -33,7 +33,7 @@ from doctown.docpack.format import (
 )
 from doctown.docpack.query import Lookup, Related, SymbolIndex
 from doctown.docpack.reader import DEFAULT_LIMITS, Docpack, Limits, read_docpack
-from doctown.docpack.search import Hit, SearchIndex, tokenize
+from doctown.docpack.search import Hit, InvertedSearchIndex, SearchIndex, tokenize
 from doctown.docpack.writer import write_docpack
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "Graph",
     "GraphMetrics",
     "Hit",
+    "InvertedSearchIndex",
     "Limits",
     "Lookup",
     "Manifest",

@@ -249,6 +249,10 @@ class Symbol(_Entry):
     parent: str | None = Field(default=None, description="Id of the enclosing symbol")
     visibility: str | None = None
     docstring: str | None = None
+    test: bool = Field(default=False, description="Test code: a test file or a test folder")
+    tested_by: list[str] = Field(
+        default_factory=list, description="Ids of the test code that calls it; not in called_by"
+    )
 
 
 class Nodes(_Entry):

@@ -100,3 +100,7 @@ class SymbolIndex:
     def callees(self, symbol: Symbol) -> list[Related]:
         """The symbols `symbol` calls, in the pack's order."""
         return [Related(i, self._by_id.get(i)) for i in symbol.calls]
+
+    def testers(self, symbol: Symbol) -> list[Related]:
+        """The test code that calls `symbol` (kept out of its callers), in the pack's order."""
+        return [Related(i, self._by_id.get(i)) for i in symbol.tested_by]

@@ -10,9 +10,14 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections import defaultdict
+from array import array
+from bisect import bisect_left
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from doctown.docpack.format import Symbol
 
@@ -94,13 +99,23 @@ class SearchIndex:
             for doc in documents
         ]
         self._joined = ["".join(texts) for texts in self._texts]
+        # A symbol ranks first when the query is its name, its qualified name (any case), or
+        # the words of its name: the keys are those three, the values positions.
+        self._named: dict[str, list[int]] = defaultdict(list)
+        for position, symbol in enumerate(self._symbols):
+            keys = {self._texts[position][0], symbol.name.lower()}
+            if symbol.qualified_name:
+                keys.add(symbol.qualified_name.lower())
+            for key in keys:
+                self._named[key].append(position)
 
     def __len__(self) -> int:
         return len(self._symbols)
 
-    def _frequencies(self, word: str) -> list[tuple[int, float]]:
-        """The symbols holding `word`, with its weighted frequency in each."""
-        pattern = f" {word} "
+    def _frequencies(self, word: str, *, prefix: bool = False) -> list[tuple[int, float]]:
+        """The symbols holding `word` (or a word starting with it), with its weighted
+        frequency in each."""
+        pattern = f" {word}" if prefix else f" {word} "
         return [
             (
                 position,
@@ -113,27 +128,123 @@ class SearchIndex:
             if pattern in joined
         ]
 
-    def search(self, query: str, *, limit: int = DEFAULT_LIMIT) -> list[Hit]:
-        """The best `limit` symbols for `query`, best first; ties go to the smaller id."""
+    def search(self, query: str, *, limit: int = DEFAULT_LIMIT, prefix: bool = False) -> list[Hit]:
+        """The best `limit` symbols for `query`, best first; ties go to the smaller id.
+
+        With `prefix`, the last word also matches the words it begins (as the reader types
+        `pars`, `parse` and `parser` match), unless the query ends with a space.
+        """
         words = tokenize(query)
         total = len(self._symbols)
         scores: dict[int, float] = defaultdict(float)
+        partial = words[-1] if prefix and words and not query[-1:].isspace() else None
         for word in dict.fromkeys(words):
-            found = self._frequencies(word)
+            found = self._frequencies(word, prefix=word == partial)
             idf = math.log(1 + (total - len(found) + 0.5) / (len(found) + 0.5))
             for position, frequency in found:
                 scores[position] += idf * frequency * (K1 + 1) / (frequency + K1)
-        lowered = query.strip().lower()
-        as_name = f" {' '.join(words)} "
+        exact = self._exact(query, words) & scores.keys()
+        # Only what can reach the first `limit` is ranked in full: every symbol named exactly
+        # like the query, and every score at or above the limit-th best (ties included).
+        best = heapq.nlargest(limit, scores.values())
+        threshold = best[-1] if len(best) == limit else -math.inf
+        candidates = {p: score for p, score in scores.items() if score >= threshold or p in exact}
+        return self._ranked(candidates, exact, limit)
 
-        def rank(item: tuple[int, float]) -> tuple[bool, float, str]:
-            position, score = item
-            symbol = self._symbols[position]
-            exact = self._texts[position][0] == as_name or lowered in (
-                symbol.name.lower(),
-                (symbol.qualified_name or "").lower(),
+    def _exact(self, query: str, words: list[str]) -> set[int]:
+        """Symbols named exactly like the query: by name or qualified name (any case), or by
+        the words of their name."""
+        return {
+            *self._named.get(f" {' '.join(words)} ", ()),
+            *self._named.get(query.strip().lower(), ()),
+        }
+
+    def _ranked(self, candidates: dict[int, float], exact: set[int], limit: int) -> list[Hit]:
+        """The best `limit` of `candidates` (position -> score): exact names first, then by
+        score, ties to the smaller id."""
+
+        def rank(position: int) -> tuple[bool, float, str]:
+            return (position not in exact, -candidates[position], self._symbols[position].id)
+
+        ranked = sorted(candidates, key=rank)[:limit]
+        return [Hit(self._symbols[position], candidates[position]) for position in ranked]
+
+
+class InvertedSearchIndex(SearchIndex):
+    """The same search and ranking, over a list of the symbols holding each word.
+
+    Building it takes longer than a scan; then a query touches only the symbols holding its
+    words (a prefix, only the words it begins), with the arithmetic done over whole arrays:
+    for a reader that answers many queries (`doctown view` as the reader types, `doctown
+    mcp`). On the standard library's 73,000 symbols, a two-letter prefix held by 54,000 of
+    them is answered in milliseconds.
+    """
+
+    def __init__(self, symbols: Iterable[Symbol]) -> None:
+        super().__init__(symbols)
+        positions: dict[str, array[int]] = {}
+        weights: dict[str, array[float]] = {}
+        for position, (texts, norms) in enumerate(zip(self._texts, self._norms, strict=True)):
+            frequencies: dict[str, float] = {}
+            # Field by field, as a scan adds them up, so both give the same scores.
+            for text, norm in zip(texts, norms, strict=True):
+                for word, count in Counter(text.split()).items():
+                    frequencies[word] = frequencies.get(word, 0) + norm * count
+            for word, frequency in frequencies.items():
+                if word not in positions:
+                    positions[word], weights[word] = array("I"), array("d")
+                positions[word].append(position)
+                weights[word].append(frequency)
+        self._postings = {
+            word: (
+                np.frombuffer(positions[word], dtype=np.uint32),
+                np.frombuffer(weights[word], dtype=np.float64),
             )
-            return (not exact, -score, symbol.id)
+            for word in positions
+        }
+        self._vocabulary = sorted(positions)
+        self._joined = []  # the scan's text is not needed any more
 
-        best = heapq.nsmallest(limit, scores.items(), key=rank)
-        return [Hit(self._symbols[position], score) for position, score in best]
+    def _dense(self, word: str, *, prefix: bool) -> npt.NDArray[np.float64]:
+        """The word's weighted frequency in every symbol (0 where it is absent)."""
+        total = len(self._symbols)
+        if not prefix:
+            found = self._postings.get(word)
+            dense = np.zeros(total)
+            if found is not None:
+                dense[found[0]] = found[1]
+            return dense
+        vocabulary = self._vocabulary
+        start = end = bisect_left(vocabulary, word)
+        while end < len(vocabulary) and vocabulary[end].startswith(word):
+            end += 1
+        if start == end:
+            return np.zeros(total)
+        lists = [self._postings[w] for w in vocabulary[start:end]]
+        summed = np.bincount(
+            np.concatenate([where for where, _ in lists]),
+            weights=np.concatenate([weight for _, weight in lists]),
+            minlength=total,
+        )
+        return np.asarray(summed, dtype=np.float64)
+
+    def search(self, query: str, *, limit: int = DEFAULT_LIMIT, prefix: bool = False) -> list[Hit]:
+        words = tokenize(query)
+        total = len(self._symbols)
+        partial = words[-1] if prefix and words and not query[-1:].isspace() else None
+        scores = np.zeros(total)
+        for word in dict.fromkeys(words):
+            frequency = self._dense(word, prefix=word == partial)
+            found = int(np.count_nonzero(frequency))
+            idf = math.log(1 + (total - found + 0.5) / (found + 0.5))
+            # In the order a scan computes it, so the floating-point results agree.
+            scores += idf * frequency * (K1 + 1) / (frequency + K1)
+        scored = np.flatnonzero(scores > 0)
+        exact = {p for p in self._exact(query, words) if scores[p] > 0}
+        threshold = -math.inf
+        if len(scored) > limit:
+            threshold = float(
+                np.partition(scores[scored], len(scored) - limit)[len(scored) - limit]
+            )
+        candidates = {int(p) for p in scored[scores[scored] >= threshold]} | exact
+        return self._ranked({p: float(scores[p]) for p in candidates}, exact, limit)

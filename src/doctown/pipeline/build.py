@@ -42,6 +42,7 @@ class BuildOptions:
     output: Path
     ref: str | None = None
     include_private: bool = False
+    include_tests: bool = False
     docstrings: DocstringMode | None = None  # None: reuse for the offline preview, else context
     source_excerpt: bool | None = None  # None: on for real models, off for the offline preview
     max_cost: Decimal | None = None
@@ -116,6 +117,7 @@ class Build:
         selection = select(
             analysis,
             include_private=self.options.include_private,
+            include_tests=self.options.include_tests,
             # A human's docstring is truer than anything the preview model would make of it.
             docstrings=self.options.docstrings or ("reuse" if preview else "context"),
             source_excerpt=(not preview) if excerpt is None else excerpt,

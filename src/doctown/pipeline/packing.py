@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from doctown import docpack as dp
 from doctown.analysis import CONFIDENT, AnalysisResult
+from doctown.analysis.testcode import is_test_path
 from doctown.prompts import PROMPT_VERSION, Prompt
 from doctown.schemas import DocumentedSymbol, FailedSymbol, SymbolContext
 
@@ -26,7 +27,7 @@ class Outcomes:
 
 
 def _documentation(
-    symbol_id: str, outcomes: Outcomes, backend: str, model: str, preview: bool
+    symbol_id: str, outcomes: Outcomes, backend: str, model: str, preview: bool, *, test: bool
 ) -> dp.Documentation:
     prompt = outcomes.prompts.get(symbol_id)
     if symbol_id in outcomes.reused:
@@ -63,7 +64,7 @@ def _documentation(
             reason=failed.reason,
             message=failed.message,
         )
-    return dp.Documentation(status="skipped", reason="not_selected")
+    return dp.Documentation(status="skipped", reason="test_code" if test else "not_selected")
 
 
 def pack_content(
@@ -78,6 +79,8 @@ def pack_content(
     """Every symbol of the analysis, documented or with the reason it is not."""
     calls: dict[str, list[str]] = defaultdict(list)
     called_by: dict[str, list[str]] = defaultdict(list)
+    tested_by: dict[str, list[str]] = defaultdict(list)
+    test = {symbol.id: is_test_path(symbol.file_path) for symbol in result.symbols}
     edges: list[dp.Edge] = []
     for edge in result.edges:
         edges.append(
@@ -93,7 +96,11 @@ def pack_content(
         )
         if edge.kind == "calls" and edge.confidence >= CONFIDENT and edge.source != edge.target:
             calls[edge.source].append(edge.target)
-            called_by[edge.target].append(edge.source)
+            # A test calling code that is not a test is testing it (see analysis/testcode.py).
+            if test.get(edge.source) and not test.get(edge.target):
+                tested_by[edge.target].append(edge.source)
+            else:
+                called_by[edge.target].append(edge.source)
     symbols = []
     chunks: dict[str, list[dp.Chunk]] = defaultdict(list)
     for symbol in result.symbols:
@@ -112,12 +119,16 @@ def pack_content(
                 imports=result.imports.get(symbol.file_path, []) if symbol.kind == "module" else [],
                 cluster_id=str(cluster) if cluster is not None else None,
                 centrality=result.centrality.get(symbol.id, 0.0),
-                documentation=_documentation(symbol.id, outcomes, backend, model, preview),
+                documentation=_documentation(
+                    symbol.id, outcomes, backend, model, preview, test=test[symbol.id]
+                ),
                 qualified_name=symbol.qualified_name,
                 line_range=(symbol.start_line, max(symbol.end_line, symbol.start_line)),
                 parent=symbol.parent_id,
                 visibility=symbol.visibility,
                 docstring=symbol.docstring,
+                test=test[symbol.id],
+                tested_by=sorted(set(tested_by[symbol.id])),
             )
         )
         chunks[symbol.file_path].append(

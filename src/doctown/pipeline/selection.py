@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from doctown.analysis import AnalysisResult
+from doctown.analysis.testcode import is_test_path
 
 DocstringMode = Literal["context", "reuse", "ignore"]
 
@@ -53,11 +54,13 @@ def select(
     result: AnalysisResult,
     *,
     include_private: bool = False,
+    include_tests: bool = False,
     docstrings: DocstringMode = "context",
     source_excerpt: bool = True,
     limit: int | None = None,
 ) -> Selection:
-    """Modules, classes and public functions and methods (all of them with `include_private`).
+    """Modules, classes and public functions and methods (all of them with `include_private`),
+    outside test code (test code too with `include_tests`).
 
     `docstrings`: "context" puts existing docstrings in the prompt, "reuse" takes the first
     sentence of a good one as the summary without a call, "ignore" hides them from the model
@@ -73,6 +76,7 @@ def select(
         index
         for index, symbol in enumerate(symbols)
         if is_documentable(symbol.kind, symbol.visibility, include_private=include_private)
+        and (include_tests or not is_test_path(symbol.file_path))
     ]
     if limit is not None and len(indices) > limit:
         centrality = result.centrality

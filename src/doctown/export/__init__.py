@@ -1,0 +1,1 @@
+"""A pack exported as files: a static HTML site, Markdown pages, llms.txt."""
