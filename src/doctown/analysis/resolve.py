@@ -25,12 +25,12 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from doctown.analysis.facts import MODULE_SCOPE
-from doctown.analysis.languages import LANGUAGES
+from doctown.analysis.facts import CALLABLE_KINDS, MODULE_SCOPE
 from doctown.analysis.model import TIER_CONFIDENCE, Edge, UnresolvedCall
 from doctown.analysis.modules import Layout
-from doctown.analysis.names import BUILTINS, CALLABLE_KINDS, NameResolver, Value, weaker
+from doctown.analysis.names import Found, NameResolver, weaker
 from doctown.analysis.symbols import SymbolTable
+from doctown.analysis.values import Defined, External, Module, Value, Variable
 
 # Below this many calls, a second process costs more than it saves.
 PARALLEL_MIN_CALLS = 20_000
@@ -54,7 +54,7 @@ class CallResolver(NameResolver):
 
     def __init__(self, table: SymbolTable, layout: Layout) -> None:
         super().__init__(table, layout)
-        self._call_cache: dict[tuple[int, int, str, str], tuple[Value | None, str]] = {}
+        self._call_cache: dict[tuple[int, int, str, str], Found] = {}
 
     def resolve(self, *, processes: int = 1) -> Resolution:
         """Resolve every call site of every file, in up to two processes when it pays."""
@@ -102,7 +102,7 @@ class CallResolver(NameResolver):
         unresolved: list[UnresolvedRow] = []
         for file in files:
             facts = table.facts[file]
-            language = LANGUAGES[facts.language]
+            language = table.languages[file]
             base = table.base[file]
             module_symbol = table.module_symbol[file]
             for call in facts.calls:
@@ -112,19 +112,22 @@ class CallResolver(NameResolver):
                 value, tier = self.call_target(
                     file, call.scope, call.name, call.receiver, language.super_names
                 )
-                if value is not None and value[0] == "sym":
-                    target = int(value[1])  # type: ignore[call-overload]
-                    if table.kinds[target] in CALLABLE_KINDS:
-                        self._count(weights, source, target, tier)
-                        continue
+                if isinstance(value, Defined) and table.kinds[value.index] in CALLABLE_KINDS:
+                    self._count(weights, source, value.index, tier)
+                    continue
                 shown = f"{call.receiver}.{call.name}" if call.receiver else call.name
-                kind = value[0] if value is not None else ""
                 # A call through a variable of unknown value is not a call by that name.
-                reason = {"ext": "external", "var": "unknown"}.get(kind, "")
+                reason = (
+                    "external"
+                    if isinstance(value, External)
+                    else "unknown"
+                    if isinstance(value, Variable)
+                    else ""
+                )
                 if not reason:
                     candidates = (
                         table.by_name.get(call.name, [])
-                        if call.name not in BUILTINS.get(table.family[file], ()) or call.receiver
+                        if call.name not in language.builtins or call.receiver
                         else []
                     )
                     if len(candidates) == 1:
@@ -149,7 +152,7 @@ class CallResolver(NameResolver):
 
     def call_target(
         self, file: int, scope: int, name: str, receiver: str, super_names: frozenset[str]
-    ) -> tuple[Value | None, str]:
+    ) -> Found:
         """What a call names, and how it was found; memoised per scope and callee."""
         key = (file, scope, receiver, name)
         cached = self._call_cache.get(key)
@@ -160,7 +163,7 @@ class CallResolver(NameResolver):
 
     def _call_target(
         self, file: int, scope: int, name: str, receiver: str, super_names: frozenset[str]
-    ) -> tuple[Value | None, str]:
+    ) -> Found:
         if not receiver:
             return self.lookup(file, scope, name)
         if receiver in super_names:
@@ -170,7 +173,7 @@ class CallResolver(NameResolver):
             for cls in self.mro(owner)[1:]:
                 found = self.table.children[cls].get(name)
                 if found:
-                    return ("sym", found[0]), "self"
+                    return Defined(found[0]), "self"
             return None, "self"
         if receiver.endswith(")"):
             value, tier = self.call_result(file, scope, receiver)
@@ -190,12 +193,10 @@ class CallResolver(NameResolver):
             for fact in facts.imports:
                 names.append(_import_text(fact.module, fact.name, fact.alias))
                 for binding in self.layout.bindings(table.paths[file], fact):
-                    value = (
+                    value: Value | None = (
                         self.target(binding.target, 0)[0]
                         if binding.name != "*"
-                        else (
-                            ("mod", binding.target.key) if binding.target.kind == "star" else None
-                        )
+                        else (Module(binding.target.key) if binding.target.kind == "star" else None)
                     )
                     target = self._symbol_of(value)
                     if target is not None and (source, target) not in seen and target != source:
@@ -204,13 +205,11 @@ class CallResolver(NameResolver):
             result.imports[source] = names
 
     def _symbol_of(self, value: Value | None) -> str | None:
-        if value is None:
-            return None
-        if value[0] == "mod":
-            files = self.table.files_of_module.get(str(value[1]))
+        if isinstance(value, Module):
+            files = self.table.files_of_module.get(value.key)
             return self.table.ids[self.table.module_symbol[files[0]]] if files else None
-        if value[0] == "sym":
-            return self.table.ids[int(value[1])]  # type: ignore[call-overload]
+        if isinstance(value, Defined):
+            return self.table.ids[value.index]
         return None
 
 

@@ -10,10 +10,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from doctown.analysis.facts import MODULE_SCOPE, Binding, Definition, FileFacts, ImportFact
-from doctown.analysis.languages import LANGUAGES, visibility
+from doctown.analysis.facts import (
+    CALLABLE_KINDS,
+    MODULE_SCOPE,
+    Binding,
+    Definition,
+    FileFacts,
+    ImportFact,
+)
+from doctown.analysis.languages import LANGUAGES, Language, visibility
 from doctown.analysis.model import Symbol
-from doctown.analysis.modules import FAMILY, Layout
+from doctown.analysis.modules import Layout
 
 
 @dataclass(slots=True)
@@ -23,7 +30,7 @@ class SymbolTable:
     paths: list[str]
     facts: list[FileFacts]
     base: list[int] = field(default_factory=list)
-    family: list[str] = field(default_factory=list)
+    languages: list[Language] = field(default_factory=list)
     module_key: list[str] = field(default_factory=list)
     module_symbol: list[int] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
@@ -34,10 +41,8 @@ class SymbolTable:
     children: list[dict[str, list[int]]] = field(default_factory=list)
     module_members: list[dict[str, list[int]]] = field(default_factory=list)
     package_members: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    submodules: dict[str, dict[str, str]] = field(default_factory=dict)
     files_of_module: dict[str, list[int]] = field(default_factory=dict)
     default_exports: dict[str, str] = field(default_factory=dict)
-    crates: dict[str, tuple[str, object]] = field(default_factory=dict)
     by_name: dict[str, list[int]] = field(default_factory=dict)
     bindings_by_scope: list[dict[int, dict[str, list[Binding]]]] = field(default_factory=list)
     imports_by_scope: list[dict[int, list[ImportFact]]] = field(default_factory=list)
@@ -62,7 +67,7 @@ def build_table(files: dict[str, FileFacts], layout: Layout) -> SymbolTable:
         total += len(facts.definitions)
     table.definitions_count = total
     for file, (path, facts) in enumerate(zip(paths, table.facts, strict=True)):
-        table.family.append(FAMILY[facts.language])
+        table.languages.append(LANGUAGES[facts.language])
         key = layout.modules[path].key
         table.module_key.append(key)
         table.files_of_module.setdefault(key, []).append(file)
@@ -93,15 +98,7 @@ def build_table(files: dict[str, FileFacts], layout: Layout) -> SymbolTable:
             elif not definition.owner:
                 members[definition.name].append(index)
                 package[definition.name].append(index)
-            if definition.kind in (
-                "function",
-                "method",
-                "class",
-                "struct",
-                "enum",
-                "interface",
-                "trait",
-            ):
+            if definition.kind in CALLABLE_KINDS:
                 table.by_name.setdefault(definition.name, []).append(index)
         table.module_members.append(dict(members))
         scopes: dict[int, dict[str, list[Binding]]] = {}
@@ -122,7 +119,6 @@ def build_table(files: dict[str, FileFacts], layout: Layout) -> SymbolTable:
         table.parents.append(-1)
         table.local_names.append("")
         table.children.append(table.module_members[file])
-    _link_modules(table, layout)
     return table
 
 
@@ -130,30 +126,6 @@ def _owner_name(owner: str) -> str:
     """`*Server[T]` -> `Server`: the type name a receiver or impl names."""
     name = owner.lstrip("*&").split("<")[0].split("[")[0]
     return name.rsplit("::", 1)[-1].rsplit(".", 1)[-1]
-
-
-def _link_modules(table: SymbolTable, layout: Layout) -> None:
-    """Submodules under their parents, for `package.module.name` and `crate::a::b` paths."""
-    for key in list(table.files_of_module):
-        family, _, name = key.partition(":")
-        if family == "python":
-            parts = name.split(".")
-            for depth in range(1, len(parts)):
-                parent = "python:" + ".".join(parts[:depth])
-                table.submodules.setdefault(parent, {})[parts[depth]] = "python:" + ".".join(
-                    parts[: depth + 1]
-                )
-        elif family == "rust":
-            crate, _, path = name.partition(":")
-            parts = path.split("::")
-            for depth in range(1, len(parts)):
-                parent = f"rust:{crate}:" + "::".join(parts[:depth])
-                table.submodules.setdefault(parent, {})[parts[depth]] = (
-                    f"rust:{crate}:" + "::".join(parts[: depth + 1])
-                )
-            if path == "crate":
-                shown = layout.modules[table.paths[table.files_of_module[key][0]]].qualified
-                table.crates[shown] = ("mod", key)
 
 
 def to_symbols(table: SymbolTable, layout: Layout, lines: list[int]) -> list[Symbol]:
