@@ -147,6 +147,29 @@ class FactsCache:
             stream.write(data)
         partial.replace(path)
 
+    def _state_path(self, root: str) -> Path:
+        return self._snapshot_path(root).with_suffix(".resolutions")
+
+    def get_state(self, root: str) -> bytes | None:
+        """What the last analysis of `root` kept for the next (see `incremental.py`)."""
+        try:
+            with self._state_path(root).open("rb") as stream:
+                if stream.readline().rstrip(b"\n") != code_version().encode():
+                    return None
+                return stream.read()
+        except OSError:
+            return None
+
+    def put_state(self, root: str, data: bytes) -> None:
+        """Replace what the last analysis of `root` kept, atomically."""
+        self.snapshots.mkdir(exist_ok=True)
+        path = self._state_path(root)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        with partial.open("wb") as stream:
+            stream.write(code_version().encode() + b"\n")
+            stream.write(data)
+        partial.replace(path)
+
     def close(self) -> None:
         self._db.close()
 

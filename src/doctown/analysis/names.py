@@ -34,11 +34,26 @@ def weaker(tier: str, other: str) -> str:
 
 
 class NameResolver:
-    """Looks names up through scopes, imports, classes and inferred types."""
+    """Looks names up through scopes, imports, classes and inferred types.
+
+    Lookups are memoised, and the memos are cleared by `start_file`: what one file's
+    lookups find then never depends on which files were looked at before it, so a file can
+    be resolved again alone and give what a whole run gives. `reads` collects the files
+    whose facts the lookups since `start_file` looked into.
+    """
 
     def __init__(self, table: SymbolTable, layout: Layout) -> None:
         self.table = table
         self.layout = layout
+        self.reads: set[int] = set()
+        self.start_file(-1)
+        self._attach_owners()
+        self._collect_attributes()
+        # What the two passes above looked up must not leak into any file's lookups.
+        self.start_file(-1)
+
+    def start_file(self, file: int) -> None:
+        """Forget every memo and read, before resolving `file` (-1: none in particular)."""
         self._import_cache: dict[tuple[int, int], dict[str, ImportTarget]] = {}
         self._var_cache: dict[tuple[int, int, str], Found] = {}
         self._attr_cache: dict[tuple[int, str], Found] = {}
@@ -46,8 +61,16 @@ class NameResolver:
         self._lookup_cache: dict[tuple[int, int, str], Found] = {}
         self._member_cache: dict[tuple[Value, str], Found] = {}
         self._in_progress: set[object] = set()
-        self._attach_owners()
-        self._collect_attributes()
+        self.reads = {file} if file >= 0 else set()
+
+    def _read_symbol(self, index: int) -> None:
+        self.reads.add(self.table.file_of[index])
+
+    def _read_module(self, key: str) -> None:
+        # Files of one module share their members: one of them stands for all.
+        files = self.table.files_of_module.get(key)
+        if files:
+            self.reads.add(files[0])
 
     def _attach_owners(self) -> None:
         """Methods declared outside their type (Go receivers, Rust impls) join the type."""
@@ -116,6 +139,7 @@ class NameResolver:
         key = (file, scope)
         found = self._import_cache.get(key)
         if found is None:
+            self.reads.add(file)
             found = {}
             path = self.table.paths[file]
             for fact in self.table.imports_by_scope[file].get(scope, ()):
@@ -139,6 +163,7 @@ class NameResolver:
 
     def _lookup(self, file: int, scope: int, name: str, depth: int) -> Found:
         table = self.table
+        self.reads.add(file)
         facts = table.facts[file]
         language = table.languages[file]
         start = scope
@@ -169,6 +194,7 @@ class NameResolver:
 
     def module_lookup(self, file: int, name: str, depth: int) -> Found:
         table = self.table
+        self.reads.add(file)
         found = table.module_members[file].get(name)
         if found is not None:
             return (Defined(found[0]), "scope") if len(found) == 1 else (None, "scope")
@@ -212,6 +238,7 @@ class NameResolver:
             return Module(target.key), "import"
         if target.kind == "require":
             # `module.exports = thing` exports that thing; otherwise the module's names.
+            self._read_module(target.key)
             exported = self.table.default_exports.get(target.key)
             if exported is not None:
                 return self.module_member(target.key, exported, depth + 1)
@@ -277,6 +304,8 @@ class NameResolver:
 
     def _member(self, value: Value, name: str, depth: int) -> Found:
         table = self.table
+        if isinstance(value, Defined):
+            self._read_symbol(value.index)
         match value:
             case Variable():
                 return None, "inferred"
@@ -302,6 +331,8 @@ class NameResolver:
         for owner in self.mro(cls):
             found = table.children[owner].get(name)
             if found:
+                for method in found:
+                    self._read_symbol(method)  # a method may be declared in another file
                 methods = [f for f in found if table.kinds[f] in CALLABLE_KINDS]
                 if not methods:
                     continue  # constructors and fields: not what a call by name reaches
@@ -316,6 +347,7 @@ class NameResolver:
 
     def module_member(self, key: str, name: str, depth: int) -> Found:
         table = self.table
+        self._read_module(key)
         members = table.package_members.get(key)
         if members is not None and name in members:
             found = members[name]
@@ -358,6 +390,7 @@ class NameResolver:
         cached = self._mro_cache.get(index)
         if cached is not None:
             return cached
+        self._read_symbol(index)
         self._mro_cache[index] = [index]
         order = [index]
         for base in self.bases(index):
@@ -392,6 +425,7 @@ class NameResolver:
             return cached
         if key in self._in_progress or depth > MAX_DEPTH:
             return None, "inferred"
+        self.reads.add(file)
         self._in_progress.add(key)
         try:
             bindings = _declared_first(self.table.bindings_by_scope[file][scope][name])
@@ -436,6 +470,7 @@ class NameResolver:
         return first, tier
 
     def binding_value(self, file: int, scope: int, binding: Binding, depth: int) -> Found:
+        self.reads.add(file)
         form = binding.form
         if form == "self":
             owner = self.enclosing_type(file, scope)
@@ -512,8 +547,10 @@ class NameResolver:
         """An instance of the type `value` names; outside types stay outside."""
         if isinstance(value, External):
             return value
-        if isinstance(value, Defined) and self.table.kinds[value.index] in TYPE_KINDS:
-            return Instance(value.index)
+        if isinstance(value, Defined):
+            self._read_symbol(value.index)
+            if self.table.kinds[value.index] in TYPE_KINDS:
+                return Instance(value.index)
         return None
 
     def returned(self, callee: Value | None, depth: int) -> Value | None:
@@ -524,6 +561,7 @@ class NameResolver:
         if not isinstance(callee, Defined) or depth > MAX_DEPTH:
             return None
         index = callee.index
+        self._read_symbol(index)
         table = self.table
         if table.kinds[index] in TYPE_KINDS:
             return Instance(index)
@@ -543,6 +581,7 @@ class NameResolver:
     def enclosing_type(self, file: int, scope: int) -> int | None:
         """The class a scope belongs to: its nearest enclosing type, or a method's owner."""
         table = self.table
+        self.reads.add(file)
         definitions = table.facts[file].definitions
         while scope != MODULE_SCOPE:
             index = table.base[file] + scope
@@ -559,6 +598,7 @@ class NameResolver:
         if not PATH.match(path):
             return None, "scope"
         parts = PATH_SPLIT.split(path)
+        self.reads.add(file)
         language = self.table.languages[file]
         head = parts[0]
         if head in language.self_names or head in language.self_type_names:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
-from doctown.analysis import snapshot
+from doctown.analysis import incremental, snapshot
 from doctown.analysis.cache import FactsCache, cache_key, decode_facts, encode_facts
 from doctown.analysis.contexts import build_contexts
 from doctown.analysis.facts import FileFacts
@@ -25,8 +25,8 @@ from doctown.analysis.ingest import (
 from doctown.analysis.model import CONFIDENT, AnalysisResult, Edge, FileRecord
 from doctown.analysis.modules import Layout
 from doctown.analysis.parse import extract
-from doctown.analysis.resolve import can_fork, resolve_calls
-from doctown.analysis.symbols import build_table, to_symbols
+from doctown.analysis.resolve import CallResolver, FileResolution, assemble, can_fork
+from doctown.analysis.symbols import SymbolTable, build_table, to_symbols
 from doctown.events import EventEmitter
 
 ASSEMBLY_STARTED = "assembly.started.v1"
@@ -163,7 +163,9 @@ def _analyse(
         }
         layout = Layout(found.root, by_path)
         table = build_table(by_path, layout)
-        resolution = resolve_calls(table, layout, processes=workers)
+        hashes = {file.path: file.sha256 for file in found.files}
+        resolutions, resolved = _resolve(found, store, table, layout, hashes, workers)
+        resolution = assemble(table, resolutions)
         line_counts = {file.path: file.content.count(b"\n") + 1 for file in found.files}
         symbols = to_symbols(table, layout, [line_counts[path] for path in table.paths])
         edges = resolution.edges + [
@@ -219,12 +221,49 @@ def _analyse(
         context_fields=contexts,
         warnings=[*found.warnings, *analysis_warnings],
         parsed_files=len(found.files) - cached,
+        resolved_files=resolved,
     )
     if store is not None:
         with _stage(timings, "snapshot"):
             data = snapshot.encode(result, analysis_warnings)
             store.put_snapshot(str(found.root), snapshot.fingerprint(found), data)
+            states = incremental.current_states(table, layout, hashes, resolutions)
+            store.put_state(str(found.root), incremental.encode(states))
     return result
+
+
+def _resolve(
+    found: Ingested,
+    store: FactsCache | None,
+    table: SymbolTable,
+    layout: Layout,
+    hashes: dict[str, str],
+    workers: int,
+) -> tuple[list[FileResolution], int]:
+    """Each file's resolution, in table order, and how many files were resolved afresh.
+
+    Files the last analysis of this root resolved keep their resolution unless a change can
+    affect it (see `incremental.py`).
+    """
+    resolver = CallResolver(table, layout)
+    data = store.get_state(str(found.root)) if store is not None else None
+    previous = incremental.decode(data) if data is not None else None
+    todo: list[int] | None = None
+    if previous is not None and store is not None:
+
+        def old_facts(files: list[tuple[str, str]]) -> dict[str, FileFacts]:
+            keys = {path: cache_key(previous[path].sha256, language) for path, language in files}
+            cached = store.get_many(set(keys.values()))
+            return {path: cached[key] for path, key in keys.items() if key in cached}
+
+        todo = incremental.files_to_resolve(previous, table, layout, hashes, old_facts)
+    if todo is None or previous is None:
+        return resolver.resolve(range(len(table.paths)), processes=workers), len(table.paths)
+    fresh = dict(zip(todo, resolver.resolve(todo, processes=workers), strict=True))
+    return [
+        fresh[file] if file in fresh else previous[path].resolution
+        for file, path in enumerate(table.paths)
+    ], len(todo)
 
 
 def _emit_assembly(emitter: EventEmitter, result: AnalysisResult) -> None:

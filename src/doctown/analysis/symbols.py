@@ -74,21 +74,14 @@ def build_table(files: dict[str, FileFacts], layout: Layout) -> SymbolTable:
         table.module_symbol.append(total + file)
         members: dict[str, list[int]] = defaultdict(list)
         package = table.package_members.setdefault(key, defaultdict(list))
-        seen: dict[str, int] = {}
+        locals_ = local_names(facts)
+        table.local_names.extend(locals_)
+        table.ids.extend(symbol_ids(path, locals_))
         for offset, definition in enumerate(facts.definitions):
             index = table.base[file] + offset
             parent = (
                 table.base[file] + definition.parent if definition.parent != MODULE_SCOPE else -1
             )
-            local = definition.name
-            if definition.owner:
-                local = f"{_owner_name(definition.owner)}.{definition.name}"
-            elif parent != -1:
-                local = f"{table.local_names[parent]}.{definition.name}"
-            seen[local] = seen.get(local, 0) + 1
-            table.local_names.append(local)
-            suffix = f"#{seen[local]}" if seen[local] > 1 else ""
-            table.ids.append(f"{path}::{local}{suffix}")
             table.kinds.append(definition.kind)
             table.file_of.append(file)
             table.parents.append(parent)
@@ -120,6 +113,29 @@ def build_table(files: dict[str, FileFacts], layout: Layout) -> SymbolTable:
         table.local_names.append("")
         table.children.append(table.module_members[file])
     return table
+
+
+def local_names(facts: FileFacts) -> list[str]:
+    """Each definition's name path inside its file: `Server.start`, `Store.add`."""
+    names: list[str] = []
+    for definition in facts.definitions:
+        if definition.owner:
+            names.append(f"{_owner_name(definition.owner)}.{definition.name}")
+        elif definition.parent != MODULE_SCOPE:
+            names.append(f"{names[definition.parent]}.{definition.name}")
+        else:
+            names.append(definition.name)
+    return names
+
+
+def symbol_ids(path: str, local: list[str]) -> list[str]:
+    """The ids of a file's definitions from their `local_names`; `#2` marks a repeat."""
+    seen: dict[str, int] = {}
+    ids = []
+    for name in local:
+        count = seen[name] = seen.get(name, 0) + 1
+        ids.append(f"{path}::{name}#{count}" if count > 1 else f"{path}::{name}")
+    return ids
 
 
 def _owner_name(owner: str) -> str:
