@@ -10,11 +10,14 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
+import numpy as np
+
 from doctown.analysis import incremental, snapshot
 from doctown.analysis.cache import FactsCache, cache_key, decode_facts, encode_facts
 from doctown.analysis.contexts import build_contexts
 from doctown.analysis.facts import FileFacts
-from doctown.analysis.graph import analyse_graph
+from doctown.analysis.forking import can_fork, in_forked_child
+from doctown.analysis.graph import GraphMetrics, analyse_graph
 from doctown.analysis.ingest import (
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_FILES,
@@ -22,10 +25,10 @@ from doctown.analysis.ingest import (
     SourceFile,
     ingest,
 )
-from doctown.analysis.model import CONFIDENT, AnalysisResult, Edge, FileRecord
+from doctown.analysis.model import CONFIDENT, AnalysisResult, Cluster, Edge, FileRecord
 from doctown.analysis.modules import Layout
 from doctown.analysis.parse import extract
-from doctown.analysis.resolve import CallResolver, FileResolution, assemble, can_fork
+from doctown.analysis.resolve import CallResolver, FileResolution, assemble
 from doctown.analysis.symbols import SymbolTable, build_table, to_symbols
 from doctown.events import EventEmitter
 
@@ -38,6 +41,8 @@ DEFAULT_WORKERS = 2
 # Below this much source, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 BATCH_BYTES = 512 * 1024
+# Below this many symbols, computing the graph metrics beside storing costs more than it saves.
+PARALLEL_MIN_SYMBOLS = 20_000
 
 
 def _parse_batch(batch: list[tuple[str, bytes]]) -> list[bytes]:
@@ -173,18 +178,6 @@ def _analyse(
             for symbol in symbols
             if symbol.parent_id is not None
         ]
-    with _stage(timings, "graph"):
-        metrics = analyse_graph(symbols, edges)
-        centrality = [float(score) for score in metrics.centrality]
-    with _stage(timings, "contexts"):
-        contexts = build_contexts(
-            symbols,
-            edges,
-            centrality=centrality,
-            clusters=metrics.clusters,
-            imports=resolution.imports,
-            contents={file.path: file.content for file in found.files},
-        )
     analysis_warnings = []
     records = []
     for file, file_facts in zip(found.files, facts, strict=True):
@@ -215,21 +208,71 @@ def _analyse(
         edges=edges,
         unresolved=resolution.unresolved,
         imports=resolution.imports,
-        clusters=metrics.clusters,
-        cluster_of={m: cluster.id for cluster in metrics.clusters for m in cluster.members},
-        centrality={s.id: score for s, score in zip(symbols, centrality, strict=True)},
-        context_fields=contexts,
+        clusters=[],
+        cluster_of={},
+        centrality={},
+        context_fields=[],
         warnings=[*found.warnings, *analysis_warnings],
         parsed_files=len(found.files) - cached,
         resolved_files=resolved,
     )
+
+    def keep_for_next_time() -> bytes:
+        """Store what does not depend on the graph; the snapshot's first part."""
+        if store is None:
+            return b""
+        states = incremental.current_states(table, layout, hashes, resolutions)
+        store.put_state(str(found.root), incremental.encode(states))
+        return snapshot.encode_resolved(result, analysis_warnings)
+
+    with _stage(timings, "graph"):
+        # The graph metrics take a second core while this one stores what it can already.
+        parallel = workers > 1 and store is not None and len(symbols) >= PARALLEL_MIN_SYMBOLS
+        if parallel and can_fork():
+            resolved_part, plain = in_forked_child(
+                lambda: _plain_metrics(analyse_graph(symbols, edges)), keep_for_next_time
+            )
+            metrics = _metrics_from_plain(plain)
+        else:
+            metrics = analyse_graph(symbols, edges)
+            resolved_part = keep_for_next_time()
+        centrality = [float(score) for score in metrics.centrality]
+    with _stage(timings, "contexts"):
+        contexts = build_contexts(
+            symbols,
+            edges,
+            centrality=centrality,
+            clusters=metrics.clusters,
+            imports=resolution.imports,
+            contents={file.path: file.content for file in found.files},
+        )
+    result.clusters = metrics.clusters
+    result.cluster_of = {m: cluster.id for cluster in metrics.clusters for m in cluster.members}
+    result.centrality = {s.id: score for s, score in zip(symbols, centrality, strict=True)}
+    result.context_fields = contexts
     if store is not None:
         with _stage(timings, "snapshot"):
-            data = snapshot.encode(result, analysis_warnings)
+            data = resolved_part + snapshot.encode_graphed(result)
             store.put_snapshot(str(found.root), snapshot.fingerprint(found), data)
-            states = incremental.current_states(table, layout, hashes, resolutions)
-            store.put_state(str(found.root), incremental.encode(states))
     return result
+
+
+def _plain_metrics(metrics: GraphMetrics) -> tuple[bytes, list[int], list[tuple[object, ...]]]:
+    """Graph metrics as plain values, to cross a process boundary unchanged."""
+    return (
+        np.ascontiguousarray(metrics.centrality, dtype=np.float64).tobytes(),
+        list(metrics.membership),
+        [tuple(cluster) for cluster in metrics.clusters],
+    )
+
+
+def _metrics_from_plain(plain: tuple[bytes, list[int], list[tuple[object, ...]]]) -> GraphMetrics:
+    centrality, membership, clusters = plain
+    return GraphMetrics(
+        np.frombuffer(centrality, dtype=np.float64).copy(),
+        membership,
+        [Cluster._make(row) for row in clusters],
+    )
 
 
 def _resolve(

@@ -19,14 +19,12 @@ beyond that: a wrong edge costs more than a missing one.
 
 from __future__ import annotations
 
-import marshal
-import os
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from doctown.analysis.facts import CALLABLE_KINDS, MODULE_SCOPE
+from doctown.analysis.forking import can_fork, in_forked_child
 from doctown.analysis.model import TIER_CONFIDENCE, Edge, UnresolvedCall
 from doctown.analysis.modules import Layout
 from doctown.analysis.names import Found, NameResolver, weaker
@@ -85,10 +83,11 @@ class CallResolver(NameResolver):
                 if running >= calls // 2:
                     middle = position + 1
                     break
-            return in_forked_child(
-                lambda: self.resolve_files(files[middle:]),
+            mine, theirs = in_forked_child(
+                lambda: [tuple(row) for row in self.resolve_files(files[middle:])],
                 lambda: self.resolve_files(files[:middle]),
             )
+            return mine + [FileResolution._make(row) for row in theirs]
         return self.resolve_files(files)
 
     def resolve_files(self, files: Iterable[int]) -> list[FileResolution]:
@@ -254,41 +253,3 @@ def resolve_calls(table: SymbolTable, layout: Layout, *, processes: int = 1) -> 
     """Resolve the calls and imports of every file in the table."""
     resolver = CallResolver(table, layout)
     return assemble(table, resolver.resolve(range(len(table.facts)), processes=processes))
-
-
-def can_fork() -> bool:
-    """Forking is safe only while no other thread might hold a lock the child inherits."""
-    return os.name == "posix" and threading.active_count() == 1
-
-
-def in_forked_child(
-    child: Callable[[], list[FileResolution]], parent: Callable[[], list[FileResolution]]
-) -> list[FileResolution]:
-    """`parent()` here while a forked copy of this process computes `child()`; both results.
-
-    The child shares the symbol table copy-on-write, so nothing is sent to it, and it sends
-    back plain rows with marshal. Should it fail, its half is computed here instead. The
-    result is the parent's half, then the child's.
-    """
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child process, measured through its output
-        os.close(read_end)
-        status = 1
-        try:
-            with os.fdopen(write_end, "wb") as stream:
-                stream.write(marshal.dumps([tuple(row) for row in child()]))
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    mine = parent()
-    with os.fdopen(read_end, "rb") as stream:
-        data = stream.read()
-    _pid, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
-        theirs = child()
-    else:
-        rows = marshal.loads(data)  # noqa: S302 - our own child's plain rows
-        theirs = [FileResolution._make(row) for row in rows]
-    return mine + theirs
