@@ -38,8 +38,10 @@ class NameResolver:
 
     Lookups are memoised, and the memos are cleared by `start_file`: what one file's
     lookups find then never depends on which files were looked at before it, so a file can
-    be resolved again alone and give what a whole run gives. `reads` collects the files
-    whose facts the lookups since `start_file` looked into.
+    be resolved again alone and give what a whole run gives. A lookup cut short by a guard
+    (a cycle, or a chain deeper than `MAX_DEPTH`) is not memoised either: its answer depends
+    on where the lookup started, and a later lookup from elsewhere may find more. `reads`
+    collects the files whose facts the lookups since `start_file` looked into.
     """
 
     def __init__(self, table: SymbolTable, layout: Layout) -> None:
@@ -61,6 +63,8 @@ class NameResolver:
         self._lookup_cache: dict[tuple[int, int, str], Found] = {}
         self._member_cache: dict[tuple[Value, str], Found] = {}
         self._in_progress: set[object] = set()
+        # How many lookups a guard cut short so far: a memo is kept only if none was.
+        self._cuts = 0
         self.reads = {file} if file >= 0 else set()
 
     def _read_symbol(self, index: int) -> None:
@@ -157,8 +161,10 @@ class NameResolver:
         key = (file, scope, name)
         cached = self._lookup_cache.get(key)
         if cached is None:
+            cuts = self._cuts
             cached = self._lookup(file, scope, name, depth)
-            self._lookup_cache[key] = cached
+            if self._cuts == cuts:
+                self._lookup_cache[key] = cached
         return cached
 
     def _lookup(self, file: int, scope: int, name: str, depth: int) -> Found:
@@ -233,6 +239,7 @@ class NameResolver:
     def target(self, target: ImportTarget, depth: int) -> Found:
         """The value an import binds."""
         if depth > MAX_DEPTH:
+            self._cuts += 1
             return None, "import"
         if target.kind == "module":
             return Module(target.key), "import"
@@ -258,6 +265,7 @@ class NameResolver:
         Only module systems whose language has `module_path_roots` (Rust) make such paths.
         """
         if depth > MAX_DEPTH:
+            self._cuts += 1
             return None
         segments = [segment for segment in path.split("::") if segment]
         if not segments:
@@ -288,13 +296,18 @@ class NameResolver:
 
     def member(self, value: Value | None, name: str, depth: int = 0) -> Found:
         """`value.name`: a module's member, a class's method, an instance's attribute."""
-        if value is None or depth > MAX_DEPTH:
+        if value is None:
+            return None, "scope"
+        if depth > MAX_DEPTH:
+            self._cuts += 1
             return None, "scope"
         key = (value, name)
         cached = self._member_cache.get(key)
         if cached is None:
+            cuts = self._cuts
             cached = self._member(value, name, depth)
-            self._member_cache[key] = cached
+            if self._cuts == cuts:
+                self._member_cache[key] = cached
         return cached
 
     @staticmethod
@@ -356,6 +369,7 @@ class NameResolver:
         if submodule is not None:
             return Module(submodule), "import"
         if depth > MAX_DEPTH:
+            self._cuts += 1
             return None, "import"
         if name == "default" and key in table.default_exports:
             return self.module_member(key, table.default_exports[key], depth + 1)
@@ -363,6 +377,7 @@ class NameResolver:
         for file in table.files_of_module.get(key, ()):
             guard = ("reexport", key, name)
             if guard in self._in_progress:
+                self._cuts += 1
                 continue
             self._in_progress.add(guard)
             try:
@@ -390,14 +405,23 @@ class NameResolver:
         cached = self._mro_cache.get(index)
         if cached is not None:
             return cached
+        guard = ("mro", index)
+        if guard in self._in_progress:
+            self._cuts += 1  # cyclic inheritance: the class stands alone here
+            return [index]
         self._read_symbol(index)
-        self._mro_cache[index] = [index]
+        cuts = self._cuts
+        self._in_progress.add(guard)
         order = [index]
-        for base in self.bases(index):
-            for cls in self.mro(base):
-                if cls not in order:
-                    order.append(cls)
-        self._mro_cache[index] = order
+        try:
+            for base in self.bases(index):
+                for cls in self.mro(base):
+                    if cls not in order:
+                        order.append(cls)
+        finally:
+            self._in_progress.discard(guard)
+        if self._cuts == cuts:
+            self._mro_cache[index] = order
         return order
 
     def bases(self, index: int) -> list[int]:
@@ -424,15 +448,18 @@ class NameResolver:
         if cached is not None:
             return cached
         if key in self._in_progress or depth > MAX_DEPTH:
+            self._cuts += 1
             return None, "inferred"
         self.reads.add(file)
+        cuts = self._cuts
         self._in_progress.add(key)
         try:
             bindings = _declared_first(self.table.bindings_by_scope[file][scope][name])
             result = self._agree([self.binding_value(file, scope, b, depth + 1) for b in bindings])
         finally:
             self._in_progress.discard(key)
-        self._var_cache[key] = result
+        if self._cuts == cuts:
+            self._var_cache[key] = result
         return result
 
     def attribute(self, cls: int, name: str, depth: int) -> Found:
@@ -442,7 +469,9 @@ class NameResolver:
         if cached is not None:
             return cached
         if key in self._in_progress or depth > MAX_DEPTH:
+            self._cuts += 1
             return None, "inferred"
+        cuts = self._cuts
         self._in_progress.add(key)
         try:
             result: Found = (None, "inferred")
@@ -456,7 +485,8 @@ class NameResolver:
                     break
         finally:
             self._in_progress.discard(key)
-        self._attr_cache[key] = result
+        if self._cuts == cuts:
+            self._attr_cache[key] = result
         return result
 
     @staticmethod
@@ -558,7 +588,10 @@ class NameResolver:
 
         A declared `Iterator[X]` or `list[X]` gives a sequence of X, which a loop unpacks.
         """
-        if not isinstance(callee, Defined) or depth > MAX_DEPTH:
+        if not isinstance(callee, Defined):
+            return None
+        if depth > MAX_DEPTH:
+            self._cuts += 1
             return None
         index = callee.index
         self._read_symbol(index)

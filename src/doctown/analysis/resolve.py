@@ -168,8 +168,10 @@ class CallResolver(NameResolver):
         key = (file, scope, receiver, name)
         cached = self._call_cache.get(key)
         if cached is None:
+            cuts = self._cuts
             cached = self._call_target(file, scope, name, receiver, super_names)
-            self._call_cache[key] = cached
+            if self._cuts == cuts:
+                self._call_cache[key] = cached
         return cached
 
     def _call_target(
