@@ -10,8 +10,6 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
-import numpy as np
-
 from doctown.analysis import incremental, snapshot
 from doctown.analysis.cache import FactsCache, cache_key, decode_facts, encode_facts
 from doctown.analysis.contexts import build_contexts
@@ -25,7 +23,7 @@ from doctown.analysis.ingest import (
     SourceFile,
     ingest,
 )
-from doctown.analysis.model import CONFIDENT, AnalysisResult, Cluster, Edge, FileRecord
+from doctown.analysis.model import CONFIDENT, AnalysisResult, Edge, FileRecord
 from doctown.analysis.modules import Layout
 from doctown.analysis.parse import extract
 from doctown.analysis.resolve import CallResolver, FileResolution, assemble
@@ -178,44 +176,7 @@ def _analyse(
             for symbol in symbols
             if symbol.parent_id is not None
         ]
-    analysis_warnings = []
-    records = []
-    for file, file_facts in zip(found.files, facts, strict=True):
-        if file_facts.failure:
-            analysis_warnings.append(
-                f"{file.path}: could not be analysed ({file_facts.failure}); it is left out."
-            )
-        if file_facts.syntax_errors:
-            analysis_warnings.append(
-                f"{file.path}: {file_facts.syntax_errors} syntax error(s); analysed what parsed."
-            )
-        records.append(
-            FileRecord(
-                path=file.path,
-                language=file.language,
-                size=len(file.content),
-                sha256=file.sha256,
-                lines=line_counts[file.path],
-                module=layout.modules[file.path].qualified,
-                syntax_errors=file_facts.syntax_errors,
-            )
-        )
-    result = AnalysisResult(
-        root=str(found.root),
-        files=records,
-        skipped=found.skipped,
-        symbols=symbols,
-        edges=edges,
-        unresolved=resolution.unresolved,
-        imports=resolution.imports,
-        clusters=[],
-        cluster_of={},
-        centrality={},
-        context_fields=[],
-        warnings=[*found.warnings, *analysis_warnings],
-        parsed_files=len(found.files) - cached,
-        resolved_files=resolved,
-    )
+    records, analysis_warnings = _file_records(found, facts, layout, line_counts)
 
     def keep_for_next_time() -> bytes:
         """Store what does not depend on the graph; the snapshot's first part."""
@@ -223,16 +184,18 @@ def _analyse(
             return b""
         states = incremental.current_states(table, layout, hashes, resolutions)
         store.put_state(str(found.root), incremental.encode(states))
-        return snapshot.encode_resolved(result, analysis_warnings)
+        return snapshot.encode_resolved(
+            records, symbols, edges, resolution.unresolved, resolution.imports, analysis_warnings
+        )
 
     with _stage(timings, "graph"):
         # The graph metrics take a second core while this one stores what it can already.
         parallel = workers > 1 and store is not None and len(symbols) >= PARALLEL_MIN_SYMBOLS
         if parallel and can_fork():
             resolved_part, plain = in_forked_child(
-                lambda: _plain_metrics(analyse_graph(symbols, edges)), keep_for_next_time
+                lambda: analyse_graph(symbols, edges).to_plain(), keep_for_next_time
             )
-            metrics = _metrics_from_plain(plain)
+            metrics = GraphMetrics.from_plain(plain)
         else:
             metrics = analyse_graph(symbols, edges)
             resolved_part = keep_for_next_time()
@@ -246,33 +209,55 @@ def _analyse(
             imports=resolution.imports,
             contents={file.path: file.content for file in found.files},
         )
-    result.clusters = metrics.clusters
-    result.cluster_of = {m: cluster.id for cluster in metrics.clusters for m in cluster.members}
-    result.centrality = {s.id: score for s, score in zip(symbols, centrality, strict=True)}
-    result.context_fields = contexts
     if store is not None:
         with _stage(timings, "snapshot"):
-            data = resolved_part + snapshot.encode_graphed(result)
+            data = resolved_part + snapshot.encode_graphed(metrics.clusters, contexts)
             store.put_snapshot(str(found.root), snapshot.fingerprint(found), data)
-    return result
-
-
-def _plain_metrics(metrics: GraphMetrics) -> tuple[bytes, list[int], list[tuple[object, ...]]]:
-    """Graph metrics as plain values, to cross a process boundary unchanged."""
-    return (
-        np.ascontiguousarray(metrics.centrality, dtype=np.float64).tobytes(),
-        list(metrics.membership),
-        [tuple(cluster) for cluster in metrics.clusters],
+    return AnalysisResult(
+        root=str(found.root),
+        files=records,
+        skipped=found.skipped,
+        symbols=symbols,
+        edges=edges,
+        unresolved=resolution.unresolved,
+        imports=resolution.imports,
+        clusters=metrics.clusters,
+        cluster_of={m: cluster.id for cluster in metrics.clusters for m in cluster.members},
+        centrality={s.id: score for s, score in zip(symbols, centrality, strict=True)},
+        context_fields=contexts,
+        warnings=[*found.warnings, *analysis_warnings],
+        parsed_files=len(found.files) - cached,
+        resolved_files=resolved,
     )
 
 
-def _metrics_from_plain(plain: tuple[bytes, list[int], list[tuple[object, ...]]]) -> GraphMetrics:
-    centrality, membership, clusters = plain
-    return GraphMetrics(
-        np.frombuffer(centrality, dtype=np.float64).copy(),
-        membership,
-        [Cluster._make(row) for row in clusters],
-    )
+def _file_records(
+    found: Ingested, facts: list[FileFacts], layout: Layout, line_counts: dict[str, int]
+) -> tuple[list[FileRecord], list[str]]:
+    """The record of each file, and a warning for each file that did not parse cleanly."""
+    warnings = []
+    records = []
+    for file, file_facts in zip(found.files, facts, strict=True):
+        if file_facts.failure:
+            warnings.append(
+                f"{file.path}: could not be analysed ({file_facts.failure}); it is left out."
+            )
+        if file_facts.syntax_errors:
+            warnings.append(
+                f"{file.path}: {file_facts.syntax_errors} syntax error(s); analysed what parsed."
+            )
+        records.append(
+            FileRecord(
+                path=file.path,
+                language=file.language,
+                size=len(file.content),
+                sha256=file.sha256,
+                lines=line_counts[file.path],
+                module=layout.modules[file.path].qualified,
+                syntax_errors=file_facts.syntax_errors,
+            )
+        )
+    return records, warnings
 
 
 def _resolve(

@@ -42,28 +42,34 @@ def fingerprint(found: Ingested) -> str:
     return digest.hexdigest()
 
 
-def encode_resolved(result: AnalysisResult, analysis_warnings: list[str]) -> bytes:
-    """The snapshot's first part: what the result holds before its graph metrics."""
+def encode_resolved(
+    files: list[FileRecord],
+    symbols: list[Symbol],
+    edges: list[Edge],
+    unresolved: list[UnresolvedCall],
+    imports: dict[str, list[str]],
+    analysis_warnings: list[str],
+) -> bytes:
+    """The snapshot's first part: everything the graph metrics are computed from."""
     plain = (
-        [tuple(record) for record in result.files],
-        [tuple(symbol) for symbol in result.symbols],
-        [tuple(edge) for edge in result.edges],
-        [tuple(call) for call in result.unresolved],
-        result.imports,
+        [tuple(record) for record in files],
+        [tuple(symbol) for symbol in symbols],
+        [tuple(edge) for edge in edges],
+        [tuple(call) for call in unresolved],
+        imports,
         analysis_warnings,
     )
     data = marshal.dumps(cast(Any, plain))
     return len(data).to_bytes(8, "big") + data
 
 
-def encode_graphed(result: AnalysisResult) -> bytes:
+def encode_graphed(clusters: list[Cluster], contexts: list[dict[str, Any]]) -> bytes:
     """The snapshot's second part: clusters and contexts, without their source excerpts."""
     # Excerpts are most of a snapshot's bytes and cheap to cut again from the sources. Each
     # is taken out and put back last, where `build_contexts` and `decode` put it.
-    contexts = result.context_fields
     excerpts = [fields.pop("source_excerpt", None) for fields in contexts]
     try:
-        return marshal.dumps(cast(Any, ([tuple(c) for c in result.clusters], contexts)))
+        return marshal.dumps(cast(Any, ([tuple(c) for c in clusters], contexts)))
     finally:
         for fields, text in zip(contexts, excerpts, strict=True):
             fields["source_excerpt"] = text
