@@ -158,15 +158,3 @@ def test_deeply_nested_and_odd_sources_are_analysed(tmp_path: Path) -> None:
     result = analyze_repository(tmp_path, use_cache=False, workers=1)
     assert "latin1.py::ok" in {s.id for s in result.symbols}
     assert {f.path for f in result.files} == {"deep.py", "latin1.py", "empty.js"}
-
-
-def test_graph_metrics_in_a_second_process_give_the_same_result(
-    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    serial = analyze_repository(shop, cache=FactsCache(tmp_path / "one"), workers=1)
-    monkeypatch.setattr("doctown.analysis.repository.PARALLEL_MIN_SYMBOLS", 0)
-    parallel = analyze_repository(shop, cache=FactsCache(tmp_path / "two"), workers=2)
-    assert comparable(parallel) == comparable(serial)
-    assert parallel.centrality == serial.centrality and parallel.clusters == serial.clusters
-    again = analyze_repository(shop, cache=FactsCache(tmp_path / "two"), workers=2)
-    assert "resolve" not in again.timings and comparable(again) == comparable(serial)

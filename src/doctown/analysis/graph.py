@@ -143,28 +143,6 @@ class GraphMetrics:
     membership: list[int]
     clusters: list[Cluster]
 
-    def to_plain(self) -> PlainMetrics:
-        """The metrics as plain values, to cross a process boundary unchanged."""
-        return (
-            np.ascontiguousarray(self.centrality, dtype=np.float64).tobytes(),
-            list(self.membership),
-            [tuple(cluster) for cluster in self.clusters],
-        )
-
-    @classmethod
-    def from_plain(cls, plain: PlainMetrics) -> GraphMetrics:
-        """The metrics `to_plain` gave."""
-        centrality, membership, clusters = plain
-        return cls(
-            np.frombuffer(centrality, dtype=np.float64).copy(),
-            membership,
-            [Cluster._make(row) for row in clusters],
-        )
-
-
-# Centrality as float64 bytes, the membership, and each cluster as a tuple.
-PlainMetrics = tuple[bytes, list[int], list[tuple[object, ...]]]
-
 
 def analyse_graph(symbols: Sequence[Symbol], edges: Sequence[Edge]) -> GraphMetrics:
     """Centrality and clusters for the symbols, from every edge between them."""

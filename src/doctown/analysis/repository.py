@@ -14,8 +14,8 @@ from doctown.analysis import incremental, snapshot
 from doctown.analysis.cache import FactsCache, cache_key, decode_facts, encode_facts
 from doctown.analysis.contexts import build_contexts
 from doctown.analysis.facts import FileFacts
-from doctown.analysis.forking import can_fork, in_forked_child
-from doctown.analysis.graph import GraphMetrics, analyse_graph
+from doctown.analysis.forking import can_fork
+from doctown.analysis.graph import analyse_graph
 from doctown.analysis.ingest import (
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_FILES,
@@ -39,8 +39,6 @@ DEFAULT_WORKERS = 2
 # Below this much source, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 BATCH_BYTES = 512 * 1024
-# Below this many symbols, computing the graph metrics beside storing costs more than it saves.
-PARALLEL_MIN_SYMBOLS = 20_000
 
 
 def _parse_batch(batch: list[tuple[str, bytes]]) -> list[bytes]:
@@ -178,27 +176,8 @@ def _analyse(
         ]
     records, analysis_warnings = _file_records(found, facts, layout, line_counts)
 
-    def keep_for_next_time() -> bytes:
-        """Store what does not depend on the graph; the snapshot's first part."""
-        if store is None:
-            return b""
-        states = incremental.current_states(table, layout, hashes, resolutions)
-        store.put_state(str(found.root), incremental.encode(states))
-        return snapshot.encode_resolved(
-            records, symbols, edges, resolution.unresolved, resolution.imports, analysis_warnings
-        )
-
     with _stage(timings, "graph"):
-        # The graph metrics take a second core while this one stores what it can already.
-        parallel = workers > 1 and store is not None and len(symbols) >= PARALLEL_MIN_SYMBOLS
-        if parallel and can_fork():
-            resolved_part, plain = in_forked_child(
-                lambda: analyse_graph(symbols, edges).to_plain(), keep_for_next_time
-            )
-            metrics = GraphMetrics.from_plain(plain)
-        else:
-            metrics = analyse_graph(symbols, edges)
-            resolved_part = keep_for_next_time()
+        metrics = analyse_graph(symbols, edges)
         centrality = [float(score) for score in metrics.centrality]
     with _stage(timings, "contexts"):
         contexts = build_contexts(
@@ -211,7 +190,16 @@ def _analyse(
         )
     if store is not None:
         with _stage(timings, "snapshot"):
-            data = resolved_part + snapshot.encode_graphed(metrics.clusters, contexts)
+            states = incremental.current_states(table, layout, hashes, resolutions)
+            store.put_state(str(found.root), incremental.encode(states))
+            data = snapshot.encode_resolved(
+                records,
+                symbols,
+                edges,
+                resolution.unresolved,
+                resolution.imports,
+                analysis_warnings,
+            ) + snapshot.encode_graphed(metrics.clusters, contexts)
             store.put_snapshot(str(found.root), snapshot.fingerprint(found), data)
     return AnalysisResult(
         root=str(found.root),

@@ -50,7 +50,7 @@ def encode_resolved(
     imports: dict[str, list[str]],
     analysis_warnings: list[str],
 ) -> bytes:
-    """The snapshot's first part: everything the graph metrics are computed from."""
+    """The snapshot's first part: what the graph metrics are computed from."""
     plain = (
         [tuple(record) for record in files],
         [tuple(symbol) for symbol in symbols],
