@@ -10,7 +10,8 @@ fresh process with its own cache directory state:
 - cold: an empty cache; every file is parsed;
 - warm: the same tree again; the snapshot of the whole result is reused;
   (with --repeat N, the fastest of N cold and N warm runs: the machine may be shared)
-- one file changed: one module edited; only it is parsed, everything else is recomputed;
+- one file changed: one module edited; only it is parsed, and only it and the files that
+  read it are resolved again; the graph metrics and contexts are recomputed;
 - growth: cold runs on every 8th, 4th and 2nd file, to show how time and memory scale.
 
 Peak memory is the maximum resident set size of the analysing process and, separately, of
@@ -53,6 +54,7 @@ def measure(source: Path, cache: Path, workers: int) -> dict[str, Any]:
         "bytes": sum(record.size for record in result.files),
         "lines": sum(record.lines for record in result.files),
         "parsed_files": result.parsed_files,
+        "resolved_files": result.resolved_files,
         "symbols": len(result.symbols),
         "edges": len(result.edges),
         "calls_confident": sum(1 for edge in calls if edge.confidence >= CONFIDENT),
@@ -166,6 +168,7 @@ def main() -> None:
         print(
             f"{name:17} {run_report['seconds']:6.2f} s ({run_report['cpu_seconds']:.1f} s CPU, "
             f"load {run_report['load_average']})  parsed {run_report['parsed_files']:5}  "
+            f"resolved {run_report.get('resolved_files', '-'):>5}  "
             f"peak {run_report['peak_rss_mib']} MiB "
             f"(+ worker {run_report['worker_peak_rss_mib']} MiB)  [{stages}]"
         )

@@ -128,19 +128,23 @@ class FactsCache:
 
     def get_snapshot(self, root: str, key: str) -> bytes | None:
         """The snapshot of `root` if it was taken with this fingerprint."""
-        path = self._snapshot_path(root)
-        try:
-            with path.open("rb") as stream:
-                if stream.readline().rstrip(b"\n") != key.encode():
-                    return None
-                return stream.read()
-        except OSError:
-            return None
+        return _read_keyed(self._snapshot_path(root), key)
 
     def put_snapshot(self, root: str, key: str, data: bytes) -> None:
         """Replace the snapshot of `root`, atomically."""
+        self._write_keyed(self._snapshot_path(root), key, data)
+
+    def get_state(self, root: str) -> bytes | None:
+        """What the last analysis of `root` kept for the next (see `incremental.py`)."""
+        return _read_keyed(self._snapshot_path(root).with_suffix(".resolutions"), code_version())
+
+    def put_state(self, root: str, data: bytes) -> None:
+        """Replace what the last analysis of `root` kept, atomically."""
+        path = self._snapshot_path(root).with_suffix(".resolutions")
+        self._write_keyed(path, code_version(), data)
+
+    def _write_keyed(self, path: Path, key: str, data: bytes) -> None:
         self.snapshots.mkdir(exist_ok=True)
-        path = self._snapshot_path(root)
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         with partial.open("wb") as stream:
             stream.write(key.encode() + b"\n")
@@ -149,6 +153,17 @@ class FactsCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _read_keyed(path: Path, key: str) -> bytes | None:
+    """The data of a file written by `_write_keyed` with this key, else None."""
+    try:
+        with path.open("rb") as stream:
+            if stream.readline().rstrip(b"\n") != key.encode():
+                return None
+            return stream.read()
+    except OSError:
+        return None
 
 
 def _batches(keys: list[str]) -> Iterator[list[str]]:

@@ -10,6 +10,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 MODULE_SCOPE = -1
+# The kinds of definition that are types: a function declared directly inside one is a
+# method, and a call through one reaches its members.
+TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "object"})
+# What a call can reach.
+CALLABLE_KINDS = frozenset({"function", "method", *TYPE_KINDS})
 
 
 class Definition(NamedTuple):

@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import cast
 
 import igraph
@@ -179,16 +180,17 @@ def _clusters(
         return found
 
     for community, members in groups.items():
-        counted: Counter[str] = Counter()
-        files = set()
-        for index in members:
-            symbol = symbols[index]
-            counted.update(words(symbol.name))
-            files.add(symbol.file_path)
+        member_symbols = [symbols[index] for index in members]
         # A path counts once per cluster: it names where the members live, not what they do.
-        for path in files:
-            for part in path.rsplit(".", 1)[0].split("/"):
-                counted.update(words(part))
+        files = {symbol.file_path for symbol in member_symbols}
+        counted = Counter(
+            chain(
+                chain.from_iterable(words(symbol.name) for symbol in member_symbols),
+                chain.from_iterable(
+                    words(part) for path in files for part in path.rsplit(".", 1)[0].split("/")
+                ),
+            )
+        )
         words_of[community] = counted
         document_frequency.update(counted.keys())
     clusters = []

@@ -117,6 +117,8 @@ class AnalysisResult:
     timings: dict[str, float] = field(default_factory=dict)
     # How many files were parsed rather than read from the cache.
     parsed_files: int = 0
+    # How many files' calls were resolved rather than kept from the last analysis.
+    resolved_files: int = 0
 
     @property
     def contexts(self) -> list[SymbolContext]:

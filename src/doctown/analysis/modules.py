@@ -12,20 +12,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, assert_never
 
 from doctown.analysis.facts import FileFacts, ImportFact
+from doctown.analysis.languages import LANGUAGES, ModuleSystem
 from doctown.analysis.parse import REQUIRE
 
-FAMILY = {
-    "python": "python",
-    "javascript": "js",
-    "typescript": "js",
-    "tsx": "js",
-    "go": "go",
-    "rust": "rust",
-    "java": "java",
-}
 JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 MAX_MANIFEST_BYTES = 256 * 1024
 _GO_MODULE = re.compile(r"^\s*module\s+(\S+)", re.MULTILINE)
@@ -84,29 +76,65 @@ class Layout:
             if key.startswith("python:")
             for i in range(1, key.count(".") + 2)
         }
+        # Submodules by name under their parents, for `package.module.name` and `a::b` paths.
+        self.submodules: dict[str, dict[str, str]] = {}
+        # The module key of each Rust crate's root, by the name other crates use for it.
+        self.crates: dict[str, str] = {}
+        self._link_submodules()
+
+    def _link_submodules(self) -> None:
+        seen: set[str] = set()
+        # Path order, so that of two crates with one name the same one wins every time.
+        for path in sorted(self.modules):
+            info = self.modules[path]
+            if info.key in seen:
+                continue
+            seen.add(info.key)
+            system, _, name = info.key.partition(":")
+            if system == "python":
+                parts = name.split(".")
+                for depth in range(1, len(parts)):
+                    parent = "python:" + ".".join(parts[:depth])
+                    self.submodules.setdefault(parent, {})[parts[depth]] = "python:" + ".".join(
+                        parts[: depth + 1]
+                    )
+            elif system == "rust":
+                crate, _, inner = name.partition(":")
+                parts = inner.split("::")
+                for depth in range(1, len(parts)):
+                    parent = f"rust:{crate}:" + "::".join(parts[:depth])
+                    self.submodules.setdefault(parent, {})[parts[depth]] = (
+                        f"rust:{crate}:" + "::".join(parts[: depth + 1])
+                    )
+                if inner == "crate":
+                    self.crates[info.qualified] = info.key
 
     # What each file is.
 
     def _module(self, path: str, facts: FileFacts) -> ModuleInfo:
-        family = FAMILY[facts.language]
-        if family == "python":
-            name = self.python_module(path)
-            return ModuleInfo(f"python:{name}", name, ".")
-        if family == "js":
-            stem = _strip_extension(path)
-            if posixpath.basename(stem) == "index":
-                stem = posixpath.dirname(stem) or stem
-            return ModuleInfo(f"js:{stem}", stem, ".")
-        if family == "go":
-            package = self.go_import_path(posixpath.dirname(path))
-            return ModuleInfo(f"go:{package}", package, ".")
-        if family == "rust":
-            crate, module = self.rust_module(path)
-            crate_name = self._manifest_name(crate, "Cargo.toml", _CARGO_NAME) or "crate"
-            shown = module.replace("crate", crate_name.replace("-", "_"), 1)
-            return ModuleInfo(f"rust:{crate}:{module}", shown, "::")
-        package = facts.package or posixpath.dirname(path).replace("/", ".")
-        return ModuleInfo(f"java:{package}", package, ".")
+        system = module_system(facts.language)
+        match system:
+            case "python":
+                name = self.python_module(path)
+                return ModuleInfo(f"python:{name}", name, ".")
+            case "js":
+                stem = _strip_extension(path)
+                if posixpath.basename(stem) == "index":
+                    stem = posixpath.dirname(stem) or stem
+                return ModuleInfo(f"js:{stem}", stem, ".")
+            case "go":
+                package = self.go_import_path(posixpath.dirname(path))
+                return ModuleInfo(f"go:{package}", package, ".")
+            case "rust":
+                crate, module = self.rust_module(path)
+                crate_name = self._manifest_name(crate, "Cargo.toml", _CARGO_NAME) or "crate"
+                shown = module.replace("crate", crate_name.replace("-", "_"), 1)
+                return ModuleInfo(f"rust:{crate}:{module}", shown, "::")
+            case "java":
+                package = facts.package or posixpath.dirname(path).replace("/", ".")
+                return ModuleInfo(f"java:{package}", package, ".")
+            case _:
+                assert_never(system)
 
     def python_module(self, path: str) -> str:
         """The dotted module a Python file defines: its package chain, else its stem."""
@@ -148,6 +176,19 @@ class Layout:
             inner.pop()
         return crate, "::".join(["crate", *inner])
 
+    @staticmethod
+    def crate_root(key: str) -> str:
+        """The root module (`crate`) of the Rust crate module `key` belongs to."""
+        crate = key[len("rust:") :].partition(":")[0]
+        return f"rust:{crate}:crate"
+
+    @staticmethod
+    def parent_module(key: str) -> str:
+        """The Rust module that declares module `key` (`super`); a crate's root is its own."""
+        crate, _, module = key[len("rust:") :].partition(":")
+        parent = module.rsplit("::", 1)[0] if "::" in module else module
+        return f"rust:{crate}:{parent}"
+
     def _manifest_name(self, directory: str, manifest: str, pattern: re.Pattern[str]) -> str | None:
         cached = self._manifests.get((directory, manifest), "")
         if cached != "":
@@ -166,16 +207,20 @@ class Layout:
 
     def bindings(self, path: str, fact: ImportFact) -> list[Binding]:
         """The names one import fact binds in the importing file."""
-        family = FAMILY[self.files[path].language]
-        if family == "python":
-            return self._python(path, fact)
-        if family == "js":
-            return self._js(path, fact)
-        if family == "go":
-            return self._go(fact)
-        if family == "rust":
-            return self._rust(path, fact)
-        return self._java(fact)
+        system = module_system(self.files[path].language)
+        match system:
+            case "python":
+                return self._python(path, fact)
+            case "js":
+                return self._js(path, fact)
+            case "go":
+                return self._go(fact)
+            case "rust":
+                return self._rust(path, fact)
+            case "java":
+                return self._java(fact)
+            case _:
+                assert_never(system)
 
     def _python(self, path: str, fact: ImportFact) -> list[Binding]:
         module = fact.module
@@ -321,10 +366,20 @@ def _split_top_level(text: str) -> Iterable[str]:
     yield text[start:]
 
 
+def module_system(language: str) -> ModuleSystem:
+    """The module system of a language."""
+    return LANGUAGES[language].module_system
+
+
 def _strip_extension(path: str) -> str:
-    for extension in (*JS_EXTENSIONS, ".py", ".pyi", ".go", ".rs", ".java"):
+    # JavaScript's first, in that order: `.d.ts` must not be cut to `.d`.
+    for extension in JS_EXTENSIONS:
         if path.endswith(extension):
             return path[: -len(extension)]
+    for language in LANGUAGES.values():
+        for extension in language.extensions:
+            if path.endswith(extension):
+                return path[: -len(extension)]
     return path
 
 

@@ -8,96 +8,24 @@ annotations and assignments declare them. Each answer carries the tier that foun
 
 from __future__ import annotations
 
-import builtins
 import re
 
-from doctown.analysis.facts import MODULE_SCOPE, Binding
-from doctown.analysis.languages import LANGUAGES
+from doctown.analysis.facts import CALLABLE_KINDS, MODULE_SCOPE, TYPE_KINDS, Binding
 from doctown.analysis.model import TIER_CONFIDENCE
 from doctown.analysis.modules import ImportTarget, Layout
 from doctown.analysis.parse import RETURNED
 from doctown.analysis.symbols import SymbolTable
 from doctown.analysis.typetext import PATH, PATH_SPLIT, element_type, type_path
+from doctown.analysis.values import Defined, Elements, External, Instance, Module, Value, Variable
 
-TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "object"})
-CALLABLE_KINDS = frozenset({"function", "method", *TYPE_KINDS})
 # Binding forms that state a type rather than imply one.
 DECLARED_FORMS = frozenset({"type", "field"})
 _CALL_MEMBERS = re.compile(r"^(.*\))((?:(?:\.|::)[A-Za-z_$][\w$]*)+)$")
 # Recursion guard for chains of inferred types and re-exports.
 MAX_DEPTH = 12
 
-# Names every program can call without defining or importing them.
-BUILTINS: dict[str, frozenset[str]] = {
-    "python": frozenset(dir(builtins)),
-    "js": frozenset(
-        [
-            "Array",
-            "Boolean",
-            "Date",
-            "Error",
-            "JSON",
-            "Map",
-            "Math",
-            "Number",
-            "Object",
-            "Promise",
-            "Proxy",
-            "Reflect",
-            "RegExp",
-            "Set",
-            "String",
-            "Symbol",
-            "WeakMap",
-            "WeakSet",
-            "console",
-            "parseInt",
-            "parseFloat",
-            "isNaN",
-            "require",
-            "setTimeout",
-            "clearTimeout",
-            "setInterval",
-            "clearInterval",
-            "fetch",
-            "structuredClone",
-            "queueMicrotask",
-        ]
-    ),
-    "go": frozenset(
-        [
-            "append",
-            "cap",
-            "clear",
-            "close",
-            "complex",
-            "copy",
-            "delete",
-            "imag",
-            "len",
-            "make",
-            "max",
-            "min",
-            "new",
-            "panic",
-            "print",
-            "println",
-            "real",
-            "recover",
-        ]
-    ),
-    "rust": frozenset(
-        ["Some", "None", "Ok", "Err", "Box", "Vec", "String", "Default", "drop", "panic"]
-    ),
-    "java": frozenset(
-        ["System", "String", "Object", "Math", "Integer", "Long", "Double", "Boolean"]
-    ),
-}
-
-# A resolved value: ("sym", index), ("inst", class index), ("seq", class index) for a list
-# or iterator of instances, ("mod", key), ("ext", name), or ("var", name) for a variable
-# whose value is unknown.
-Value = tuple[str, object]
+# What a name means, if anything, and the tier of the lookup that found it.
+Found = tuple[Value | None, str]
 
 
 def weaker(tier: str, other: str) -> str:
@@ -106,20 +34,47 @@ def weaker(tier: str, other: str) -> str:
 
 
 class NameResolver:
-    """Looks names up through scopes, imports, classes and inferred types."""
+    """Looks names up through scopes, imports, classes and inferred types.
+
+    Lookups are memoised, and the memos are cleared by `start_file`: what one file's
+    lookups find then never depends on which files were looked at before it, so a file can
+    be resolved again alone and give what a whole run gives. A lookup cut short by a guard
+    (a cycle, or a chain deeper than `MAX_DEPTH`) is not memoised either: its answer depends
+    on where the lookup started, and a later lookup from elsewhere may find more. `reads`
+    collects the files whose facts the lookups since `start_file` looked into.
+    """
 
     def __init__(self, table: SymbolTable, layout: Layout) -> None:
         self.table = table
         self.layout = layout
-        self._import_cache: dict[tuple[int, int], dict[str, ImportTarget]] = {}
-        self._var_cache: dict[tuple[int, int, str], tuple[Value | None, str]] = {}
-        self._attr_cache: dict[tuple[int, str], tuple[Value | None, str]] = {}
-        self._mro_cache: dict[int, list[int]] = {}
-        self._lookup_cache: dict[tuple[int, int, str], tuple[Value | None, str]] = {}
-        self._member_cache: dict[tuple[Value, str], tuple[Value | None, str]] = {}
-        self._in_progress: set[object] = set()
+        self.reads: set[int] = set()
+        self.start_file(-1)
         self._attach_owners()
         self._collect_attributes()
+        # What the two passes above looked up must not leak into any file's lookups.
+        self.start_file(-1)
+
+    def start_file(self, file: int) -> None:
+        """Forget every memo and read, before resolving `file` (-1: none in particular)."""
+        self._import_cache: dict[tuple[int, int], dict[str, ImportTarget]] = {}
+        self._var_cache: dict[tuple[int, int, str], Found] = {}
+        self._attr_cache: dict[tuple[int, str], Found] = {}
+        self._mro_cache: dict[int, list[int]] = {}
+        self._lookup_cache: dict[tuple[int, int, str], Found] = {}
+        self._member_cache: dict[tuple[Value, str], Found] = {}
+        self._in_progress: set[object] = set()
+        # How many lookups a guard cut short so far: a memo is kept only if none was.
+        self._cuts = 0
+        self.reads = {file} if file >= 0 else set()
+
+    def _read_symbol(self, index: int) -> None:
+        self.reads.add(self.table.file_of[index])
+
+    def _read_module(self, key: str) -> None:
+        # Files of one module share their members: one of them stands for all.
+        files = self.table.files_of_module.get(key)
+        if files:
+            self.reads.add(files[0])
 
     def _attach_owners(self) -> None:
         """Methods declared outside their type (Go receivers, Rust impls) join the type."""
@@ -133,9 +88,9 @@ class NameResolver:
                 if path is None:
                     continue
                 value = self._instance(self.path_value(file, definition.parent, path, 1)[0])
-                if value is None or value[0] != "inst":
+                if not isinstance(value, Instance):
                     continue
-                owner = int(value[1])  # type: ignore[call-overload]
+                owner = value.cls
                 table.owners[index] = owner
                 table.children[owner].setdefault(definition.name, []).append(index)
             for type_text, trait in facts.implementations:
@@ -145,14 +100,14 @@ class NameResolver:
                     if path
                     else None
                 )
-                if value is not None and value[0] == "inst":
-                    table.implemented.setdefault(int(value[1]), []).append(trait)  # type: ignore[call-overload]
+                if isinstance(value, Instance):
+                    table.implemented.setdefault(value.cls, []).append(trait)
 
     def _collect_attributes(self) -> None:
         """What is assigned to `self.x` / `this.x` in methods, and declared in type bodies."""
         table = self.table
         for file, facts in enumerate(table.facts):
-            language = LANGUAGES[facts.language]
+            language = table.languages[file]
             definitions = facts.definitions
             self_params: dict[int, set[str]] = {}
             for binding in facts.bindings:
@@ -188,6 +143,7 @@ class NameResolver:
         key = (file, scope)
         found = self._import_cache.get(key)
         if found is None:
+            self.reads.add(file)
             found = {}
             path = self.table.paths[file]
             for fact in self.table.imports_by_scope[file].get(scope, ()):
@@ -200,50 +156,54 @@ class NameResolver:
             self._import_cache[key] = found
         return found
 
-    def lookup(self, file: int, scope: int, name: str, depth: int = 0) -> tuple[Value | None, str]:
+    def lookup(self, file: int, scope: int, name: str, depth: int = 0) -> Found:
         """What `name` means at `scope` in `file`, and the tier that found it."""
         key = (file, scope, name)
         cached = self._lookup_cache.get(key)
         if cached is None:
+            cuts = self._cuts
             cached = self._lookup(file, scope, name, depth)
-            self._lookup_cache[key] = cached
+            if self._cuts == cuts:
+                self._lookup_cache[key] = cached
         return cached
 
-    def _lookup(self, file: int, scope: int, name: str, depth: int) -> tuple[Value | None, str]:
+    def _lookup(self, file: int, scope: int, name: str, depth: int) -> Found:
         table = self.table
+        self.reads.add(file)
         facts = table.facts[file]
-        language = LANGUAGES[facts.language]
+        language = table.languages[file]
         start = scope
         while scope != MODULE_SCOPE:
             definition = facts.definitions[scope]
             symbol = table.base[file] + scope
             if definition.kind in TYPE_KINDS:
                 if language.implicit_self:
-                    member = self.member(("inst", symbol), name, depth + 1)
+                    member = self.member(Instance(symbol), name, depth + 1)
                     if member[0] is not None:
                         return member[0], weaker(member[1], "self")
                 elif scope == start:
                     found = table.children[symbol].get(name)
                     if found is not None and len(found) == 1:
-                        return ("sym", found[0]), "scope"
+                        return Defined(found[0]), "scope"
             else:
                 bindings = table.bindings_by_scope[file].get(scope)
                 if bindings and name in bindings:
                     return self._known_variable(self.variable(file, scope, name, depth + 1), name)
                 found = table.children[symbol].get(name)
                 if found is not None:
-                    return (("sym", found[0]), "scope") if len(found) == 1 else (None, "scope")
+                    return (Defined(found[0]), "scope") if len(found) == 1 else (None, "scope")
                 imported = self.imports_in(file, scope).get(name)
                 if imported is not None:
                     return self.target(imported, depth + 1)
             scope = definition.parent
         return self.module_lookup(file, name, depth)
 
-    def module_lookup(self, file: int, name: str, depth: int) -> tuple[Value | None, str]:
+    def module_lookup(self, file: int, name: str, depth: int) -> Found:
         table = self.table
+        self.reads.add(file)
         found = table.module_members[file].get(name)
         if found is not None:
-            return (("sym", found[0]), "scope") if len(found) == 1 else (None, "scope")
+            return (Defined(found[0]), "scope") if len(found) == 1 else (None, "scope")
         imports = self.imports_in(file, MODULE_SCOPE)
         imported = imports.get(name)
         if imported is not None:
@@ -254,136 +214,162 @@ class NameResolver:
         package = table.package_members.get(table.module_key[file])
         if package is not None and name in package:
             found = package[name]
-            return (("sym", found[0]), "scope") if len(found) == 1 else (None, "scope")
+            return (Defined(found[0]), "scope") if len(found) == 1 else (None, "scope")
         for key, star in imports.items():
             if key.startswith("*") and star.key:
-                value = self.member(("mod", star.key) if star.kind == "star" else None, name, depth)
+                value = self.member(Module(star.key) if star.kind == "star" else None, name, depth)
                 if star.kind == "path":
-                    base = self.rust_path(star.key, star.member, depth + 1)
+                    base = self.module_path(star.key, star.member, depth + 1)
                     value = self.member(base, name, depth + 1) if base else (None, "import")
                 if value[0] is not None:
                     return value[0], weaker(value[1], "import")
-        family = table.family[file]
-        if family == "rust" and name in table.submodules.get(table.module_key[file], {}):
-            return ("mod", table.submodules[table.module_key[file]][name]), "scope"
-        if name in BUILTINS.get(family, ()):
-            return ("ext", name), "scope"
-        if family == "rust" and name in ("crate", "self", "super"):
-            return self.rust_path(table.module_key[file], name, depth + 1), "scope"
+        language = table.languages[file]
+        here = table.module_key[file]
+        if language.module_path_roots:
+            # Where paths run through the module tree, a module's children are in its scope.
+            submodule = self.layout.submodules.get(here, {}).get(name)
+            if submodule is not None:
+                return Module(submodule), "scope"
+        if name in language.builtins:
+            return External(name), "scope"
+        if name in language.module_path_roots:
+            return self.module_path(here, name, depth + 1), "scope"
         return None, "scope"
 
-    def target(self, target: ImportTarget, depth: int) -> tuple[Value | None, str]:
+    def target(self, target: ImportTarget, depth: int) -> Found:
         """The value an import binds."""
         if depth > MAX_DEPTH:
+            self._cuts += 1
             return None, "import"
         if target.kind == "module":
-            return ("mod", target.key), "import"
+            return Module(target.key), "import"
         if target.kind == "require":
             # `module.exports = thing` exports that thing; otherwise the module's names.
+            self._read_module(target.key)
             exported = self.table.default_exports.get(target.key)
             if exported is not None:
                 return self.module_member(target.key, exported, depth + 1)
-            return ("mod", target.key), "import"
+            return Module(target.key), "import"
         if target.kind == "external":
-            return ("ext", target.member), "import"
+            return External(target.member), "import"
         if target.kind == "path":
-            return self.rust_path(target.key, target.member, depth + 1), "import"
-        value: Value | None = ("mod", target.key)
+            return self.module_path(target.key, target.member, depth + 1), "import"
+        value: Value | None = Module(target.key)
         for part in target.member.split("."):
             value = self.member(value, part, depth + 1)[0]
         return value, "import"
 
-    def rust_path(self, module_key: str, path: str, depth: int) -> Value | None:
-        """A Rust path (`crate::a::B`, `super::c`, `self::d`, `e::f`) from a module."""
+    def module_path(self, module_key: str, path: str, depth: int) -> Value | None:
+        """A path through the module tree from a module: `crate::a::B`, `super::c`, `e::f`.
+
+        Only module systems whose language has `module_path_roots` (Rust) make such paths.
+        """
         if depth > MAX_DEPTH:
+            self._cuts += 1
             return None
         segments = [segment for segment in path.split("::") if segment]
-        crate, _, module = module_key[len("rust:") :].partition(":")
-        value: Value | None = None
         if not segments:
-            return ("mod", module_key)
+            return Module(module_key)
+        value: Value | None = None
         head = segments[0]
         if head == "crate":
-            value = ("mod", f"rust:{crate}:crate")
+            value = Module(Layout.crate_root(module_key))
         elif head == "self":
-            value = ("mod", module_key)
+            value = Module(module_key)
         elif head == "super":
-            parent = module.rsplit("::", 1)[0] if "::" in module else module
-            value = ("mod", f"rust:{crate}:{parent}")
+            value = Module(Layout.parent_module(module_key))
         else:
             files = self.table.files_of_module.get(module_key, [])
             if files:
                 value = self.lookup(files[0], MODULE_SCOPE, head, depth + 1)[0]
             if value is None:
-                value = self.table.crates.get(head) or ("ext", head)
+                crate = self.layout.crates.get(head)
+                value = Module(crate) if crate is not None else External(head)
         for segment in segments[1:]:
-            if segment == "super" and value and value[0] == "mod":
-                key = str(value[1])
-                value = ("mod", key.rsplit("::", 1)[0])
+            if segment == "super" and isinstance(value, Module):
+                value = Module(Layout.parent_module(value.key))
                 continue
             value = self.member(value, segment, depth + 1)[0]
         return value
 
     # Members.
 
-    def member(self, value: Value | None, name: str, depth: int = 0) -> tuple[Value | None, str]:
+    def member(self, value: Value | None, name: str, depth: int = 0) -> Found:
         """`value.name`: a module's member, a class's method, an instance's attribute."""
-        if value is None or depth > MAX_DEPTH:
+        if value is None:
+            return None, "scope"
+        if depth > MAX_DEPTH:
+            self._cuts += 1
             return None, "scope"
         key = (value, name)
         cached = self._member_cache.get(key)
         if cached is None:
+            cuts = self._cuts
             cached = self._member(value, name, depth)
-            self._member_cache[key] = cached
+            if self._cuts == cuts:
+                self._member_cache[key] = cached
         return cached
 
     @staticmethod
-    def _known_variable(found: tuple[Value | None, str], name: str) -> tuple[Value | None, str]:
+    def _known_variable(found: Found, name: str) -> Found:
         """A variable is a variable even when its value is unknown: it hides outer names."""
-        return found if found[0] is not None else (("var", name), found[1])
+        return found if found[0] is not None else (Variable(name), found[1])
 
-    def _member(self, value: Value, name: str, depth: int) -> tuple[Value | None, str]:
-        kind, what = value
+    def _member(self, value: Value, name: str, depth: int) -> Found:
         table = self.table
-        if kind == "var":
-            return None, "inferred"
-        if kind == "seq":
-            return ("ext", f"sequence.{name}"), "inferred"  # the container's own methods
-        if kind == "ext":
-            return ("ext", f"{what}.{name}"), "import"
-        if kind == "mod":
-            return self.module_member(str(what), name, depth + 1)
-        index = int(what)  # type: ignore[call-overload]
-        if kind == "sym" and table.kinds[index] not in TYPE_KINDS:
-            # A function's attributes and a module symbol's names.
-            if table.kinds[index] == "module":
-                return self.module_member(table.module_key[table.file_of[index]], name, depth + 1)
-            return None, "scope"
-        for cls in self.mro(index):
-            found = table.children[cls].get(name)
+        if isinstance(value, Defined):
+            self._read_symbol(value.index)
+        match value:
+            case Variable():
+                return None, "inferred"
+            case Elements():
+                return External(f"sequence.{name}"), "inferred"  # the container's own methods
+            case External(dotted):
+                return External(f"{dotted}.{name}"), "import"
+            case Module(key):
+                return self.module_member(key, name, depth + 1)
+            case Defined(index) if table.kinds[index] not in TYPE_KINDS:
+                # A function's attributes and a module symbol's names.
+                if table.kinds[index] == "module":
+                    return self.module_member(
+                        table.module_key[table.file_of[index]], name, depth + 1
+                    )
+                return None, "scope"
+            case Defined(cls) | Instance(cls):
+                return self._type_member(value, cls, name, depth)
+
+    def _type_member(self, value: Defined | Instance, cls: int, name: str, depth: int) -> Found:
+        """A method of a class or an instance, through its bases; else an instance attribute."""
+        table = self.table
+        for owner in self.mro(cls):
+            found = table.children[owner].get(name)
             if found:
+                for method in found:
+                    self._read_symbol(method)  # a method may be declared in another file
                 methods = [f for f in found if table.kinds[f] in CALLABLE_KINDS]
                 if not methods:
                     continue  # constructors and fields: not what a call by name reaches
                 if _same_name_overloads(table, methods):
                     # A name defined again in one class is bound to its last definition
                     # (typing overloads, then the implementation).
-                    return ("sym", methods[-1]), "scope"
+                    return Defined(methods[-1]), "scope"
                 return None, "scope"
-        if kind == "inst":
-            return self.attribute(index, name, depth + 1)
+        if isinstance(value, Instance):
+            return self.attribute(cls, name, depth + 1)
         return None, "scope"
 
-    def module_member(self, key: str, name: str, depth: int) -> tuple[Value | None, str]:
+    def module_member(self, key: str, name: str, depth: int) -> Found:
         table = self.table
+        self._read_module(key)
         members = table.package_members.get(key)
         if members is not None and name in members:
             found = members[name]
-            return (("sym", found[0]), "import") if len(found) == 1 else (None, "import")
-        submodule = table.submodules.get(key, {}).get(name)
+            return (Defined(found[0]), "import") if len(found) == 1 else (None, "import")
+        submodule = self.layout.submodules.get(key, {}).get(name)
         if submodule is not None:
-            return ("mod", submodule), "import"
+            return Module(submodule), "import"
         if depth > MAX_DEPTH:
+            self._cuts += 1
             return None, "import"
         if name == "default" and key in table.default_exports:
             return self.module_member(key, table.default_exports[key], depth + 1)
@@ -391,6 +377,7 @@ class NameResolver:
         for file in table.files_of_module.get(key, ()):
             guard = ("reexport", key, name)
             if guard in self._in_progress:
+                self._cuts += 1
                 continue
             self._in_progress.add(guard)
             try:
@@ -401,7 +388,7 @@ class NameResolver:
                 return value, "import"
         return None, "import"
 
-    def module_lookup_imports(self, file: int, name: str, depth: int) -> tuple[Value | None, str]:
+    def module_lookup_imports(self, file: int, name: str, depth: int) -> Found:
         imports = self.imports_in(file, MODULE_SCOPE)
         imported = imports.get(name)
         if imported is not None:
@@ -418,13 +405,23 @@ class NameResolver:
         cached = self._mro_cache.get(index)
         if cached is not None:
             return cached
-        self._mro_cache[index] = [index]
+        guard = ("mro", index)
+        if guard in self._in_progress:
+            self._cuts += 1  # cyclic inheritance: the class stands alone here
+            return [index]
+        self._read_symbol(index)
+        cuts = self._cuts
+        self._in_progress.add(guard)
         order = [index]
-        for base in self.bases(index):
-            for cls in self.mro(base):
-                if cls not in order:
-                    order.append(cls)
-        self._mro_cache[index] = order
+        try:
+            for base in self.bases(index):
+                for cls in self.mro(base):
+                    if cls not in order:
+                        order.append(cls)
+        finally:
+            self._in_progress.discard(guard)
+        if self._cuts == cuts:
+            self._mro_cache[index] = order
         return order
 
     def bases(self, index: int) -> list[int]:
@@ -438,40 +435,46 @@ class NameResolver:
             if path is None:
                 continue
             value = self.path_value(file, definition.parent, path, 1)[0]
-            if value is not None and value[0] == "sym" and table.kinds[int(value[1])] in TYPE_KINDS:  # type: ignore[call-overload]
-                found.append(int(value[1]))  # type: ignore[call-overload]
+            if isinstance(value, Defined) and table.kinds[value.index] in TYPE_KINDS:
+                found.append(value.index)
         return found
 
     # Types of names.
 
-    def variable(self, file: int, scope: int, name: str, depth: int) -> tuple[Value | None, str]:
+    def variable(self, file: int, scope: int, name: str, depth: int) -> Found:
         """The value of a local or module variable, when every assignment agrees on it."""
         key = (file, scope, name)
         cached = self._var_cache.get(key)
         if cached is not None:
             return cached
         if key in self._in_progress or depth > MAX_DEPTH:
+            self._cuts += 1
             return None, "inferred"
+        self.reads.add(file)
+        cuts = self._cuts
         self._in_progress.add(key)
         try:
             bindings = _declared_first(self.table.bindings_by_scope[file][scope][name])
             result = self._agree([self.binding_value(file, scope, b, depth + 1) for b in bindings])
         finally:
             self._in_progress.discard(key)
-        self._var_cache[key] = result
+        if self._cuts == cuts:
+            self._var_cache[key] = result
         return result
 
-    def attribute(self, cls: int, name: str, depth: int) -> tuple[Value | None, str]:
+    def attribute(self, cls: int, name: str, depth: int) -> Found:
         """The type of `instance.name` from assignments to it anywhere in the class."""
         key = (cls, name)
         cached = self._attr_cache.get(key)
         if cached is not None:
             return cached
         if key in self._in_progress or depth > MAX_DEPTH:
+            self._cuts += 1
             return None, "inferred"
+        cuts = self._cuts
         self._in_progress.add(key)
         try:
-            result: tuple[Value | None, str] = (None, "inferred")
+            result: Found = (None, "inferred")
             for owner in self.mro(cls):
                 found = self.table.attributes.get(owner, {}).get(name)
                 if found:
@@ -482,11 +485,12 @@ class NameResolver:
                     break
         finally:
             self._in_progress.discard(key)
-        self._attr_cache[key] = result
+        if self._cuts == cuts:
+            self._attr_cache[key] = result
         return result
 
     @staticmethod
-    def _agree(values: list[tuple[Value | None, str]]) -> tuple[Value | None, str]:
+    def _agree(values: list[Found]) -> Found:
         first = values[0][0]
         if first is None or any(value != first for value, _tier in values):
             return None, "inferred"
@@ -495,13 +499,12 @@ class NameResolver:
             tier = weaker(tier, other)
         return first, tier
 
-    def binding_value(
-        self, file: int, scope: int, binding: Binding, depth: int
-    ) -> tuple[Value | None, str]:
+    def binding_value(self, file: int, scope: int, binding: Binding, depth: int) -> Found:
+        self.reads.add(file)
         form = binding.form
         if form == "self":
             owner = self.enclosing_type(file, scope)
-            return (("inst", owner), "self") if owner is not None else (None, "self")
+            return (Instance(owner), "self") if owner is not None else (None, "self")
         if form in ("type", "field", "new"):
             tier = "inferred" if form == "new" else "declared"
             value, found = self.type_value(file, scope, binding.value, depth + 1)
@@ -515,15 +518,15 @@ class NameResolver:
                 iterated, tier = self.call_result(file, scope, binding.value)
             else:
                 iterated, tier = self.path_value(file, scope, binding.value, depth + 1)
-            if iterated is not None and iterated[0] == "seq":
-                return ("inst", iterated[1]), weaker(tier, "inferred")
+            if isinstance(iterated, Elements):
+                return Instance(iterated.cls), weaker(tier, "inferred")
             return None, "inferred"
         if form == "ref" and PATH.match(binding.value):
             value, tier = self.path_value(file, scope, binding.value, depth + 1)
             return value, weaker(tier, "inferred")
         return None, "inferred"
 
-    def type_value(self, file: int, scope: int, text: str, depth: int) -> tuple[Value | None, str]:
+    def type_value(self, file: int, scope: int, text: str, depth: int) -> Found:
         """What a written type stands for: an instance, a sequence of instances, outside."""
         element = element_type(text)
         if element is not None:
@@ -531,15 +534,15 @@ class NameResolver:
             if path is not None:
                 value, tier = self.path_value(file, scope, path, depth + 1)
                 instance = self._instance(value)
-                if instance is not None and instance[0] == "inst":
-                    return ("seq", instance[1]), tier
+                if isinstance(instance, Instance):
+                    return Elements(instance.cls), tier
         path = type_path(text)
         if path is None:
             return None, "declared"
         value, tier = self.path_value(file, scope, path, depth + 1)
         return self._instance(value), tier
 
-    def call_result(self, file: int, scope: int, receiver: str) -> tuple[Value | None, str]:
+    def call_result(self, file: int, scope: int, receiver: str) -> Found:
         """The value of an expression that is a call: `make()`, `A::new()`, `new Foo()`."""
         depth = 0
         for index in range(len(receiver) - 1, -1, -1):
@@ -555,7 +558,7 @@ class NameResolver:
         value, tier = self.expression_value(file, scope, callee)
         return self.returned(value, 1), weaker(tier, "inferred")
 
-    def expression_value(self, file: int, scope: int, text: str) -> tuple[Value | None, str]:
+    def expression_value(self, file: int, scope: int, text: str) -> Found:
         """A path, or a call followed by member accesses: `a.b`, `f(x).g`."""
         if PATH.match(text):
             return self.path_value(file, scope, text, 0)
@@ -572,12 +575,12 @@ class NameResolver:
 
     def _instance(self, value: Value | None) -> Value | None:
         """An instance of the type `value` names; outside types stay outside."""
-        if value is not None and value[0] == "ext":
+        if isinstance(value, External):
             return value
-        if value is not None and value[0] == "sym":
-            index = int(value[1])  # type: ignore[call-overload]
-            if self.table.kinds[index] in TYPE_KINDS:
-                return ("inst", index)
+        if isinstance(value, Defined):
+            self._read_symbol(value.index)
+            if self.table.kinds[value.index] in TYPE_KINDS:
+                return Instance(value.index)
         return None
 
     def returned(self, callee: Value | None, depth: int) -> Value | None:
@@ -585,12 +588,16 @@ class NameResolver:
 
         A declared `Iterator[X]` or `list[X]` gives a sequence of X, which a loop unpacks.
         """
-        if callee is None or callee[0] != "sym" or depth > MAX_DEPTH:
+        if not isinstance(callee, Defined):
             return None
-        index = int(callee[1])  # type: ignore[call-overload]
+        if depth > MAX_DEPTH:
+            self._cuts += 1
+            return None
+        index = callee.index
+        self._read_symbol(index)
         table = self.table
         if table.kinds[index] in TYPE_KINDS:
-            return ("inst", index)
+            return Instance(index)
         definition = table.definition(index)
         file = table.file_of[index]
         scope = index - table.base[file]
@@ -599,14 +606,15 @@ class NameResolver:
             returns = table.bindings_by_scope[file].get(scope, {})
             if RETURNED in returns:
                 value = self.variable(file, scope, RETURNED, depth + 1)[0]
-                return value if value is not None and value[0] in ("inst", "seq") else None
+                return value if isinstance(value, Instance | Elements) else None
             return None
         value = self.type_value(file, scope, definition.return_type, depth + 1)[0]
-        return value if value is not None and value[0] in ("inst", "seq") else None
+        return value if isinstance(value, Instance | Elements) else None
 
     def enclosing_type(self, file: int, scope: int) -> int | None:
         """The class a scope belongs to: its nearest enclosing type, or a method's owner."""
         table = self.table
+        self.reads.add(file)
         definitions = table.facts[file].definitions
         while scope != MODULE_SCOPE:
             index = table.base[file] + scope
@@ -618,18 +626,19 @@ class NameResolver:
             scope = definitions[scope].parent
         return None
 
-    def path_value(self, file: int, scope: int, path: str, depth: int) -> tuple[Value | None, str]:
+    def path_value(self, file: int, scope: int, path: str, depth: int) -> Found:
         """The value of a dotted (or `::`) path at a scope, with the weakest tier it used."""
         if not PATH.match(path):
             return None, "scope"
         parts = PATH_SPLIT.split(path)
-        language = LANGUAGES[self.table.facts[file].language]
+        self.reads.add(file)
+        language = self.table.languages[file]
         head = parts[0]
-        if head in language.self_names:
+        if head in language.self_names or head in language.self_type_names:
             owner = self.enclosing_type(file, scope)
             if owner is None:
                 return None, "self"
-            value: Value | None = ("sym", owner) if head == "Self" else ("inst", owner)
+            value: Value | None = Instance(owner) if head in language.self_names else Defined(owner)
             tier = "self"
         else:
             value, tier = self.lookup(file, scope, head, depth + 1)
@@ -639,8 +648,6 @@ class NameResolver:
             value, step = self.member(value, part, depth + 1)
             tier = weaker(tier, step)
         return value, tier
-
-    # Calls.
 
 
 def _declared_first(bindings: list[Binding]) -> list[Binding]:

@@ -38,12 +38,14 @@ import bisect
 import inspect
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from tree_sitter import Node, Parser, Query, QueryCursor
 
 from doctown.analysis import languages
 from doctown.analysis.facts import (
     MODULE_SCOPE,
+    TYPE_KINDS,
     Binding,
     CallSite,
     Definition,
@@ -60,9 +62,6 @@ MAX_NAME_CHARS = 200
 MAX_EXPRESSION_CHARS = 300
 MAX_SIGNATURE_CHARS = 2_000
 MAX_DOC_CHARS = 20_000
-
-# A function declared directly inside one of these is a method.
-TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "impl", "object"})
 
 _STRING_QUOTES = re.compile(r"""^[rRbBuUfF]{0,2}("{3}|'{3}|"|')(.*)\1$""", re.DOTALL)
 _COMMENT_MARKERS = re.compile(r"^\s*(///?!?|/\*\*?|\*/|\*(?!/)|#+|--)?\s?")
@@ -126,13 +125,41 @@ def _signature(source: bytes, definition: Node, body: Node | None) -> str:
     return text.rstrip().rstrip("{:=").rstrip()[:MAX_SIGNATURE_CHARS]
 
 
+@dataclass(slots=True)
+class _Draft:
+    """A definition as the query's matches describe it, before it is numbered and scoped."""
+
+    kind: str
+    name: str
+    start_line: int
+    end_line: int
+    signature: str
+    docstring: str | None
+    owner: str
+    bases: tuple[str, ...]
+    return_type: str
+    modifiers: str
+
+    def merge(self, other: _Draft) -> None:
+        """Add what a second pattern over the same node saw and this one could not."""
+        if other.signature:
+            # Only a pattern that saw the body cut the signature short.
+            self.signature = min(self.signature or other.signature, other.signature, key=len)
+        self.bases = tuple(dict.fromkeys((*self.bases, *other.bases)))
+        self.name = self.name or other.name
+        self.docstring = self.docstring or other.docstring
+        self.owner = self.owner or other.owner
+        self.return_type = self.return_type or other.return_type
+        self.modifiers = self.modifiers or other.modifiers
+
+
 class _Extraction:
     """The facts of one file as matches arrive; `finish` puts them in scope order."""
 
     def __init__(self, source: bytes) -> None:
         self.source = source
         # Keyed by span so that two patterns matching one definition merge into one symbol.
-        self.definitions: dict[tuple[int, int], dict[str, object]] = {}
+        self.definitions: dict[tuple[int, int], _Draft] = {}
         self.calls: list[tuple[int, str, str, int]] = []
         self.imports: list[tuple[int, str, str, str, int]] = []
         self.bindings: list[tuple[int, str, str, str]] = []
@@ -276,33 +303,25 @@ class _Extraction:
         key = (node.start_byte, node.end_byte)
         body = captures.get("body")
         doc = captures.get("doc")
-        record: dict[str, object] = {
-            "kind": kind,
-            "name": _text(source, name_nodes[0], MAX_NAME_CHARS),
-            "start_line": node.start_point[0] + 1,
-            "end_line": node.end_point[0] + 1,
-            "signature": _signature(source, node, body[0] if body else None),
-            "docstring": clean_docstring(_text(source, doc[0], MAX_DOC_CHARS)) if doc else None,
-            "owner": _type(source, captures["owner"][0]) if "owner" in captures else "",
-            "bases": tuple(_type(source, base) for base in captures.get("base", ())),
-            "return_type": (
+        draft = _Draft(
+            kind=kind,
+            name=_text(source, name_nodes[0], MAX_NAME_CHARS),
+            start_line=node.start_point[0] + 1,
+            end_line=node.end_point[0] + 1,
+            signature=_signature(source, node, body[0] if body else None),
+            docstring=clean_docstring(_text(source, doc[0], MAX_DOC_CHARS)) if doc else None,
+            owner=_type(source, captures["owner"][0]) if "owner" in captures else "",
+            bases=tuple(_type(source, base) for base in captures.get("base", ())),
+            return_type=(
                 _type(source, captures["return_type"][0]) if "return_type" in captures else ""
             ),
-            "modifiers": " ".join(_text(source, m, 100) for m in captures.get("modifiers", ())),
-        }
+            modifiers=" ".join(_text(source, m, 100) for m in captures.get("modifiers", ())),
+        )
         existing = self.definitions.get(key)
         if existing is None:
-            self.definitions[key] = record
+            self.definitions[key] = draft
         else:
-            # A second pattern over the same node adds what the first could not see.
-            for field, value in record.items():
-                if field == "signature" and value:
-                    # Only a pattern that saw the body cut the signature short.
-                    existing[field] = min(str(existing[field]) or str(value), str(value), key=len)
-                elif field == "bases":
-                    existing[field] = tuple(dict.fromkeys((*existing[field], *value)))  # type: ignore[misc]
-                elif value and not existing.get(field):
-                    existing[field] = value
+            existing.merge(draft)
 
     def finish(self, language: str, syntax_errors: int) -> FileFacts:
         spans = sorted(self.definitions, key=lambda span: (span[0], -span[1]))
@@ -325,29 +344,30 @@ class _Extraction:
         docs = self._doc_comments()
         definitions = []
         for index, span in enumerate(spans):
-            record = self.definitions[span]
+            draft = self.definitions[span]
             parent = parents[index]
-            if record["kind"] == "function" and (
-                parent != MODULE_SCOPE and self.definitions[spans[parent]]["kind"] in TYPE_KINDS
+            kind = draft.kind
+            if kind == "function" and (
+                parent != MODULE_SCOPE and self.definitions[spans[parent]].kind in TYPE_KINDS
             ):
-                record["kind"] = "method"
-            docstring = record["docstring"]
+                kind = "method"
+            docstring = draft.docstring
             if docstring is None:
-                docstring = docs.get(self._doc_line(int(record["start_line"])))  # type: ignore[call-overload]
+                docstring = docs.get(self._doc_line(draft.start_line))
             definitions.append(
                 Definition(
-                    kind=str(record["kind"]),
-                    name=str(record["name"]),
+                    kind=kind,
+                    name=draft.name,
                     start_byte=span[0],
                     end_byte=span[1],
-                    start_line=int(record["start_line"]),  # type: ignore[call-overload]
-                    end_line=int(record["end_line"]),  # type: ignore[call-overload]
-                    signature=str(record["signature"]),
-                    docstring=docstring,  # type: ignore[arg-type]
-                    owner=str(record["owner"]),
-                    bases=record["bases"],  # type: ignore[arg-type]
-                    return_type=str(record["return_type"]),
-                    modifiers=str(record["modifiers"]),
+                    start_line=draft.start_line,
+                    end_line=draft.end_line,
+                    signature=draft.signature,
+                    docstring=docstring,
+                    owner=draft.owner,
+                    bases=draft.bases,
+                    return_type=draft.return_type,
+                    modifiers=draft.modifiers,
                     parent=parent,
                 )
             )

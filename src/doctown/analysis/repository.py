@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
-from doctown.analysis import snapshot
+from doctown.analysis import incremental, snapshot
 from doctown.analysis.cache import FactsCache, cache_key, decode_facts, encode_facts
 from doctown.analysis.contexts import build_contexts
 from doctown.analysis.facts import FileFacts
+from doctown.analysis.forking import can_fork
 from doctown.analysis.graph import analyse_graph
 from doctown.analysis.ingest import (
     DEFAULT_MAX_FILE_BYTES,
@@ -25,8 +26,8 @@ from doctown.analysis.ingest import (
 from doctown.analysis.model import CONFIDENT, AnalysisResult, Edge, FileRecord
 from doctown.analysis.modules import Layout
 from doctown.analysis.parse import extract
-from doctown.analysis.resolve import can_fork, resolve_calls
-from doctown.analysis.symbols import build_table, to_symbols
+from doctown.analysis.resolve import CallResolver, FileResolution, assemble
+from doctown.analysis.symbols import SymbolTable, build_table, to_symbols
 from doctown.events import EventEmitter
 
 ASSEMBLY_STARTED = "assembly.started.v1"
@@ -163,7 +164,9 @@ def _analyse(
         }
         layout = Layout(found.root, by_path)
         table = build_table(by_path, layout)
-        resolution = resolve_calls(table, layout, processes=workers)
+        hashes = {file.path: file.sha256 for file in found.files}
+        resolutions, resolved = _resolve(found, store, table, layout, hashes, workers)
+        resolution = assemble(table, resolutions)
         line_counts = {file.path: file.content.count(b"\n") + 1 for file in found.files}
         symbols = to_symbols(table, layout, [line_counts[path] for path in table.paths])
         edges = resolution.edges + [
@@ -171,6 +174,8 @@ def _analyse(
             for symbol in symbols
             if symbol.parent_id is not None
         ]
+    records, analysis_warnings = _file_records(found, facts, layout, line_counts)
+
     with _stage(timings, "graph"):
         metrics = analyse_graph(symbols, edges)
         centrality = [float(score) for score in metrics.centrality]
@@ -183,29 +188,20 @@ def _analyse(
             imports=resolution.imports,
             contents={file.path: file.content for file in found.files},
         )
-    analysis_warnings = []
-    records = []
-    for file, file_facts in zip(found.files, facts, strict=True):
-        if file_facts.failure:
-            analysis_warnings.append(
-                f"{file.path}: could not be analysed ({file_facts.failure}); it is left out."
-            )
-        if file_facts.syntax_errors:
-            analysis_warnings.append(
-                f"{file.path}: {file_facts.syntax_errors} syntax error(s); analysed what parsed."
-            )
-        records.append(
-            FileRecord(
-                path=file.path,
-                language=file.language,
-                size=len(file.content),
-                sha256=file.sha256,
-                lines=line_counts[file.path],
-                module=layout.modules[file.path].qualified,
-                syntax_errors=file_facts.syntax_errors,
-            )
-        )
-    result = AnalysisResult(
+    if store is not None:
+        with _stage(timings, "snapshot"):
+            states = incremental.current_states(table, layout, hashes, resolutions)
+            store.put_state(str(found.root), incremental.encode(states))
+            data = snapshot.encode_resolved(
+                records,
+                symbols,
+                edges,
+                resolution.unresolved,
+                resolution.imports,
+                analysis_warnings,
+            ) + snapshot.encode_graphed(metrics.clusters, contexts)
+            store.put_snapshot(str(found.root), snapshot.fingerprint(found), data)
+    return AnalysisResult(
         root=str(found.root),
         files=records,
         skipped=found.skipped,
@@ -219,12 +215,71 @@ def _analyse(
         context_fields=contexts,
         warnings=[*found.warnings, *analysis_warnings],
         parsed_files=len(found.files) - cached,
+        resolved_files=resolved,
     )
-    if store is not None:
-        with _stage(timings, "snapshot"):
-            data = snapshot.encode(result, analysis_warnings)
-            store.put_snapshot(str(found.root), snapshot.fingerprint(found), data)
-    return result
+
+
+def _file_records(
+    found: Ingested, facts: list[FileFacts], layout: Layout, line_counts: dict[str, int]
+) -> tuple[list[FileRecord], list[str]]:
+    """The record of each file, and a warning for each file that did not parse cleanly."""
+    warnings = []
+    records = []
+    for file, file_facts in zip(found.files, facts, strict=True):
+        if file_facts.failure:
+            warnings.append(
+                f"{file.path}: could not be analysed ({file_facts.failure}); it is left out."
+            )
+        if file_facts.syntax_errors:
+            warnings.append(
+                f"{file.path}: {file_facts.syntax_errors} syntax error(s); analysed what parsed."
+            )
+        records.append(
+            FileRecord(
+                path=file.path,
+                language=file.language,
+                size=len(file.content),
+                sha256=file.sha256,
+                lines=line_counts[file.path],
+                module=layout.modules[file.path].qualified,
+                syntax_errors=file_facts.syntax_errors,
+            )
+        )
+    return records, warnings
+
+
+def _resolve(
+    found: Ingested,
+    store: FactsCache | None,
+    table: SymbolTable,
+    layout: Layout,
+    hashes: dict[str, str],
+    workers: int,
+) -> tuple[list[FileResolution], int]:
+    """Each file's resolution, in table order, and how many files were resolved afresh.
+
+    Files the last analysis of this root resolved keep their resolution unless a change can
+    affect it (see `incremental.py`).
+    """
+    resolver = CallResolver(table, layout)
+    data = store.get_state(str(found.root)) if store is not None else None
+    previous = incremental.decode(data) if data is not None else None
+    todo: list[int] | None = None
+    if previous is not None and store is not None:
+
+        def old_facts(files: list[tuple[str, str]]) -> dict[str, FileFacts]:
+            keys = {path: cache_key(previous[path].sha256, language) for path, language in files}
+            cached = store.get_many(set(keys.values()))
+            return {path: cached[key] for path, key in keys.items() if key in cached}
+
+        todo = incremental.files_to_resolve(previous, table, layout, hashes, old_facts)
+    if todo is None or previous is None:
+        return resolver.resolve(range(len(table.paths)), processes=workers), len(table.paths)
+    fresh = dict(zip(todo, resolver.resolve(todo, processes=workers), strict=True))
+    return [
+        fresh[file] if file in fresh else previous[path].resolution
+        for file, path in enumerate(table.paths)
+    ], len(todo)
 
 
 def _emit_assembly(emitter: EventEmitter, result: AnalysisResult) -> None:

@@ -19,25 +19,39 @@ beyond that: a wrong edge costs more than a missing one.
 
 from __future__ import annotations
 
-import marshal
-import os
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from doctown.analysis.facts import MODULE_SCOPE
-from doctown.analysis.languages import LANGUAGES
+from doctown.analysis.facts import CALLABLE_KINDS, MODULE_SCOPE
+from doctown.analysis.forking import can_fork, in_forked_child
 from doctown.analysis.model import TIER_CONFIDENCE, Edge, UnresolvedCall
 from doctown.analysis.modules import Layout
-from doctown.analysis.names import BUILTINS, CALLABLE_KINDS, NameResolver, Value, weaker
+from doctown.analysis.names import Found, NameResolver, weaker
 from doctown.analysis.symbols import SymbolTable
+from doctown.analysis.values import Defined, External, Module, Value, Variable
 
 # Below this many calls, a second process costs more than it saves.
 PARALLEL_MIN_CALLS = 20_000
 
-# (source, target, call sites, tier) and (source, name as written, reason, line), by index.
-EdgeRow = tuple[int, int, int, str]
-UnresolvedRow = tuple[int, str, str, int]
+
+class FileResolution(NamedTuple):
+    """What resolving one file found, by symbol id, and the files it looked into.
+
+    It stays true while none of the files in `reads` changes and no file changes which
+    symbol a call by name alone would guess (see `incremental.py`). Plain strings and
+    numbers, so that it crosses processes and is stored as it is.
+    """
+
+    # (source id, target id, call sites, tier): the file's calls that reach a symbol.
+    calls: tuple[tuple[str, str, int, str], ...]
+    # (source id, name as written, reason, line): the calls that stay names.
+    unresolved: tuple[tuple[str, str, str, int], ...]
+    # What the file's module imports: the symbols and modules it names, and the text.
+    imports: tuple[str, ...]
+    import_names: tuple[str, ...]
+    # The paths of the files whose facts its resolution read, itself included.
+    reads: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -52,90 +66,90 @@ class Resolution:
 class CallResolver(NameResolver):
     """Resolves every call site, and the imports of every file, through name lookup."""
 
-    def __init__(self, table: SymbolTable, layout: Layout) -> None:
-        super().__init__(table, layout)
-        self._call_cache: dict[tuple[int, int, str, str], tuple[Value | None, str]] = {}
+    def start_file(self, file: int) -> None:
+        super().start_file(file)
+        self._call_cache: dict[tuple[int, int, str, str], Found] = {}
 
-    def resolve(self, *, processes: int = 1) -> Resolution:
-        """Resolve every call site of every file, in up to two processes when it pays."""
+    def resolve(self, files: Sequence[int], *, processes: int = 1) -> list[FileResolution]:
+        """Resolve the call sites and imports of `files`, in up to two processes when it pays."""
         table = self.table
-        files = range(len(table.facts))
-        calls = sum(len(facts.calls) for facts in table.facts)
+        calls = sum(len(table.facts[file].calls) for file in files)
         if processes > 1 and calls >= PARALLEL_MIN_CALLS and can_fork():
-            # Halves by call count; each half keeps file order, so the merged result is the
-            # one a single process would produce.
-            running, middle = 0, len(table.facts)
-            for file, facts in enumerate(table.facts):
-                running += len(facts.calls)
+            # Halves by call count. Files are resolved independently of each other, so the
+            # halves give what one process would.
+            running, middle = 0, len(files)
+            for position, file in enumerate(files):
+                running += len(table.facts[file].calls)
                 if running >= calls // 2:
-                    middle = file + 1
+                    middle = position + 1
                     break
-            weights, unresolved = in_forked_child(
-                lambda: self.resolve_files(range(middle, len(files))),
-                lambda: self.resolve_files(range(middle)),
+            mine, theirs = in_forked_child(
+                lambda: [tuple(row) for row in self.resolve_files(files[middle:])],
+                lambda: self.resolve_files(files[:middle]),
             )
-        else:
-            weights, unresolved = self.resolve_files(files)
-        result = Resolution()
-        for source, target, count, tier in weights:
-            result.edges.append(
-                Edge(
-                    table.ids[source],
-                    table.ids[target],
-                    "calls",
-                    TIER_CONFIDENCE[tier],
-                    tier,
-                    count,
-                )
-            )
-        result.unresolved = [
-            UnresolvedCall(table.ids[source], name, reason, line)
-            for source, name, reason, line in unresolved
-        ]
-        self._import_edges(result)
-        return result
+            return mine + [FileResolution._make(row) for row in theirs]
+        return self.resolve_files(files)
 
-    def resolve_files(self, files: Iterable[int]) -> tuple[list[EdgeRow], list[UnresolvedRow]]:
-        """Call edges (source, target, call sites, tier) and unresolved calls of some files."""
+    def resolve_files(self, files: Iterable[int]) -> list[FileResolution]:
+        """The resolution of each file, in order."""
+        return [self.resolve_file(file) for file in files]
+
+    def resolve_file(self, file: int) -> FileResolution:
+        """Resolve one file's call sites and imports, from a clean slate."""
+        self.start_file(file)
         table = self.table
+        ids = table.ids
         weights: dict[tuple[int, int], tuple[int, str]] = {}
-        unresolved: list[UnresolvedRow] = []
-        for file in files:
-            facts = table.facts[file]
-            language = LANGUAGES[facts.language]
-            base = table.base[file]
-            module_symbol = table.module_symbol[file]
-            for call in facts.calls:
-                source = base + call.scope if call.scope != MODULE_SCOPE else module_symbol
-                if "<" in call.name:
-                    call = call._replace(name=call.name.split("<", 1)[0])  # new List<T>()
-                value, tier = self.call_target(
-                    file, call.scope, call.name, call.receiver, language.super_names
+        unresolved: list[tuple[str, str, str, int]] = []
+        facts = table.facts[file]
+        language = table.languages[file]
+        base = table.base[file]
+        module_symbol = table.module_symbol[file]
+        for call in facts.calls:
+            source = base + call.scope if call.scope != MODULE_SCOPE else module_symbol
+            if "<" in call.name:
+                call = call._replace(name=call.name.split("<", 1)[0])  # new List<T>()
+            value, tier = self.call_target(
+                file, call.scope, call.name, call.receiver, language.super_names
+            )
+            if isinstance(value, Defined):
+                self._read_symbol(value.index)
+                if table.kinds[value.index] in CALLABLE_KINDS:
+                    self._count(weights, source, value.index, tier)
+                    continue
+            shown = f"{call.receiver}.{call.name}" if call.receiver else call.name
+            # A call through a variable of unknown value is not a call by that name.
+            reason = (
+                "external"
+                if isinstance(value, External)
+                else "unknown"
+                if isinstance(value, Variable)
+                else ""
+            )
+            if not reason:
+                # Which symbols bear a name is read from every file; `incremental.py`
+                # tracks it by name rather than as reads.
+                candidates = (
+                    table.by_name.get(call.name, [])
+                    if call.name not in language.builtins or call.receiver
+                    else []
                 )
-                if value is not None and value[0] == "sym":
-                    target = int(value[1])  # type: ignore[call-overload]
-                    if table.kinds[target] in CALLABLE_KINDS:
-                        self._count(weights, source, target, tier)
-                        continue
-                shown = f"{call.receiver}.{call.name}" if call.receiver else call.name
-                kind = value[0] if value is not None else ""
-                # A call through a variable of unknown value is not a call by that name.
-                reason = {"ext": "external", "var": "unknown"}.get(kind, "")
-                if not reason:
-                    candidates = (
-                        table.by_name.get(call.name, [])
-                        if call.name not in BUILTINS.get(table.family[file], ()) or call.receiver
-                        else []
-                    )
-                    if len(candidates) == 1:
-                        self._count(weights, source, candidates[0], "unique_name")
-                        continue
-                    reason = "ambiguous" if candidates else "unknown"
-                unresolved.append((source, shown, reason, call.line))
-        edges = [
-            (source, target, count, tier) for (source, target), (count, tier) in weights.items()
-        ]
-        return edges, unresolved
+                if len(candidates) == 1:
+                    self._count(weights, source, candidates[0], "unique_name")
+                    continue
+                reason = "ambiguous" if candidates else "unknown"
+            unresolved.append((ids[source], shown, reason, call.line))
+        imports, import_names = self._imports(file)
+        return FileResolution(
+            calls=tuple(
+                (ids[source], ids[target], count, tier)
+                for (source, target), (count, tier) in weights.items()
+            ),
+            unresolved=tuple(unresolved),
+            imports=imports,
+            import_names=import_names,
+            reads=tuple(sorted(table.paths[read] for read in self.reads)),
+        )
 
     @staticmethod
     def _count(
@@ -149,18 +163,20 @@ class CallResolver(NameResolver):
 
     def call_target(
         self, file: int, scope: int, name: str, receiver: str, super_names: frozenset[str]
-    ) -> tuple[Value | None, str]:
+    ) -> Found:
         """What a call names, and how it was found; memoised per scope and callee."""
         key = (file, scope, receiver, name)
         cached = self._call_cache.get(key)
         if cached is None:
+            cuts = self._cuts
             cached = self._call_target(file, scope, name, receiver, super_names)
-            self._call_cache[key] = cached
+            if self._cuts == cuts:
+                self._call_cache[key] = cached
         return cached
 
     def _call_target(
         self, file: int, scope: int, name: str, receiver: str, super_names: frozenset[str]
-    ) -> tuple[Value | None, str]:
+    ) -> Found:
         if not receiver:
             return self.lookup(file, scope, name)
         if receiver in super_names:
@@ -170,7 +186,7 @@ class CallResolver(NameResolver):
             for cls in self.mro(owner)[1:]:
                 found = self.table.children[cls].get(name)
                 if found:
-                    return ("sym", found[0]), "self"
+                    return Defined(found[0]), "self"
             return None, "self"
         if receiver.endswith(")"):
             value, tier = self.call_result(file, scope, receiver)
@@ -181,36 +197,33 @@ class CallResolver(NameResolver):
         member, step = self.member(value, name)
         return member, weaker(tier, step)
 
-    def _import_edges(self, result: Resolution) -> None:
+    def _imports(self, file: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The symbols and modules a file's imports name, and the imports as written."""
         table = self.table
-        seen: set[tuple[str, str]] = set()
-        for file, facts in enumerate(table.facts):
-            source = table.ids[table.module_symbol[file]]
-            names: list[str] = []
-            for fact in facts.imports:
-                names.append(_import_text(fact.module, fact.name, fact.alias))
-                for binding in self.layout.bindings(table.paths[file], fact):
-                    value = (
-                        self.target(binding.target, 0)[0]
-                        if binding.name != "*"
-                        else (
-                            ("mod", binding.target.key) if binding.target.kind == "star" else None
-                        )
-                    )
-                    target = self._symbol_of(value)
-                    if target is not None and (source, target) not in seen and target != source:
-                        seen.add((source, target))
-                        result.edges.append(Edge(source, target, "imports"))
-            result.imports[source] = names
+        source = table.ids[table.module_symbol[file]]
+        targets: dict[str, None] = {}
+        names: list[str] = []
+        for fact in table.facts[file].imports:
+            names.append(_import_text(fact.module, fact.name, fact.alias))
+            for binding in self.layout.bindings(table.paths[file], fact):
+                value: Value | None = (
+                    self.target(binding.target, 0)[0]
+                    if binding.name != "*"
+                    else (Module(binding.target.key) if binding.target.kind == "star" else None)
+                )
+                target = self._symbol_of(value)
+                if target is not None and target != source:
+                    targets[target] = None
+        return tuple(targets), tuple(names)
 
     def _symbol_of(self, value: Value | None) -> str | None:
-        if value is None:
-            return None
-        if value[0] == "mod":
-            files = self.table.files_of_module.get(str(value[1]))
+        if isinstance(value, Module):
+            self._read_module(value.key)
+            files = self.table.files_of_module.get(value.key)
             return self.table.ids[self.table.module_symbol[files[0]]] if files else None
-        if value[0] == "sym":
-            return self.table.ids[int(value[1])]  # type: ignore[call-overload]
+        if isinstance(value, Defined):
+            self._read_symbol(value.index)
+            return self.table.ids[value.index]
         return None
 
 
@@ -219,44 +232,26 @@ def _import_text(module: str, name: str, alias: str) -> str:
     return f"{text} as {alias}" if alias else text
 
 
+def assemble(table: SymbolTable, resolutions: Sequence[FileResolution]) -> Resolution:
+    """The edges and unresolved calls of every file, in the table's file order.
+
+    `resolutions` holds each file's resolution in that order; the order of the edges is
+    always the same, so that the graph metrics computed from them are too.
+    """
+    result = Resolution()
+    edges = result.edges
+    for resolution in resolutions:
+        for source, target, count, tier in resolution.calls:
+            edges.append(Edge(source, target, "calls", TIER_CONFIDENCE[tier], tier, count))
+        result.unresolved.extend(UnresolvedCall._make(row) for row in resolution.unresolved)
+    for file, resolution in enumerate(resolutions):
+        source = table.ids[table.module_symbol[file]]
+        edges.extend(Edge(source, target, "imports") for target in resolution.imports)
+        result.imports[source] = list(resolution.import_names)
+    return result
+
+
 def resolve_calls(table: SymbolTable, layout: Layout, *, processes: int = 1) -> Resolution:
     """Resolve the calls and imports of every file in the table."""
-    return CallResolver(table, layout).resolve(processes=processes)
-
-
-def can_fork() -> bool:
-    """Forking is safe only while no other thread might hold a lock the child inherits."""
-    return os.name == "posix" and threading.active_count() == 1
-
-
-def in_forked_child(
-    child: Callable[[], tuple[list[EdgeRow], list[UnresolvedRow]]],
-    parent: Callable[[], tuple[list[EdgeRow], list[UnresolvedRow]]],
-) -> tuple[list[EdgeRow], list[UnresolvedRow]]:
-    """`parent()` here while a forked copy of this process computes `child()`; both results.
-
-    The child shares the symbol table copy-on-write, so nothing is sent to it, and it sends
-    back plain rows with marshal. Should it fail, its half is computed here instead.
-    """
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child process, measured through its output
-        os.close(read_end)
-        status = 1
-        try:
-            with os.fdopen(write_end, "wb") as stream:
-                stream.write(marshal.dumps(child()))
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    mine = parent()
-    with os.fdopen(read_end, "rb") as stream:
-        data = stream.read()
-    _pid, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
-        theirs = child()
-    else:
-        edges, unresolved = marshal.loads(data)  # noqa: S302 - our own child's plain rows
-        theirs = ([tuple(row) for row in edges], [tuple(row) for row in unresolved])
-    return mine[0] + theirs[0], mine[1] + theirs[1]
+    resolver = CallResolver(table, layout)
+    return assemble(table, resolver.resolve(range(len(table.facts)), processes=processes))

@@ -42,30 +42,46 @@ def fingerprint(found: Ingested) -> str:
     return digest.hexdigest()
 
 
-def encode(result: AnalysisResult, analysis_warnings: list[str]) -> bytes:
-    """The result without what is recomputed at once (skipped files, excerpts, timings)."""
+def encode_resolved(
+    files: list[FileRecord],
+    symbols: list[Symbol],
+    edges: list[Edge],
+    unresolved: list[UnresolvedCall],
+    imports: dict[str, list[str]],
+    analysis_warnings: list[str],
+) -> bytes:
+    """The snapshot's first part: what the graph metrics are computed from."""
     plain = (
-        [tuple(record) for record in result.files],
-        [tuple(symbol) for symbol in result.symbols],
-        [tuple(edge) for edge in result.edges],
-        [tuple(call) for call in result.unresolved],
-        result.imports,
-        [tuple(cluster) for cluster in result.clusters],
-        # Excerpts are most of a snapshot's bytes and cheap to cut again from the sources.
-        [
-            {key: value for key, value in fields.items() if key != "source_excerpt"}
-            for fields in result.context_fields
-        ],
+        [tuple(record) for record in files],
+        [tuple(symbol) for symbol in symbols],
+        [tuple(edge) for edge in edges],
+        [tuple(call) for call in unresolved],
+        imports,
         analysis_warnings,
     )
-    return marshal.dumps(cast(Any, plain))
+    data = marshal.dumps(cast(Any, plain))
+    return len(data).to_bytes(8, "big") + data
+
+
+def encode_graphed(clusters: list[Cluster], contexts: list[dict[str, Any]]) -> bytes:
+    """The snapshot's second part: clusters and contexts, without their source excerpts."""
+    # Excerpts are most of a snapshot's bytes and cheap to cut again from the sources. Each
+    # is taken out and put back last, where `build_contexts` and `decode` put it.
+    excerpts = [fields.pop("source_excerpt", None) for fields in contexts]
+    try:
+        return marshal.dumps(cast(Any, ([tuple(c) for c in clusters], contexts)))
+    finally:
+        for fields, text in zip(contexts, excerpts, strict=True):
+            fields["source_excerpt"] = text
 
 
 def decode(data: bytes, found: Ingested) -> AnalysisResult:
     """A result from a snapshot, completed with what ingest just found."""
-    files, symbols, edges, unresolved, imports, clusters, contexts, warnings = marshal.loads(  # noqa: S302 - plain values only
-        data
-    )
+    size = int.from_bytes(data[:8], "big")
+    view = memoryview(data)
+    resolved = marshal.loads(view[8 : 8 + size])  # noqa: S302 - plain values only
+    clusters, contexts = marshal.loads(view[8 + size :])  # noqa: S302 - plain values only
+    files, symbols, edges, unresolved, imports, warnings = resolved
     cluster_list = [Cluster._make(row) for row in clusters]
     symbol_list = [Symbol._make(row) for row in symbols]
     contents = {file.path: file.content for file in found.files}

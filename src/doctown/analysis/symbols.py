@@ -10,10 +10,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from doctown.analysis.facts import MODULE_SCOPE, Binding, Definition, FileFacts, ImportFact
-from doctown.analysis.languages import LANGUAGES, visibility
+from doctown.analysis.facts import (
+    CALLABLE_KINDS,
+    MODULE_SCOPE,
+    Binding,
+    Definition,
+    FileFacts,
+    ImportFact,
+)
+from doctown.analysis.languages import LANGUAGES, Language, visibility
 from doctown.analysis.model import Symbol
-from doctown.analysis.modules import FAMILY, Layout
+from doctown.analysis.modules import Layout
 
 
 @dataclass(slots=True)
@@ -23,7 +30,7 @@ class SymbolTable:
     paths: list[str]
     facts: list[FileFacts]
     base: list[int] = field(default_factory=list)
-    family: list[str] = field(default_factory=list)
+    languages: list[Language] = field(default_factory=list)
     module_key: list[str] = field(default_factory=list)
     module_symbol: list[int] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
@@ -34,10 +41,8 @@ class SymbolTable:
     children: list[dict[str, list[int]]] = field(default_factory=list)
     module_members: list[dict[str, list[int]]] = field(default_factory=list)
     package_members: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    submodules: dict[str, dict[str, str]] = field(default_factory=dict)
     files_of_module: dict[str, list[int]] = field(default_factory=dict)
     default_exports: dict[str, str] = field(default_factory=dict)
-    crates: dict[str, tuple[str, object]] = field(default_factory=dict)
     by_name: dict[str, list[int]] = field(default_factory=dict)
     bindings_by_scope: list[dict[int, dict[str, list[Binding]]]] = field(default_factory=list)
     imports_by_scope: list[dict[int, list[ImportFact]]] = field(default_factory=list)
@@ -62,28 +67,21 @@ def build_table(files: dict[str, FileFacts], layout: Layout) -> SymbolTable:
         total += len(facts.definitions)
     table.definitions_count = total
     for file, (path, facts) in enumerate(zip(paths, table.facts, strict=True)):
-        table.family.append(FAMILY[facts.language])
+        table.languages.append(LANGUAGES[facts.language])
         key = layout.modules[path].key
         table.module_key.append(key)
         table.files_of_module.setdefault(key, []).append(file)
         table.module_symbol.append(total + file)
         members: dict[str, list[int]] = defaultdict(list)
         package = table.package_members.setdefault(key, defaultdict(list))
-        seen: dict[str, int] = {}
+        locals_ = local_names(facts)
+        table.local_names.extend(locals_)
+        table.ids.extend(symbol_ids(path, locals_))
         for offset, definition in enumerate(facts.definitions):
             index = table.base[file] + offset
             parent = (
                 table.base[file] + definition.parent if definition.parent != MODULE_SCOPE else -1
             )
-            local = definition.name
-            if definition.owner:
-                local = f"{_owner_name(definition.owner)}.{definition.name}"
-            elif parent != -1:
-                local = f"{table.local_names[parent]}.{definition.name}"
-            seen[local] = seen.get(local, 0) + 1
-            table.local_names.append(local)
-            suffix = f"#{seen[local]}" if seen[local] > 1 else ""
-            table.ids.append(f"{path}::{local}{suffix}")
             table.kinds.append(definition.kind)
             table.file_of.append(file)
             table.parents.append(parent)
@@ -93,15 +91,7 @@ def build_table(files: dict[str, FileFacts], layout: Layout) -> SymbolTable:
             elif not definition.owner:
                 members[definition.name].append(index)
                 package[definition.name].append(index)
-            if definition.kind in (
-                "function",
-                "method",
-                "class",
-                "struct",
-                "enum",
-                "interface",
-                "trait",
-            ):
+            if definition.kind in CALLABLE_KINDS:
                 table.by_name.setdefault(definition.name, []).append(index)
         table.module_members.append(dict(members))
         scopes: dict[int, dict[str, list[Binding]]] = {}
@@ -122,38 +112,36 @@ def build_table(files: dict[str, FileFacts], layout: Layout) -> SymbolTable:
         table.parents.append(-1)
         table.local_names.append("")
         table.children.append(table.module_members[file])
-    _link_modules(table, layout)
     return table
+
+
+def local_names(facts: FileFacts) -> list[str]:
+    """Each definition's name path inside its file: `Server.start`, `Store.add`."""
+    names: list[str] = []
+    for definition in facts.definitions:
+        if definition.owner:
+            names.append(f"{_owner_name(definition.owner)}.{definition.name}")
+        elif definition.parent != MODULE_SCOPE:
+            names.append(f"{names[definition.parent]}.{definition.name}")
+        else:
+            names.append(definition.name)
+    return names
+
+
+def symbol_ids(path: str, local: list[str]) -> list[str]:
+    """The ids of a file's definitions from their `local_names`; `#2` marks a repeat."""
+    seen: dict[str, int] = {}
+    ids = []
+    for name in local:
+        count = seen[name] = seen.get(name, 0) + 1
+        ids.append(f"{path}::{name}#{count}" if count > 1 else f"{path}::{name}")
+    return ids
 
 
 def _owner_name(owner: str) -> str:
     """`*Server[T]` -> `Server`: the type name a receiver or impl names."""
     name = owner.lstrip("*&").split("<")[0].split("[")[0]
     return name.rsplit("::", 1)[-1].rsplit(".", 1)[-1]
-
-
-def _link_modules(table: SymbolTable, layout: Layout) -> None:
-    """Submodules under their parents, for `package.module.name` and `crate::a::b` paths."""
-    for key in list(table.files_of_module):
-        family, _, name = key.partition(":")
-        if family == "python":
-            parts = name.split(".")
-            for depth in range(1, len(parts)):
-                parent = "python:" + ".".join(parts[:depth])
-                table.submodules.setdefault(parent, {})[parts[depth]] = "python:" + ".".join(
-                    parts[: depth + 1]
-                )
-        elif family == "rust":
-            crate, _, path = name.partition(":")
-            parts = path.split("::")
-            for depth in range(1, len(parts)):
-                parent = f"rust:{crate}:" + "::".join(parts[:depth])
-                table.submodules.setdefault(parent, {})[parts[depth]] = (
-                    f"rust:{crate}:" + "::".join(parts[: depth + 1])
-                )
-            if path == "crate":
-                shown = layout.modules[table.paths[table.files_of_module[key][0]]].qualified
-                table.crates[shown] = ("mod", key)
 
 
 def to_symbols(table: SymbolTable, layout: Layout, lines: list[int]) -> list[Symbol]:
