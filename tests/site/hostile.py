@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from doctown.docpack import Cluster, Documentation, Manifest, Source, write_docpack
-from tests.docpack.factory import CREATED_AT, USAGE, content_for, documented, symbol
+from tests.docpack.factory import CREATED_AT, content_for, documented, symbol
 
 SCRIPT = "<script>window.pwned=1</script>"
 IMAGE = '"><img src=/pwned onerror="window.pwned=1">'
@@ -61,5 +61,4 @@ def write_hostile_pack(path: Path) -> Manifest:
         content_for(symbols, clusters=clusters),
         source=Source(repo_url=f"https://example.com/{SCRIPT}.git", git_ref=IMAGE),
         created_at=CREATED_AT,
-        usage=USAGE,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from doctown.docpack import PackUsage, read_docpack, write_docpack
+from doctown.docpack import read_docpack, write_docpack
 from doctown.site import Catalog, Renderer
 from doctown.site.links import ServerLinks
 from doctown.site.pages import overview_page, symbol_page
@@ -20,9 +20,14 @@ def test_statistics_and_languages(shop: Catalog) -> None:
         1,
         1,
     )
-    assert stats.cached == 1 and stats.tests == 0
+    assert stats.tests == 0
     assert shop.languages == [("python", 2, 9)]
     assert shop.name == "shop" and not shop.preview
+    made = shop.authorship
+    assert [(w.backend, w.model, w.summaries) for w in made.writers] == [
+        ("openai", "gpt-5-mini", 6)
+    ]
+    assert (made.input_tokens, made.output_tokens) == (1_800, 240)
 
 
 def test_files_tree_and_anchors(shop: Catalog) -> None:
@@ -51,13 +56,14 @@ def test_related_symbols_share_callers_or_a_cluster(shop: Catalog) -> None:
 
 
 def test_packs_written_by_the_embedded_model_say_so_on_every_page(tmp_path: Path) -> None:
-    write_docpack(
-        tmp_path / "preview.docpack",
-        sample_content(),
-        source=SOURCE,
-        created_at=CREATED_AT,
-        usage=PackUsage(backend="local", model="SmolLM2-135M-Instruct-Q4_1"),
-    )
+    content = sample_content()
+    for node in content.nodes.symbols:
+        provenance = node.documentation.provenance
+        if provenance is not None:
+            node.documentation.provenance = provenance.model_copy(
+                update={"backend": "local", "model": "SmolLM2-135M-Instruct-Q4_1", "preview": True}
+            )
+    write_docpack(tmp_path / "preview.docpack", content, source=SOURCE, created_at=CREATED_AT)
     preview = Catalog(read_docpack(tmp_path / "preview.docpack"))
     assert preview.preview
     renderer, links = Renderer(preview, mode="server"), ServerLinks()

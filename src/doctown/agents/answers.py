@@ -76,7 +76,7 @@ def symbol(catalog: Catalog, found: Symbol) -> str:
         lines.append(f"reason: {_one_line(doc.message)}")
     if doc.provenance is not None:
         p = doc.provenance
-        marks = [m for m, on in (("cached", p.cached), ("asked twice", p.reasked)) if on]
+        marks = ["asked twice"] if p.reasked else []
         if p.ungrounded:
             marks.append(f"names unknown identifiers: {', '.join(p.ungrounded)}")
         lines.append(
@@ -182,13 +182,12 @@ def overview(catalog: Catalog) -> str:
     manifest = catalog.manifest
     source = manifest.source
     stats = catalog.statistics
-    usage = manifest.usage
     lines = [
         f"pack {catalog.name}: {source.repo_url or source.path}"
         + (f" @ {source.git_ref}" if source.git_ref else "")
         + (f" ({source.commit_hash[:12]})" if source.commit_hash else ""),
         f"created {manifest.created_at.isoformat()} by {manifest.generator.name} "
-        f"{manifest.generator.version}; summaries by {usage.backend} {usage.model}".rstrip()
+        f"{manifest.generator.version}; summaries by {catalog.authorship.label}"
         + ("; an offline preview, often vague or wrong" if catalog.preview else ""),
         f"{stats.symbols} symbols in {len(catalog.files)} files: {stats.documented} documented, "
         f"{stats.reused} from docstrings, {stats.failed} failed, {stats.skipped} skipped, "

@@ -13,6 +13,7 @@ from rich.text import Text
 from doctown.cli.errors import translated_errors
 from doctown.cli.pack_output import safe, stdout_console
 from doctown.docpack import Docpack, read_docpack
+from doctown.docpack.authorship import authorship
 
 
 def _source(docpack: Docpack) -> str:
@@ -27,22 +28,21 @@ def _source(docpack: Docpack) -> str:
 
 def _making(docpack: Docpack) -> list[tuple[str, str]]:
     """Which models wrote the summaries and what making them cost, from their provenance."""
-    provenances = [
-        symbol.documentation.provenance
-        for symbol in docpack.symbols
-        if symbol.documentation.status == "documented" and symbol.documentation.provenance
-    ]
-    models = Counter(
-        f"{p.backend} ({p.model})" + (" offline preview" if p.preview else "") for p in provenances
-    )
+    made = authorship(docpack.symbols)
     rows = [
-        ("backend", ", ".join(f"{name} x{n}" for name, n in sorted(models.items())) or "none"),
+        (
+            "backend",
+            ", ".join(
+                f"{w.label} x{w.summaries}" + (" offline preview" if w.preview else "")
+                for w in made.writers
+            )
+            or "none",
+        ),
         (
             "tokens",
-            f"{sum(p.input_tokens for p in provenances):,} in, "
-            f"{sum(p.output_tokens for p in provenances):,} out to write the summaries",
+            f"{made.input_tokens:,} in, {made.output_tokens:,} out to write the summaries",
         ),
-        ("cost", f"${sum(p.cost for p in provenances):.6f}"),
+        ("cost", f"${made.cost:.6f}"),
     ]
     usage = docpack.manifest.usage
     if usage is not None:  # written by an older doctown: what that one run spent

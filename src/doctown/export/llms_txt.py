@@ -23,7 +23,8 @@ def llms_txt(pages: MarkdownPages) -> str:
     manifest = catalog.manifest
     stats = catalog.statistics
     source = manifest.source.repo_url or manifest.source.path or ""
-    writer = manifest.usage.model or manifest.usage.backend or "no model"
+    main = catalog.authorship.main
+    writer = (main.model or main.backend) if main else "no model"
     lines = [
         f"# {text(catalog.name)}",
         "",

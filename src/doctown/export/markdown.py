@@ -164,7 +164,7 @@ class MarkdownPages:
             *([f"- Commit: {code(source.commit_hash)}"] if source.commit_hash else []),
             f"- Created: {manifest.created_at.strftime('%Y-%m-%d %H:%M UTC')}",
             f"- Generator: {text(manifest.generator.name)} {text(manifest.generator.version)}",
-            f"- Model: {text(manifest.usage.backend or 'none')} {text(manifest.usage.model)}",
+            f"- Model: {text(catalog.authorship.label)}",
             f"- Symbols: {stats.symbols:,} ({stats.documented:,} documented, {stats.reused:,} "
             f"from docstrings, {stats.failed:,} failed, {stats.skipped:,} skipped)",
             "",

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from doctown.docpack import Cluster, Docpack, InvertedSearchIndex, SourceFile, Symbol, SymbolIndex
+from doctown.docpack.authorship import Authorship, authorship
 
 # The offline model's backend name: its summaries are a preview, and every page says so.
-PREVIEW_BACKEND = "local"
 # Related symbols come through the first few callers and callees, and a bounded number of
 # their neighbours: a hub (a test helper called from thousands of places) would make it slow.
 HOP_LIMIT = 5
@@ -30,7 +30,6 @@ class Statistics:
     failed: int
     skipped: int
     ungrounded: int
-    cached: int
     tests: int
 
 
@@ -106,10 +105,15 @@ class Catalog:
         self.statistics = _statistics(self.symbols)
         self.anchors = _anchors(self.by_file)
 
+    @cached_property
+    def authorship(self) -> Authorship:
+        """Who wrote the summaries and what writing them cost, from their provenance."""
+        return authorship(self.symbols)
+
     @property
     def preview(self) -> bool:
-        """True when the embedded offline model wrote the summaries."""
-        return self.manifest.usage.backend == PREVIEW_BACKEND
+        """True when an offline preview model wrote summaries."""
+        return self.authorship.preview
 
     @cached_property
     def search_index(self) -> InvertedSearchIndex:
@@ -228,6 +232,5 @@ def _statistics(symbols: list[Symbol]) -> Statistics:
         failed=statuses["failed"],
         skipped=statuses["skipped"],
         ungrounded=sum(bool(p.ungrounded) for p in provenances),
-        cached=sum(p.cached for p in provenances),
         tests=sum(symbol.test for symbol in symbols),
     )
