@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
+    openai_org_id: str | None = Field(default=None, description="Sent as OpenAI-Organization")
+    openai_project_id: str | None = Field(default=None, description="Sent as OpenAI-Project")
     model_name: str = DEFAULT_MODEL
     doctown_backend: BackendName | None = Field(
         default=None, description="openai or local; unset: openai when OPENAI_API_KEY is set"

@@ -17,6 +17,7 @@
           │    ├── UngroundedError       names things that do not exist (--strict-grounding)
           │    └── NotAttemptedError     skipped because the job had already stopped
           ├── TransientError         worth another attempt (408, 409, 429, 5xx, timeouts, resets)
+          ├── FormatUnsupportedError the server cannot produce the response_format asked for
           └── JobAbortedError        nothing more can succeed; the whole job stops at once
                ├── InsufficientQuotaError
                ├── AuthenticationFailedError
@@ -144,6 +145,14 @@ class TransientError(GenerationError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class FormatUnsupportedError(GenerationError):
+    """The server refused the `response_format` asked for (a 400, 422 or 500 naming it).
+
+    Never retried: the OpenAI backend asks again one rung lower on the structured-output
+    ladder (backends/formats.py), so it does not leave the backend.
+    """
 
 
 class JobAbortedError(GenerationError):
