@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from doctown.schemas import SymbolContext
 from doctown.tokens import TokenCounter
@@ -77,7 +78,7 @@ class Prompt:
     truncated: bool
     context: SymbolContext | None = field(default=None, compare=False, repr=False)
 
-    @property
+    @cached_property
     def key(self) -> str:
         """sha256 of the exact messages: identical prompts are asked once and cached once."""
         body = json.dumps(self.messages, sort_keys=True, ensure_ascii=False)

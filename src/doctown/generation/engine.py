@@ -35,6 +35,8 @@ from doctown.schemas import (
 from doctown.usage import Usage, total
 
 SOURCE = "doctown.generation"
+# Symbols planned before their requests are sent, at least; more when concurrency is higher.
+PLAN_SLICE_MIN = 50
 
 
 @dataclass(frozen=True)
@@ -95,16 +97,21 @@ class _Job:
         self.emitter = emitter
         self.price = engine.backend.price
         self.first: dict[str, PlannedSymbol] = {}  # prompt key -> the symbol that asked it
+        self.members: dict[str, list[PlannedSymbol]] = {}  # prompt key -> symbols sharing it
+        self.reported: set[str] = set()  # prompt keys whose members were reported
         self.outcomes: dict[str, _Outcome] = {}
         self.summaries: dict[str, str] = {}  # symbol id -> summary, for later waves
         self.documented: list[DocumentedSymbol] = []
         self.failed: list[FailedSymbol] = []
         self.warnings = list(engine.standing_warnings)
         self.usages: list[Usage] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        # Results are announced only after generation.started: the first requests go out
+        # while the rest of the batch is still being planned.
+        self.announced = asyncio.Event()
 
-    async def run(self, planned: list[PlannedSymbol]) -> None:
-        """Ask every new prompt concurrently; identical prompts share one answer."""
-        members: dict[str, list[PlannedSymbol]] = {}
+    def submit(self, planned: Sequence[PlannedSymbol]) -> None:
+        """Start asking every new prompt in `planned`; identical prompts share one answer."""
         for item in planned:
             if item.prompt.truncated:
                 self.warnings.append(
@@ -112,19 +119,27 @@ class _Job:
                     f"({self.engine.prompt_builder.max_prompt_tokens})"
                 )
             key = item.prompt.key
-            if key in self.outcomes:  # answered in an earlier wave
+            if key in self.reported:  # answered and announced already (an earlier wave)
                 self.report(item, self.outcomes[key])
-                continue
-            self.first.setdefault(key, item)
-            members.setdefault(key, []).append(item)
+            elif key in self.members:
+                self.members[key].append(item)
+            else:
+                self.first[key] = item
+                self.members[key] = [item]
+                self.tasks.append(asyncio.create_task(self.ask(key)))
 
-        async def ask(key: str) -> None:
-            outcome = await _ask(self.backend, self.first[key].prompt)
-            self.outcomes[key] = outcome
-            for member in members[key]:
-                self.report(member, outcome)
+    async def ask(self, key: str) -> None:
+        outcome = await _ask(self.backend, self.first[key].prompt)
+        self.outcomes[key] = outcome
+        await self.announced.wait()
+        self.reported.add(key)
+        for member in self.members[key]:
+            self.report(member, outcome)
 
-        await asyncio.gather(*(ask(key) for key in members))
+    async def wait(self) -> None:
+        """Until every prompt submitted so far has been answered and reported."""
+        tasks, self.tasks = self.tasks, []
+        await asyncio.gather(*tasks)
 
     def report(self, item: PlannedSymbol, outcome: _Outcome) -> None:
         """Record and announce one symbol's result (called as each one finishes)."""
@@ -330,18 +345,24 @@ class GenerationEngine:
         max_cost: Decimal | None = None,
         grounding: GroundingPolicy | None = None,
         order: DependencyOrder | None = None,
+        planned: Sequence[PlannedSymbol] | None = None,
     ) -> GenerateResponse:
         """Document `symbols`, in request order.
 
         `emitter` lets a pipeline number its events as one stream. `order` generates in waves
         (callees before callers), each caller's prompt carrying its callees' summaries.
+        `planned` gives prompts already built for `symbols` (same order), so they are not
+        built twice.
         """
         started = time.monotonic()
         if emitter is None:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
         backend, gate = self._job_backend(max_cost, grounding)
         job = _Job(self, backend, emitter)
-        initial = self.plan(symbols)
+        if order is None and planned is None:
+            initial = await self._plan_while_asking(job, symbols)
+        else:
+            initial = list(planned) if planned is not None else self.plan(symbols)
         unique = {item.prompt.key: item.prompt for item in initial}
         waves = order.waves if order is not None else [[s.symbol_id for s in symbols]]
         emitter.emit(
@@ -357,13 +378,30 @@ class GenerationEngine:
             },
             source=SOURCE,
         )
+        job.announced.set()
         if order is None:
-            await job.run(initial)
+            if planned is not None:
+                job.submit(initial)
+            await job.wait()
         else:
             by_id = {s.symbol_id: s for s in symbols}
             for wave in waves:
-                await job.run(self.plan([order.enrich(by_id[i], job.summaries) for i in wave]))
+                job.submit(self.plan([order.enrich(by_id[i], job.summaries) for i in wave]))
+                await job.wait()
         return job.finish(job_id, [s.symbol_id for s in symbols], gate.stopped, started)
+
+    async def _plan_while_asking(
+        self, job: _Job, symbols: Sequence[SymbolInput]
+    ) -> list[PlannedSymbol]:
+        """Plan `symbols` a slice at a time, sending each slice's requests before the next."""
+        planned: list[PlannedSymbol] = []
+        step = max(PLAN_SLICE_MIN, self.max_concurrency)
+        for start in range(0, len(symbols), step):
+            chunk = self.plan(symbols[start : start + step])
+            job.submit(chunk)
+            planned.extend(chunk)
+            await asyncio.sleep(0)  # let the requests just submitted go out
+        return planned
 
 
 async def _ask(backend: Backend, prompt: Prompt) -> _Outcome:

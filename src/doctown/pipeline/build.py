@@ -18,7 +18,7 @@ from pathlib import Path
 from doctown import events
 from doctown.analysis import AnalysisResult, analyze_repository
 from doctown.docpack import Manifest, PackUsage, Source, write_docpack
-from doctown.generation import GenerationEngine
+from doctown.generation import GenerationEngine, PlannedSymbol
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
 from doctown.pipeline.packing import Outcomes, pack_content
@@ -165,6 +165,9 @@ class Build:
                 max_cost=self.options.max_cost,
                 grounding=grounding,
                 order=order,
+                planned=[
+                    PlannedSymbol(i.symbol_id, plan.prompts[i.symbol_id]) for i in plan.inputs
+                ],
             )
         finally:
             plan.seconds["generation"] = time.monotonic() - clock
