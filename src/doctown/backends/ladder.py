@@ -165,7 +165,7 @@ class FormatLadder:
                 self.model,
                 self.base_url,
                 rung.value,
-                refused,
+                str(refused).splitlines()[0][:160],
                 lower.value,
             )
             self.rung = lower

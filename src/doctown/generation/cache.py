@@ -12,10 +12,12 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from doctown.backends.base import Backend, Completion
+from doctown.backends.formats import OutputFormat
 from doctown.generation.wrapper import WrapperBackend
 from doctown.prompts import PROMPT_VERSION, Prompt
 from doctown.schemas import DocumentationOutput
@@ -32,9 +34,14 @@ CREATE TABLE IF NOT EXISTS summaries (
     cached_tokens INTEGER NOT NULL,
     output_tokens INTEGER NOT NULL,
     reasoning_tokens INTEGER NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    output_format TEXT
 )
 """
+# Columns added after the first release, with their type: older files gain them on open.
+_ADDED_COLUMNS = {"output_format": "TEXT"}
+_KEYS_PER_QUERY = 900  # below SQLite's default limit on bound parameters
+LADDER_AND_TEXT = frozenset(OutputFormat)
 
 
 def default_cache_path() -> Path:
@@ -43,6 +50,13 @@ def default_cache_path() -> Path:
         Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "doctown"
     )
     return Path(base) / "summaries.sqlite3"
+
+
+@dataclass(frozen=True)
+class CachedSummary:
+    summary: str
+    usage: Usage  # what it cost when it was made
+    output_format: OutputFormat | None  # None: stored before formats were recorded
 
 
 @dataclass(frozen=True)
@@ -64,27 +78,61 @@ class SummaryCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process
         self._db.execute(_SCHEMA)
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(summaries)")}
+        for column, kind in _ADDED_COLUMNS.items():
+            if column not in present:
+                self._db.execute(f"ALTER TABLE summaries ADD COLUMN {column} {kind}")
 
     @staticmethod
     def key(backend: str, model: str, prompt: Prompt) -> str:
         material = f"{backend}\n{model}\n{PROMPT_VERSION}\n{prompt.key}"
         return hashlib.sha256(material.encode()).hexdigest()
 
-    def get(self, key: str) -> tuple[str, Usage] | None:
+    def get(self, key: str) -> CachedSummary | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT summary, input_tokens, cached_tokens, output_tokens, reasoning_tokens "
-                "FROM summaries WHERE key = ?",
+                "SELECT summary, input_tokens, cached_tokens, output_tokens, reasoning_tokens, "
+                "output_format FROM summaries WHERE key = ?",
                 (key,),
             ).fetchone()
         if row is None:
             return None
-        return row[0], Usage(row[1], row[2], row[3], row[4], 1)
+        return CachedSummary(
+            summary=row[0],
+            usage=Usage(row[1], row[2], row[3], row[4], 1),
+            output_format=OutputFormat(row[5]) if row[5] in LADDER_AND_TEXT else None,
+        )
 
-    def put(self, key: str, *, backend: str, model: str, summary: str, usage: Usage) -> None:
+    def contains(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` are cached, in one query per thousand keys."""
+        wanted = list(keys)
+        found: set[str] = set()
+        with self._lock:
+            for start in range(0, len(wanted), _KEYS_PER_QUERY):
+                chunk = wanted[start : start + _KEYS_PER_QUERY]
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    row[0]
+                    for row in self._db.execute(
+                        f"SELECT key FROM summaries WHERE key IN ({marks})",  # noqa: S608
+                        chunk,
+                    )
+                )
+        return found
+
+    def put(
+        self,
+        key: str,
+        *,
+        backend: str,
+        model: str,
+        summary: str,
+        usage: Usage,
+        output_format: OutputFormat | None = None,
+    ) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     backend,
@@ -96,6 +144,7 @@ class SummaryCache:
                     usage.output_tokens,
                     usage.reasoning_tokens,
                     time.time(),
+                    output_format.value if output_format else None,
                 ),
             )
 
@@ -132,10 +181,13 @@ class CachingBackend(WrapperBackend):
         key = SummaryCache.key(self.name, self.model, prompt)
         found = self.cache.get(key)
         if found is not None:
-            summary, _cost_when_made = found
             # Nothing is paid now: the run's usage for a cached answer is zero.
             return Completion(
-                DocumentationOutput(summary=summary), Usage(), attempts=0, cached=True
+                DocumentationOutput(summary=found.summary),
+                Usage(),
+                attempts=0,
+                cached=True,
+                output_format=found.output_format or OutputFormat.JSON_SCHEMA,
             )
         completion = await self.wrapped.complete(prompt)
         self.cache.put(
@@ -144,5 +196,6 @@ class CachingBackend(WrapperBackend):
             model=self.model,
             summary=completion.output.summary,
             usage=completion.usage,
+            output_format=completion.output_format,
         )
         return completion

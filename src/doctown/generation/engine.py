@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from doctown import events, pricing
 from doctown.backends.base import Backend, Completion
+from doctown.backends.formats import OutputFormat
 from doctown.errors import JobAbortedError, SymbolFailure
 from doctown.generation.budget import BudgetBackend
 from doctown.generation.cache import CachingBackend, SummaryCache
@@ -162,7 +163,14 @@ class _Job:
                 cached=completion.cached,
                 reasked=completion.reasked,
                 ungrounded=list(completion.ungrounded),
+                output_format=completion.output_format.value,
+                batch=completion.batch,
             )
+            if completion.output_format is OutputFormat.TEXT:
+                self.warnings.append(
+                    f"{item.symbol_id}: the answer held no JSON; its text was taken as the "
+                    "summary (output_format text)"
+                )
             if entry.ungrounded:
                 self.warnings.append(
                     f"{item.symbol_id}: ungrounded: the summary names "

@@ -50,6 +50,8 @@ def _documentation(
                 cached=documented.cached,
                 reasked=documented.reasked,
                 ungrounded=documented.ungrounded,
+                output_format=documented.output_format,
+                batch=documented.batch,
             ),
         )
     failed = outcomes.failed.get(symbol_id)
