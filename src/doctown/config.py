@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default=None, description="For reasoning models; unset: the family's lowest"
     )
     request_timeout: float = Field(default=60.0, gt=0, le=3_600)
+    batch_poll_seconds: float = Field(
+        default=30.0, gt=0, le=3_600, description="How often `build --batch` asks after a batch"
+    )
     input_token_price: Decimal | None = Field(default=None, ge=0)
     output_token_price: Decimal | None = Field(default=None, ge=0)
     cached_input_token_price: Decimal | None = Field(default=None, ge=0)

@@ -15,6 +15,8 @@
           │    ├── RequestRejectedError  the API rejected the request (400, 422, ...); never retried
           │    ├── RetriesExhaustedError a transient fault outlived every attempt
           │    ├── UngroundedError       names things that do not exist (--strict-grounding)
+          │    ├── BatchFailedError      its batch failed or was cancelled before answering it
+          │    │    └── BatchExpiredError    its batch's 24 h window ran out first
           │    └── NotAttemptedError     skipped because the job had already stopped
           ├── TransientError         worth another attempt (408, 409, 429, 5xx, timeouts, resets)
           ├── FormatUnsupportedError the server cannot produce the response_format asked for
@@ -87,6 +89,7 @@ class SymbolFailure(GenerationError):
     """One symbol could not be documented. Carries what the attempts cost."""
 
     reason = "failed"
+    batch = False  # set on failures read from a Batch API result, billed at the batch price
 
     def __init__(self, message: str, *, usage: Usage | None = None, attempts: int = 1) -> None:
         super().__init__(message)
@@ -128,6 +131,21 @@ class UngroundedError(SymbolFailure):
     """Even after one re-ask, the summary names identifiers that exist nowhere."""
 
     reason = "ungrounded"
+
+
+class BatchFailedError(SymbolFailure):
+    """The batch holding this request failed, was cancelled, or could not answer it.
+
+    Nothing was generated for it; running the build again sends it in a new batch.
+    """
+
+    reason = "batch_failed"
+
+
+class BatchExpiredError(BatchFailedError):
+    """The batch's 24-hour window ran out before this request was answered."""
+
+    reason = "batch_expired"
 
 
 class NotAttemptedError(SymbolFailure):

@@ -85,7 +85,12 @@ class SummaryCache:
 
     @staticmethod
     def key(backend: str, model: str, prompt: Prompt) -> str:
-        material = f"{backend}\n{model}\n{PROMPT_VERSION}\n{prompt.key}"
+        return SummaryCache.key_for(backend, model, prompt.key)
+
+    @staticmethod
+    def key_for(backend: str, model: str, prompt_key: str) -> str:
+        """The cache key of the prompt whose `Prompt.key` is `prompt_key`."""
+        material = f"{backend}\n{model}\n{PROMPT_VERSION}\n{prompt_key}"
         return hashlib.sha256(material.encode()).hexdigest()
 
     def get(self, key: str) -> CachedSummary | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,6 +17,7 @@ from doctown import events, pricing
 from doctown.backends.base import Backend, Completion
 from doctown.backends.formats import OutputFormat
 from doctown.errors import JobAbortedError, SymbolFailure
+from doctown.generation.answered import Answer, AnsweredBackend
 from doctown.generation.budget import BudgetBackend
 from doctown.generation.cache import CachingBackend, SummaryCache
 from doctown.generation.grounding import GroundingBackend, GroundingPolicy
@@ -97,6 +98,8 @@ class _Job:
         self.backend = backend
         self.emitter = emitter
         self.price = engine.backend.price
+        self.batch_price = pricing.batch_price(self.price)
+        self.costs: list[Decimal] = []
         self.first: dict[str, PlannedSymbol] = {}  # prompt key -> the symbol that asked it
         self.members: dict[str, list[PlannedSymbol]] = {}  # prompt key -> symbols sharing it
         self.reported: set[str] = set()  # prompt keys whose members were reported
@@ -149,6 +152,7 @@ class _Job:
         if outcome.completion is not None:
             completion = outcome.completion
             usage = completion.usage if reused is None else Usage()
+            cost = pricing.cost(usage, self.batch_price if completion.batch else self.price)
             entry = DocumentedSymbol(
                 symbol_id=item.symbol_id,
                 summary=completion.output.summary,
@@ -157,7 +161,7 @@ class _Job:
                 cached_tokens=usage.cached_tokens,
                 output_tokens=usage.output_tokens,
                 reasoning_tokens=usage.reasoning_tokens,
-                cost=pricing.as_float(pricing.cost(usage, self.price)),
+                cost=pricing.as_float(cost),
                 attempts=completion.attempts if reused is None else 0,
                 reused_from=reused,
                 cached=completion.cached,
@@ -187,12 +191,13 @@ class _Job:
         else:
             assert outcome.failure is not None
             usage = outcome.failure.usage if reused is None else Usage()
+            cost = pricing.cost(usage, self.batch_price if outcome.failure.batch else self.price)
             failure = FailedSymbol(
                 symbol_id=item.symbol_id,
                 reason=outcome.failure.reason,
                 message=str(outcome.failure),
                 tokens_used=usage.total_tokens,
-                cost=pricing.as_float(pricing.cost(usage, self.price)),
+                cost=pricing.as_float(cost),
                 attempts=outcome.failure.attempts if reused is None else 0,
             )
             self.failed.append(failure)
@@ -203,6 +208,7 @@ class _Job:
                 source=SOURCE,
             )
         self.usages.append(usage)
+        self.costs.append(cost)
 
     def finish(
         self, job_id: str, order: list[str], stopped: JobAbortedError | None, started: float
@@ -212,7 +218,7 @@ class _Job:
         self.documented.sort(key=lambda d: position[d.symbol_id])
         self.failed.sort(key=lambda f: position[f.symbol_id])
         usage = total(self.usages)
-        total_cost = pricing.cost(usage, self.price)
+        total_cost = sum(self.costs, Decimal(0))  # answers may be billed at different prices
         status = _status(len(self.documented), len(self.failed), stopped)
         backend = self.engine.backend
         response = GenerateResponse(
@@ -279,11 +285,14 @@ class GenerationEngine:
         """The prompt each symbol would be sent with (no call is made)."""
         return [PlannedSymbol(s.symbol_id, self.prompt_builder.build(s.context)) for s in symbols]
 
-    def cost_range(self, prompts: Collection[Prompt]) -> tuple[int, Decimal, Decimal]:
+    def cost_range(
+        self, prompts: Collection[Prompt], *, batch: bool = False
+    ) -> tuple[int, Decimal, Decimal]:
         """Prompt tokens of `prompts` and what sending them costs: with empty answers (low)
-        and with every answer, reasoning included, using the whole completion cap (high)."""
+        and with every answer, reasoning included, using the whole completion cap (high).
+        `batch` prices them at the Batch API's price."""
         tokens = sum(prompt.prompt_tokens for prompt in prompts)
-        price = self.backend.price
+        price = pricing.batch_price(self.backend.price) if batch else self.backend.price
         cap = self.backend.max_completion_tokens
         low = pricing.cost(Usage(input_tokens=tokens), price)
         high = pricing.cost(Usage(input_tokens=tokens, output_tokens=cap * len(prompts)), price)
@@ -310,15 +319,22 @@ class GenerationEngine:
         )
 
     def _job_backend(
-        self, max_cost: Decimal | None, grounding: GroundingPolicy | None
+        self,
+        max_cost: Decimal | None,
+        grounding: GroundingPolicy | None,
+        answers: Mapping[str, Answer] | None = None,
     ) -> tuple[Backend, StopOnAbortBackend]:
-        """The policy stack for one job, outermost first: grounding, cache, retry, concurrency,
-        stop, budget.
+        """The policy stack for one job, outermost first: grounding, answers given in advance,
+        cache, retry, concurrency, stop, budget.
 
         Grounding sits outside the cache so that a rerun replays the check and any re-ask from
         the cache. Cache hits take no slot and spend nothing; the stop and budget checks run
-        after a slot is granted, right before a request would be sent.
+        after a slot is granted, right before a request would be sent. Answers given in
+        advance (a Batch API result, already in the cache) were paid for at the batch price:
+        they leave what is left of `max_cost` to the requests still to send.
         """
+        if answers and max_cost is not None:
+            max_cost -= self._answers_cost(answers)
         inner: Backend = self.backend
         if max_cost is not None:
             inner = BudgetBackend(inner, max_cost=max_cost)
@@ -334,6 +350,8 @@ class GenerationEngine:
         )
         if self.cache is not None:
             stack = CachingBackend(stack, self.cache)
+        if answers:
+            stack = AnsweredBackend(stack, answers)
         if grounding is not None:
             stack = GroundingBackend(
                 stack,
@@ -342,6 +360,16 @@ class GenerationEngine:
                 count_tokens=self.prompt_builder.counter.count_messages,
             )
         return stack, gate
+
+    def _answers_cost(self, answers: Mapping[str, Answer]) -> Decimal:
+        batch_price = pricing.batch_price(self.backend.price)
+        return sum(
+            (
+                pricing.cost(answer.usage, batch_price if answer.batch else self.backend.price)
+                for answer in answers.values()
+            ),
+            Decimal(0),
+        )
 
     async def generate(
         self,
@@ -354,18 +382,20 @@ class GenerationEngine:
         grounding: GroundingPolicy | None = None,
         order: DependencyOrder | None = None,
         planned: Sequence[PlannedSymbol] | None = None,
+        answers: Mapping[str, Answer] | None = None,
     ) -> GenerateResponse:
         """Document `symbols`, in request order.
 
         `emitter` lets a pipeline number its events as one stream. `order` generates in waves
         (callees before callers), each caller's prompt carrying its callees' summaries.
         `planned` gives prompts already built for `symbols` (same order), so they are not
-        built twice.
+        built twice. `answers` holds answers obtained in advance by prompt key (a Batch API
+        result); prompts without one are sent as usual.
         """
         started = time.monotonic()
         if emitter is None:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
-        backend, gate = self._job_backend(max_cost, grounding)
+        backend, gate = self._job_backend(max_cost, grounding, answers)
         job = _Job(self, backend, emitter)
         if order is None and planned is None:
             initial = await self._plan_while_asking(job, symbols)

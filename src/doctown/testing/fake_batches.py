@@ -119,14 +119,15 @@ class FakeBatches:
     # Routes --------------------------------------------------------------------------------
 
     async def upload(self, request: Request) -> Response:
-        form = await request.form()
-        upload, purpose = form.get("file"), form.get("purpose")
-        if not isinstance(upload, UploadFile) or purpose != "batch":
-            return _invalid("Expected a multipart 'file' and purpose 'batch'.")
-        content = await upload.read()
+        async with request.form() as form:  # closes the spooled upload afterwards
+            upload, purpose = form.get("file"), form.get("purpose")
+            if not isinstance(upload, UploadFile) or purpose != "batch":
+                return _invalid("Expected a multipart 'file' and purpose 'batch'.")
+            content = await upload.read()
+            filename = upload.filename or "upload.jsonl"
         stored = StoredFile(
             id=f"file-{uuid.uuid4().hex[:24]}",
-            filename=upload.filename or "upload.jsonl",
+            filename=filename,
             purpose="batch",
             content=content,
             created_at=int(time.time()),
@@ -179,6 +180,15 @@ class FakeBatches:
         with self._lock:
             self.batches[batch.id] = batch
         return JSONResponse(batch.describe(self.batch_seconds))
+
+    async def listing(self, request: Request) -> Response:
+        limit = int(request.query_params.get("limit", "20"))
+        with self._lock:
+            for batch in self.batches.values():
+                self._advance(batch)
+            newest = sorted(self.batches.values(), key=lambda b: b.created_at, reverse=True)
+        data = [batch.describe(self.batch_seconds) for batch in newest[:limit]]
+        return JSONResponse({"object": "list", "data": data, "has_more": len(newest) > limit})
 
     async def retrieve(self, request: Request) -> Response:
         batch = self.batches.get(request.path_params["batch_id"])

@@ -303,6 +303,7 @@ class FakeOpenAIServer:
                     methods=["GET"],
                 ),
                 Route("/v1/batches", self._guarded(batches.create), methods=["POST"]),
+                Route("/v1/batches", self._guarded(batches.listing), methods=["GET"]),
                 Route("/v1/batches/{batch_id}", self._guarded(batches.retrieve), methods=["GET"]),
             ]
         )
