@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from datetime import datetime
@@ -14,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from doctown import events
+from doctown.cli.aio import run_async
 from doctown.cli.batch import batch_runner, check_batch_budget, print_request_files, run_batch
 from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
 from doctown.cli.options import concurrency_option, events_option
@@ -351,7 +351,7 @@ def build_command(
                     await engine.backend.aclose()
 
             with display.progress:
-                response = asyncio.run(run())
+                response = run_async(run())
             manifest = build.pack(plan, response)
             build.finish(plan, response, manifest)
     except KeyboardInterrupt:
