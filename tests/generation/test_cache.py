@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -107,3 +108,22 @@ def test_the_output_format_is_kept_and_older_files_gain_its_column(tmp_path: Pat
         output_format=OutputFormat.TEXT,
     )
     assert cache.get("new") == CachedSummary("New.", usage, OutputFormat.TEXT)
+
+
+async def test_stores_from_async_code_are_committed_before_they_return(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite3"
+    cache = SummaryCache(path)
+    reader = sqlite3.connect(path)
+
+    async def store(i: int) -> bool:
+        await cache.store(
+            f"k{i}", backend="openai", model="m", summary=f"S{i}.", usage=Usage(1, 0, 1, 0, 1)
+        )
+        # Another connection (another process, after a crash) sees it the moment store returns.
+        return reader.execute("SELECT 1 FROM summaries WHERE key = ?", (f"k{i}",)).fetchone() == (
+            1,
+        )
+
+    assert all(await asyncio.gather(*(store(i) for i in range(50))))
+    cache.close()
+    assert reader.execute("SELECT COUNT(*) FROM summaries").fetchone() == (50,)

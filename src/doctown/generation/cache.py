@@ -7,12 +7,15 @@ already paid for, and the next run finds it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
+import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +55,33 @@ def default_cache_path() -> Path:
     return Path(base) / "summaries.sqlite3"
 
 
+_INSERT = "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_Row = tuple[str, str, str, str, str, int, int, int, int, float, str | None]
+
+
+def _row(
+    key: str,
+    backend: str,
+    model: str,
+    summary: str,
+    usage: Usage,
+    output_format: OutputFormat | None,
+) -> _Row:
+    return (
+        key,
+        backend,
+        model,
+        PROMPT_VERSION,
+        summary,
+        usage.input_tokens,
+        usage.cached_tokens,
+        usage.output_tokens,
+        usage.reasoning_tokens,
+        time.time(),
+        output_format.value if output_format else None,
+    )
+
+
 @dataclass(frozen=True)
 class CachedSummary:
     summary: str
@@ -74,6 +104,8 @@ class SummaryCache:
         self.path = Path(path) if path else default_cache_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._pending: queue.SimpleQueue[tuple[_Row, Future[None]] | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process
@@ -135,23 +167,59 @@ class SummaryCache:
         usage: Usage,
         output_format: OutputFormat | None = None,
     ) -> None:
+        row = _row(key, backend, model, summary, usage, output_format)
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key,
-                    backend,
-                    model,
-                    PROMPT_VERSION,
-                    summary,
-                    usage.input_tokens,
-                    usage.cached_tokens,
-                    usage.output_tokens,
-                    usage.reasoning_tokens,
-                    time.time(),
-                    output_format.value if output_format else None,
-                ),
-            )
+            self._db.execute(_INSERT, row)
+
+    async def store(
+        self,
+        key: str,
+        *,
+        backend: str,
+        model: str,
+        summary: str,
+        usage: Usage,
+        output_format: OutputFormat | None = None,
+    ) -> None:
+        """`put` from async code: returns once the row is committed, without the event loop
+        waiting on the disk. The cache's writer thread commits the rows stored meanwhile in
+        one transaction, so hundreds of answers a second cost a few commits, not hundreds."""
+        done: Future[None] = Future()
+        with self._lock:
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_pending, name="doctown-cache-writer", daemon=True
+                )
+                self._writer.start()
+        self._pending.put((_row(key, backend, model, summary, usage, output_format), done))
+        await asyncio.wrap_future(done)
+
+    def _write_pending(self) -> None:
+        while True:
+            first = self._pending.get()
+            if first is None:
+                return
+            batch = [first]
+            while not self._pending.empty():
+                item = self._pending.get()
+                if item is None:
+                    self._pending.put(None)  # finish this batch, then stop
+                    break
+                batch.append(item)
+            try:
+                with self._lock:
+                    self._db.execute("BEGIN")
+                    self._db.executemany(_INSERT, [row for row, _ in batch])
+                    self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with self._lock:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                for _, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
 
     def stats(self) -> CacheStats:
         with self._lock:
@@ -171,6 +239,9 @@ class SummaryCache:
         return removed
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._pending.put(None)
+            self._writer.join()
         with self._lock:
             self._db.close()
 
@@ -195,7 +266,7 @@ class CachingBackend(WrapperBackend):
                 output_format=found.output_format or OutputFormat.JSON_SCHEMA,
             )
         completion = await self.wrapped.complete(prompt)
-        self.cache.put(
+        await self.cache.store(
             key,
             backend=self.name,
             model=self.model,
