@@ -146,6 +146,7 @@ def main() -> None:
             "pack s",
             "wall s",
             "asked/s",
+            "of bound",
             "peak MiB",
         ],
         [
@@ -161,6 +162,9 @@ def main() -> None:
                 r["seconds"]["pack"],
                 r["wall_s"],
                 r["symbols_per_s_generation"],
+                f"{r['symbols_per_s_generation'] / (args.concurrency / args.latency):.0%}"
+                if r["symbols_per_s_generation"]
+                else "-",
                 r["peak_mib"],
             ]
             for r in rows
@@ -174,6 +178,7 @@ def main() -> None:
                 "latency_s": args.latency,
                 "concurrency": args.concurrency,
                 "corpus": f"stdlib top-level modules + {', '.join(PACKAGES)}",
+                "load_average": round(os.getloadavg()[0], 2),
                 "runs": rows,
             },
             indent=2,
