@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from worker_throughput import free_port, print_table, wait_until_ready
+from worker_throughput import free_port, print_table, start_fake, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "build_pipeline.json"
@@ -105,18 +105,7 @@ def main() -> None:
         (work / "corpus").mkdir()
         corpus = make_corpus(work / "corpus")
         port = free_port()
-        fake = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "doctown.testing",
-                "--port",
-                str(port),
-                "--latency",
-                str(args.latency),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        fake = start_fake(port, args.latency)
         env = {
             **os.environ,
             "OPENAI_API_KEY": "sk-bench",

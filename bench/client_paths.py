@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -33,7 +32,7 @@ from doctown.pricing import FREE
 from doctown.prompts import Prompt, PromptBuilder
 from doctown.schemas import DocumentationOutput, SymbolContext
 from doctown.tokens import TokenCounter
-from worker_throughput import free_port, print_table, wait_until_ready
+from worker_throughput import free_port, print_table, start_fake, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "client_paths.json"
@@ -185,18 +184,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     args = parser.parse_args()
     port = free_port()
-    fake = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "doctown.testing",
-            "--port",
-            str(port),
-            "--latency",
-            str(args.latency),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    fake = start_fake(port, args.latency)
     url = f"http://127.0.0.1:{port}/v1"
     rows = []
     try:

@@ -43,6 +43,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def start_fake(port: int, latency: float) -> subprocess.Popen[bytes]:
+    """The fake OpenAI server in its own process, answering `latency` seconds after each request."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "doctown.testing", "--port", str(port), "--latency", str(latency)],
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -85,10 +93,7 @@ def measure_worker(
     """One run; `worker_src` runs the worker from another checkout's src/ (a baseline)."""
     fake_port, worker_port = free_port(), free_port()
     python = sys.executable
-    fake = subprocess.Popen(
-        [python, "-m", "doctown.testing", "--port", str(fake_port), "--latency", str(latency)],
-        stdout=subprocess.DEVNULL,
-    )
+    fake = start_fake(fake_port, latency)
     env = {
         **os.environ,
         "OPENAI_API_KEY": "sk-bench",
