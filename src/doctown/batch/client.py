@@ -9,7 +9,7 @@ import aiohttp
 from pydantic import BaseModel, Field
 
 from doctown.backends.http import RawResponse
-from doctown.backends.openai import OpenAIAPI
+from doctown.backends.openai import OpenAIAPI, redact
 from doctown.batch.requests import ENDPOINT
 from doctown.errors import JobAbortedError, TransientError
 
@@ -56,7 +56,8 @@ class BatchInfo(BaseModel):
 
     def describe_errors(self) -> str:
         data = self.errors.data if self.errors else []
-        return "; ".join(f"{e.code}: {e.message}" for e in data[:3]) or "no detail given"
+        described = "; ".join(f"{e.code}: {e.message}" for e in data[:3])
+        return redact(described) if described else "no detail given"
 
 
 class BatchClient:

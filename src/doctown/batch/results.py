@@ -14,7 +14,7 @@ from typing import Any
 
 from doctown.backends.formats import OutputFormat
 from doctown.backends.http import RawResponse
-from doctown.backends.openai import OpenAIAPI
+from doctown.backends.openai import OpenAIAPI, redact
 from doctown.backends.openai_wire import parse_chat_completion, read_answer
 from doctown.errors import BatchExpiredError, BatchFailedError, SymbolFailure
 from doctown.generation.answered import Answer
@@ -54,7 +54,7 @@ def _answer(
         code = str((error or {}).get("code") or "")
         message = str((error or {}).get("message") or "the batch gave no answer")
         failure_type = BatchExpiredError if code == "batch_expired" else BatchFailedError
-        return _billed(failure_type(f"{code or 'batch_error'}: {message}"))
+        return _billed(failure_type(redact(f"{code or 'batch_error'}: {message}")))
     status = int(response.get("status_code") or 0)
     body = response.get("body") or {}
     if status != 200:
