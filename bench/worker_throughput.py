@@ -43,6 +43,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def start_fake(port: int, latency: float) -> subprocess.Popen[bytes]:
+    """The fake OpenAI server in its own process, answering `latency` seconds after each request."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "doctown.testing", "--port", str(port), "--latency", str(latency)],
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -79,13 +87,13 @@ def symbols(count: int, prefix: str) -> list[dict[str, Any]]:
     ]
 
 
-def measure_worker(latency: float, concurrency: int, rounds: int) -> dict[str, Any]:
+def measure_worker(
+    latency: float, concurrency: int, rounds: int, worker_src: str | None = None
+) -> dict[str, Any]:
+    """One run; `worker_src` runs the worker from another checkout's src/ (a baseline)."""
     fake_port, worker_port = free_port(), free_port()
     python = sys.executable
-    fake = subprocess.Popen(
-        [python, "-m", "doctown.testing", "--port", str(fake_port), "--latency", str(latency)],
-        stdout=subprocess.DEVNULL,
-    )
+    fake = start_fake(fake_port, latency)
     env = {
         **os.environ,
         "OPENAI_API_KEY": "sk-bench",
@@ -94,6 +102,7 @@ def measure_worker(latency: float, concurrency: int, rounds: int) -> dict[str, A
         "MAX_BATCH_SIZE": "100000",
         "MAX_REQUEST_BYTES": str(512 * 2**20),
         "PORT": str(worker_port),
+        **({"PYTHONPATH": worker_src} if worker_src else {}),
     }
     worker = subprocess.Popen(
         [python, "-m", "doctown", "serve"],
@@ -122,6 +131,8 @@ def measure_worker(latency: float, concurrency: int, rounds: int) -> dict[str, A
         bound = concurrency / latency
         rate = documented / wall
         return {
+            "worker": worker_src or "this checkout",
+            "load_average": round(os.getloadavg()[0], 2),
             "concurrency": concurrency,
             "latency_s": latency,
             "symbols": count,
@@ -189,26 +200,40 @@ def main() -> None:
         "--rounds", type=int, default=10, help="symbols per run = concurrency x rounds"
     )
     parser.add_argument("--local-symbols", type=int, default=20, help="0 skips the local model")
+    parser.add_argument(
+        "--baseline-src",
+        default=None,
+        help="also run the worker from this src/ folder (e.g. an older checkout), side by side",
+    )
     args = parser.parse_args()
 
-    worker_rows = [measure_worker(args.latency, c, args.rounds) for c in args.concurrency]
+    sources = [None, args.baseline_src] if args.baseline_src else [None]
+    worker_rows = [
+        measure_worker(args.latency, c, args.rounds, source)
+        for c in args.concurrency
+        for source in sources
+    ]
     print_table(
         [
+            "worker",
             "concurrency",
             "symbols",
             "symbols/s",
             "bound c/latency",
             "of bound",
             "worker CPU ms/symbol",
+            "load",
         ],
         [
             [
+                r["worker"],
                 r["concurrency"],
                 r["symbols"],
                 r["symbols_per_s"],
                 r["latency_bound_per_s"],
                 f"{r['fraction_of_bound']:.0%}",
                 r["worker_cpu_ms_per_symbol"],
+                r["load_average"],
             ]
             for r in worker_rows
         ],

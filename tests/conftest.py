@@ -22,6 +22,8 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    # Summary caches and the remembered output formats stay inside the test.
+    monkeypatch.setenv("DOCTOWN_CACHE_DIR", str(tmp_path_factory.mktemp("doctown-cache")))
 
 
 @pytest.fixture

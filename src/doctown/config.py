@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
+    openai_org_id: str | None = Field(default=None, description="Sent as OpenAI-Organization")
+    openai_project_id: str | None = Field(default=None, description="Sent as OpenAI-Project")
     model_name: str = DEFAULT_MODEL
     doctown_backend: BackendName | None = Field(
         default=None,
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
         default=None, description="For reasoning models; unset: the family's lowest"
     )
     request_timeout: float = Field(default=60.0, gt=0, le=3_600)
+    batch_poll_seconds: float = Field(
+        default=30.0, gt=0, le=3_600, description="How often `build --batch` asks after a batch"
+    )
     input_token_price: Decimal | None = Field(default=None, ge=0)
     output_token_price: Decimal | None = Field(default=None, ge=0)
     cached_input_token_price: Decimal | None = Field(default=None, ge=0)

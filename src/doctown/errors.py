@@ -15,8 +15,11 @@
           │    ├── RequestRejectedError  the API rejected the request (400, 422, ...); never retried
           │    ├── RetriesExhaustedError a transient fault outlived every attempt
           │    ├── UngroundedError       names things that do not exist (--strict-grounding)
+          │    ├── BatchFailedError      its batch failed or was cancelled before answering it
+          │    │    └── BatchExpiredError    its batch's 24 h window ran out first
           │    └── NotAttemptedError     skipped because the job had already stopped
           ├── TransientError         worth another attempt (408, 409, 429, 5xx, timeouts, resets)
+          ├── FormatUnsupportedError the server cannot produce the response_format asked for
           └── JobAbortedError        nothing more can succeed; the whole job stops at once
                ├── InsufficientQuotaError
                ├── AuthenticationFailedError
@@ -86,6 +89,7 @@ class SymbolFailure(GenerationError):
     """One symbol could not be documented. Carries what the attempts cost."""
 
     reason = "failed"
+    batch = False  # set on failures read from a Batch API result, billed at the batch price
 
     def __init__(self, message: str, *, usage: Usage | None = None, attempts: int = 1) -> None:
         super().__init__(message)
@@ -129,6 +133,21 @@ class UngroundedError(SymbolFailure):
     reason = "ungrounded"
 
 
+class BatchFailedError(SymbolFailure):
+    """The batch holding this request failed, was cancelled, or could not answer it.
+
+    Nothing was generated for it; running the build again sends it in a new batch.
+    """
+
+    reason = "batch_failed"
+
+
+class BatchExpiredError(BatchFailedError):
+    """The batch's 24-hour window ran out before this request was answered."""
+
+    reason = "batch_expired"
+
+
 class NotAttemptedError(SymbolFailure):
     """Not sent: the job stopped (e.g. out of quota) before this symbol's turn."""
 
@@ -144,6 +163,14 @@ class TransientError(GenerationError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class FormatUnsupportedError(GenerationError):
+    """The server refused the `response_format` asked for (a 400, 422 or 500 naming it).
+
+    Never retried: the OpenAI backend asks again one rung lower on the structured-output
+    ladder (backends/formats.py), so it does not leave the backend.
+    """
 
 
 class JobAbortedError(GenerationError):

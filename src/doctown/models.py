@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal
 
 PRICES_CHECKED = date(2025, 11, 20)
+# The Batch API bills every token class at half the synchronous price (as of PRICES_CHECKED).
+BATCH_DISCOUNT = Decimal("0.5")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,9 @@ class Price:
     cached_input: Decimal
     output: Decimal
 
+    def discounted(self, factor: Decimal) -> Price:
+        return Price(self.input * factor, self.cached_input * factor, self.output * factor)
+
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
@@ -32,6 +37,11 @@ class ModelInfo:
     retires: date | None = None
     # The lowest reasoning effort the family accepts: cheapest, and enough for one sentence.
     lowest_effort: str | None = None
+
+    @property
+    def batch_price(self) -> Price:
+        """What the Batch API charges for this model."""
+        return self.price.discounted(BATCH_DISCOUNT)
 
 
 def _p(input_: str, cached: str, output: str) -> Price:

@@ -60,6 +60,11 @@ def resolve_price(
     return Price(input=input_price, cached_input=cached, output=output_price)
 
 
+def batch_price(price: Price) -> Price:
+    """The Batch API's price for a model billed `price` synchronously (overrides included)."""
+    return price.discounted(models.BATCH_DISCOUNT)
+
+
 def as_float(amount: Decimal) -> float:
     """Dollars for the JSON wire format (the seed's `total_cost` is a number)."""
     return float(round(amount, 10))

@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from doctown.schemas import SymbolContext
 from doctown.tokens import TokenCounter
@@ -88,7 +89,7 @@ class Prompt:
     context: SymbolContext | None = field(default=None, compare=False, repr=False)
     version: str = PROMPT_VERSION  # of the template it was built with
 
-    @property
+    @cached_property
     def key(self) -> str:
         """sha256 of the exact messages: identical prompts are asked once and cached once."""
         body = json.dumps(self.messages, sort_keys=True, ensure_ascii=False)

@@ -106,6 +106,12 @@ class DocumentedSymbol(BaseModel):
     ungrounded: list[str] = Field(
         default_factory=list, description="Identifiers the summary names that exist nowhere"
     )
+    output_format: str | None = Field(
+        default=None,
+        description="How the answer was read: json_schema, json_object, json_instructions, or "
+        "text (the answer had no JSON; its text was taken as the summary)",
+    )
+    batch: bool = Field(default=False, description="Answered through the Batch API")
 
 
 class FailedSymbol(BaseModel):

@@ -7,6 +7,7 @@ checking each against the sha256 that tiktoken itself pins, so no network is eve
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
@@ -43,6 +44,8 @@ _TOKENS_PER_MESSAGE = 3
 _TOKENS_PER_REPLY = 3
 
 _lock = threading.Lock()
+# Distinct recurring texts (roles, system prompts, few-shot turns) remembered per counter.
+RECURRING_TEXTS = 64
 
 
 def _cache_dir() -> Path:
@@ -94,14 +97,20 @@ class TokenCounter:
         self.model = model
         self.encoding_name = models.encoding_for(model)
         self._encoding = encoding(self.encoding_name)
+        # Roles and system prompts recur in every prompt: each is encoded once.
+        self._count_recurring = functools.lru_cache(maxsize=RECURRING_TEXTS)(self.count)
 
     def count(self, text: str) -> int:
         return len(self._encoding.encode(text, disallowed_special=()))
 
     def count_messages(self, messages: list[dict[str, str]]) -> int:
         """Prompt tokens of a chat request, including the chat format's overhead."""
+        last = len(messages) - 1
         return _TOKENS_PER_REPLY + sum(
-            _TOKENS_PER_MESSAGE + self.count(m["content"]) + self.count(m["role"]) for m in messages
+            _TOKENS_PER_MESSAGE
+            + (self.count if index == last else self._count_recurring)(m["content"])
+            + self._count_recurring(m["role"])
+            for index, m in enumerate(messages)
         )
 
     def truncate(self, text: str, max_tokens: int) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from doctown.backends.formats import OutputFormat
 from doctown.generation import GenerationEngine
-from doctown.generation.cache import SummaryCache
+from doctown.generation.cache import CachedSummary, SummaryCache
 from doctown.testing import FakeOpenAIServer, refusal
 from doctown.usage import Usage
 from tests.conftest import symbol
@@ -95,5 +97,51 @@ def test_entries_are_committed_at_once_and_can_be_cleared(tmp_path: Path) -> Non
     # Another connection (another process, after a crash) sees the row immediately.
     rows = sqlite3.connect(path).execute("SELECT key, summary FROM summaries").fetchall()
     assert rows == [("k", "Does things.")]
-    assert cache.get("k") == ("Does things.", Usage(10, 0, 5, 0, 1))
+    assert cache.get("k") == CachedSummary("Does things.", Usage(10, 0, 5, 0, 1), None)
+    assert cache.contains(["k", "other"]) == {"k"}
     assert cache.clear() == 1 and cache.get("k") is None
+
+
+def test_the_output_format_is_kept_and_older_files_gain_its_column(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE summaries (key TEXT PRIMARY KEY, backend TEXT NOT NULL, model TEXT NOT NULL, "
+        "prompt_version TEXT NOT NULL, summary TEXT NOT NULL, input_tokens INTEGER NOT NULL, "
+        "cached_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, "
+        "reasoning_tokens INTEGER NOT NULL, created_at REAL NOT NULL)"
+    )
+    old.execute("INSERT INTO summaries VALUES ('old', 'openai', 'm', '2', 'Old.', 1, 0, 1, 0, 0)")
+    old.commit()
+    old.close()
+    cache = SummaryCache(path)
+    assert cache.get("old") == CachedSummary("Old.", Usage(1, 0, 1, 0, 1), None)
+    usage = Usage(10, 0, 5, 0, 1)
+    cache.put(
+        "new",
+        backend="openai",
+        model="m",
+        summary="New.",
+        usage=usage,
+        output_format=OutputFormat.TEXT,
+    )
+    assert cache.get("new") == CachedSummary("New.", usage, OutputFormat.TEXT)
+
+
+async def test_stores_from_async_code_are_committed_before_they_return(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite3"
+    cache = SummaryCache(path)
+    reader = sqlite3.connect(path)
+
+    async def store(i: int) -> bool:
+        await cache.store(
+            f"k{i}", backend="openai", model="m", summary=f"S{i}.", usage=Usage(1, 0, 1, 0, 1)
+        )
+        # Another connection (another process, after a crash) sees it the moment store returns.
+        return reader.execute("SELECT 1 FROM summaries WHERE key = ?", (f"k{i}",)).fetchone() == (
+            1,
+        )
+
+    assert all(await asyncio.gather(*(store(i) for i in range(50))))
+    cache.close()
+    assert reader.execute("SELECT COUNT(*) FROM summaries").fetchone() == (50,)

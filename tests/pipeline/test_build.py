@@ -56,9 +56,9 @@ def test_build_packs_every_symbol_and_the_pack_reads_back(
     checkout = by_name["shop.cart.Cart.checkout"]
     assert checkout.documentation.status == "documented"
     assert checkout.documentation.summary == "Documents the method checkout."
-    assert (
-        checkout.documentation.provenance is not None and checkout.documentation.provenance.cost > 0
-    )
+    provenance = checkout.documentation.provenance
+    assert provenance is not None and provenance.cost > 0
+    assert provenance.output_format == "json_schema" and not provenance.batch
     assert by_name["shop.pricing._round_cents"].documentation.status == "skipped"
     assert by_name["shop.pricing.apply_discount"].id in checkout.calls
     assert pack.manifest.source.commit_hash == git(shop_repo, "rev-parse", "HEAD")

@@ -68,6 +68,13 @@ export interface DocumentedSymbol {
   reasked?: boolean;
   /** Identifiers the summary names that exist nowhere. */
   ungrounded?: string[];
+  /**
+   * How the answer was read: json_schema, json_object, json_instructions, or text (the answer
+   * held no JSON; its text was taken as the summary).
+   */
+  output_format?: "json_schema" | "json_object" | "json_instructions" | "text" | null;
+  /** Answered through the Batch API, billed at its price. */
+  batch?: boolean;
 }
 
 export interface FailedSymbol {

@@ -23,7 +23,9 @@ def make_backend(settings: Settings) -> Backend:
             model_path=settings.doctown_local_model_path, threads=settings.local_threads
         )
 
+    from doctown.backends.ladder import MEMORY_FILE_NAME, FormatMemory
     from doctown.backends.openai import OpenAIBackend
+    from doctown.generation.cache import default_cache_path
 
     if settings.openai_api_key is None:
         raise ConfigurationError(
@@ -45,4 +47,8 @@ def make_backend(settings: Settings) -> Backend:
         max_completion_tokens=settings.max_completion_tokens,
         reasoning_effort=settings.reasoning_effort,
         max_concurrency=settings.max_concurrent_requests,
+        # Which response_format the server supports is remembered beside the summary cache.
+        format_memory=FormatMemory(default_cache_path().with_name(MEMORY_FILE_NAME)),
+        organization=settings.openai_org_id,
+        project=settings.openai_project_id,
     )

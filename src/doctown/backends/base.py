@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from doctown.backends.formats import OutputFormat
 from doctown.models import Price
 from doctown.prompts import Prompt
 from doctown.schemas import DocumentationOutput
@@ -23,6 +24,9 @@ class Completion:
     original_usage: Usage | None = None  # what making the answer cost, when not `usage`
     reasked: bool = False  # asked a second time because the first answer was ungrounded
     ungrounded: tuple[str, ...] = ()  # identifiers the final summary names that do not exist
+    # How the answer was read: a structured format, or its bare text (marked wherever it goes).
+    output_format: OutputFormat = OutputFormat.JSON_SCHEMA
+    batch: bool = False  # answered through the Batch API, billed at the batch price
 
     @property
     def cost_to_make(self) -> Usage:

@@ -1,38 +1,46 @@
-"""OpenAI, or any OpenAI-compatible server, through the official client with structured output."""
+"""OpenAI, or any OpenAI-compatible server, over a lean HTTP path with structured output.
+
+Each request is a prebuilt JSON body posted by aiohttp; each answer is read once by pydantic-core
+(`openai_wire.py`). That path costs well under a millisecond of CPU per request, where the
+official client spent about nine (docs/performance.md). Which `response_format` a server gets
+is found once per server and model by the structured-output ladder (`formats.py`, `ladder.py`).
+"""
 
 from __future__ import annotations
 
 import email.utils
+import json
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
-import openai
-import pydantic
-from openai import AsyncOpenAI
+import aiohttp
 
 from doctown import models
-from doctown.backends.base import Completion, validate_summary
+from doctown.backends.base import Completion
+from doctown.backends.formats import LADDER, OutputFormat, asks_for_format, format_unsupported
+from doctown.backends.formats import request_fields as format_fields
+from doctown.backends.http import HTTPSession, RawResponse
+from doctown.backends.ladder import FormatLadder, FormatMemory
+from doctown.backends.openai_wire import error_info, parse_chat_completion, read_answer
 from doctown.errors import (
     AuthenticationFailedError,
+    FormatUnsupportedError,
     InsufficientQuotaError,
-    InvalidOutputError,
     JobAbortedError,
     ModelNotFoundError,
-    RefusalError,
     RequestRejectedError,
     TransientError,
-    TruncatedOutputError,
 )
 from doctown.models import Price
 from doctown.prompts import Prompt
-from doctown.schemas import DocumentationOutput
 from doctown.usage import Usage
 
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_REASONING_COMPLETION_CAP = 2_048  # room for minimal reasoning plus the answer
 DEFAULT_COMPLETION_CAP = 300
 DEFAULT_TEMPERATURE = 0.2
-CONNECTIONS_PER_CLIENT = 16
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
 _KEY_PATTERN = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-*.]{3,}")
 
@@ -62,7 +70,7 @@ def completion_parameters(
     }
 
 
-def retry_after_seconds(headers: Any) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
     """The server's back-off hint: `retry-after-ms`, else `retry-after` in seconds or as a date."""
     if headers is None:
         return None
@@ -86,39 +94,72 @@ def retry_after_seconds(headers: Any) -> float | None:
     return max(parsed.timestamp() - time.time(), 0.0)
 
 
-def usage_from(raw: Any) -> Usage:
-    """Usage from a completion object or a raw JSON `usage` dict; missing parts count zero."""
-    if raw is None:
-        return Usage(requests=1)
-    get = raw.get if isinstance(raw, dict) else lambda key, default=None: getattr(raw, key, default)
-    prompt_details = get("prompt_tokens_details") or {}
-    completion_details = get("completion_tokens_details") or {}
+class OpenAIAPI:
+    """One OpenAI-compatible API: its base URL, its key, and the HTTP session that reaches it."""
 
-    def detail(details: Any, key: str) -> int:
-        value = details.get(key) if isinstance(details, dict) else getattr(details, key, None)
-        return int(value or 0)
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        timeout: float = 60.0,
+        max_connections: int = 10,
+        organization: str | None = None,
+        project: str | None = None,
+    ) -> None:
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        headers = {"Authorization": f"Bearer {api_key}"}
+        if organization:
+            headers["OpenAI-Organization"] = organization
+        if project:
+            headers["OpenAI-Project"] = project
+        self.http = HTTPSession(max_connections=max_connections, timeout=timeout, headers=headers)
 
-    return Usage(
-        input_tokens=int(get("prompt_tokens") or 0),
-        cached_tokens=detail(prompt_details, "cached_tokens"),
-        output_tokens=int(get("completion_tokens") or 0),
-        reasoning_tokens=detail(completion_details, "reasoning_tokens"),
-        requests=1,
-    )
+    async def send(
+        self,
+        method: str,
+        path: str,
+        body: bytes | aiohttp.FormData | None = None,
+        *,
+        content_type: str | None = "application/json",
+    ) -> RawResponse:
+        """One request; timeouts and connection failures become TransientError."""
+        headers = {"Content-Type": content_type} if content_type and body is not None else None
+        try:
+            return await self.http.request(method, self.base_url + path, body=body, headers=headers)
+        except TimeoutError:
+            raise TransientError("the request timed out") from None
+        except aiohttp.ClientError as exc:
+            raise TransientError(redact(f"connection failed: {exc}")) from None
 
+    def failure(self, response: RawResponse, *, model: str, sent_format: bool = False) -> Exception:
+        """The doctown error an unsuccessful answer stands for."""
+        status = response.status
+        info = error_info(response.body)
+        described = redact(f"HTTP {status}: {info.message or info.code or 'no message'}")
+        if "insufficient_quota" in info.code:
+            return InsufficientQuotaError()
+        if sent_format and format_unsupported(status, f"{info.code} {info.message}"):
+            return FormatUnsupportedError(described)
+        if status in _RETRYABLE_STATUSES or status >= 500:
+            return TransientError(described, retry_after=retry_after_seconds(response.headers))
+        if status in (401, 403):
+            return AuthenticationFailedError(status)
+        if status == 404:
+            if "model" in info.code or "model" in info.message.lower():
+                return ModelNotFoundError(model)
+            return JobAbortedError(
+                f"The server answered 404 for chat completions at {self.base_url}; "
+                "check OPENAI_BASE_URL (it usually ends in /v1)."
+            )
+        return RequestRejectedError(described, usage=Usage(requests=1))
 
-def _error_code(exc: openai.APIStatusError) -> str:
-    body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error", body) if isinstance(body.get("error", body), dict) else body
-    return " ".join(str(error.get(key) or "") for key in ("code", "type")).strip()
-
-
-def _describe(exc: openai.APIStatusError) -> str:
-    return redact(f"HTTP {exc.status_code}: {exc.message}")
+    async def aclose(self) -> None:
+        await self.http.aclose()
 
 
 class OpenAIBackend:
-    """Chat Completions with a Pydantic response format; the client's own retries are off."""
+    """Chat Completions over the lean path, with the strongest response format the server has."""
 
     name = "openai"
     few_shot = False
@@ -135,122 +176,87 @@ class OpenAIBackend:
         max_completion_tokens: int | None = None,
         reasoning_effort: str | None = None,
         max_concurrency: int = 10,
+        format_memory: FormatMemory | None = None,
+        organization: str | None = None,
+        project: str | None = None,
     ) -> None:
         self.model = model
         self.price = price
-        self.base_url = base_url
-        self._parameters = completion_parameters(
+        self.api = OpenAIAPI(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_connections=max_concurrency,
+            organization=organization,
+            project=project,
+        )
+        self.base_url = self.api.base_url
+        self.parameters = completion_parameters(
             model, max_completion_tokens=max_completion_tokens, reasoning_effort=reasoning_effort
         )
         self.max_completion_tokens = int(
-            self._parameters.get("max_completion_tokens") or self._parameters["max_tokens"]
+            self.parameters.get("max_completion_tokens") or self.parameters["max_tokens"]
         )
-        # The HTTP pool probes each idle connection's socket whenever a request starts or ends,
-        # so its cost per request grows with the pool. Several small pools keep it flat at high
-        # concurrency (measured: 10-25% less CPU per request at concurrency 100).
-        shards = max(1, -(-max_concurrency // CONNECTIONS_PER_CLIENT))
-        self._clients = [
-            AsyncOpenAI(
-                api_key=api_key,
-                base_url=base_url,
-                max_retries=0,  # exactly one retry layer: doctown's
-                timeout=timeout,
-            )
-            for _ in range(shards)
-        ]
-        self._in_flight = [0] * shards
+        self.ladder = FormatLadder(
+            format_memory or FormatMemory(), base_url=self.base_url, model=model
+        )
+        # Everything in a request body but the messages, serialised once per rung.
+        self._tails = {rung: json.dumps(self.request_fields(rung))[1:].encode() for rung in LADDER}
+
+    def request_fields(self, rung: OutputFormat) -> dict[str, Any]:
+        """The body of a chat request at `rung`, without its messages."""
+        return {"model": self.model, **format_fields(rung), **self.parameters}
+
+    def request_body(self, prompt: Prompt, rung: OutputFormat) -> bytes:
+        """The JSON body of a chat request: the messages, then the prebuilt rest."""
+        messages = json.dumps(prompt.messages, ensure_ascii=False).encode()
+        return b'{"messages":' + messages + b"," + self._tails[rung]
 
     async def complete(self, prompt: Prompt) -> Completion:
-        shard = min(range(len(self._clients)), key=self._in_flight.__getitem__)
-        self._in_flight[shard] += 1
-        try:
-            raw = await self._clients[shard].chat.completions.with_raw_response.parse(
-                model=self.model,
-                messages=prompt.messages,  # type: ignore[arg-type]
-                response_format=DocumentationOutput,
-                **self._parameters,
-            )
-        except openai.APIStatusError as exc:
-            raise self._translate(exc) from None
-        except openai.APITimeoutError:
-            raise TransientError("the request timed out") from None
-        except openai.APIConnectionError as exc:
-            raise TransientError(redact(f"connection failed: {exc.__cause__ or exc}")) from None
-        finally:
-            self._in_flight[shard] -= 1
-        return self._read(raw)
+        return await self.ladder.run(lambda rung, probing: self._ask(prompt, rung, probing))
 
-    def _read(self, raw: Any) -> Completion:
-        try:
-            completion = raw.parse()
-        except openai.LengthFinishReasonError as exc:
-            raise TruncatedOutputError(
-                f"the answer hit the completion cap ({self.max_completion_tokens} tokens) before "
-                "it was complete; raise MAX_COMPLETION_TOKENS",
-                usage=usage_from(exc.completion.usage),
-            ) from None
-        except openai.ContentFilterFinishReasonError as exc:
-            usage = usage_from(exc.completion.usage if exc.completion else None)
-            raise RefusalError("the content filter stopped the answer", usage=usage) from None
-        except (pydantic.ValidationError, ValueError) as exc:
-            raise InvalidOutputError(
-                f"the answer is not valid JSON for the summary schema ({type(exc).__name__})",
-                usage=self._raw_usage(raw),
-            ) from None
-        usage = usage_from(completion.usage)
-        if not completion.choices:
-            raise InvalidOutputError("the response has no choices", usage=usage)
-        message = completion.choices[0].message
-        if message.refusal:
-            raise RefusalError(f"the model refused: {message.refusal[:300]}", usage=usage)
-        if message.parsed is None:
-            raise InvalidOutputError("the answer has no parsed content", usage=usage)
-        problem = validate_summary(message.parsed)
-        if problem:
-            raise InvalidOutputError(problem, usage=usage)
-        return Completion(output=message.parsed, usage=usage)
-
-    @staticmethod
-    def _raw_usage(raw: Any) -> Usage:
-        try:
-            return usage_from(raw.http_response.json().get("usage"))
-        except ValueError:
-            return Usage(requests=1)
-
-    def _translate(self, exc: openai.APIStatusError) -> Exception:
-        status = exc.status_code
-        code = _error_code(exc)
-        if "insufficient_quota" in code:
-            return InsufficientQuotaError()
-        if status in _RETRYABLE_STATUSES or status >= 500:
-            return TransientError(
-                _describe(exc), retry_after=retry_after_seconds(exc.response.headers)
-            )
-        if status in (401, 403):
-            return AuthenticationFailedError(status)
-        if status == 404:
-            if "model" in code or "model" in exc.message.lower():
-                return ModelNotFoundError(self.model)
-            return JobAbortedError(
-                "The server answered 404 for chat completions at "
-                f"{self.base_url or 'the OpenAI API'}; "
-                "check OPENAI_BASE_URL (it usually ends in /v1)."
-            )
-        return RequestRejectedError(_describe(exc), usage=Usage(requests=1))
+    async def _ask(self, prompt: Prompt, rung: OutputFormat, probing: bool) -> Completion:
+        response = await self.api.send("POST", "/chat/completions", self.request_body(prompt, rung))
+        if response.status >= 300:
+            raise self.api.failure(response, model=self.model, sent_format=asks_for_format(rung))
+        return read_answer(
+            parse_chat_completion(response.body),
+            rung,
+            probing=probing,
+            completion_cap=self.max_completion_tokens,
+        )
 
     async def readiness(self) -> str | None:
-        """Retrieve the model: free, and proves the key, the address and the model at once."""
+        """Retrieve the model: free, and proves the key, the address and the model at once.
+
+        Servers without the per-model route (llama.cpp's answer 404 for it) are asked for
+        their model list instead; one that serves a single model answers to any name.
+        """
         try:
-            await self._clients[0].models.retrieve(self.model)
-        except openai.NotFoundError:
+            response = await self.api.send("GET", f"/models/{self.model}")
+            if response.status == 404 and "model" not in error_info(response.body).code:
+                response = await self._listed(response)
+        except TransientError as exc:
+            return redact(f"cannot reach the API: {exc}")
+        if response.status < 300:
+            return None
+        if response.status == 404:
             return str(ModelNotFoundError(self.model))
-        except openai.APIStatusError as exc:
-            translated = self._translate(exc)
-            return str(translated) if isinstance(translated, JobAbortedError) else _describe(exc)
-        except openai.APIConnectionError as exc:
-            return redact(f"cannot reach the API: {exc.__cause__ or exc}")
-        return None
+        failure = self.api.failure(response, model=self.model)
+        if isinstance(failure, JobAbortedError):
+            return str(failure)
+        return redact(f"HTTP {response.status}: {error_info(response.body).message}")
+
+    async def _listed(self, not_found: RawResponse) -> RawResponse:
+        """200 when the model list names the model or holds just one, else `not_found`."""
+        listing = await self.api.send("GET", "/models")
+        if listing.status >= 300:
+            return listing if listing.status != 404 else not_found
+        try:
+            ids = [str(entry.get("id")) for entry in json.loads(listing.body).get("data", [])]
+        except (ValueError, AttributeError):
+            return not_found
+        return listing if self.model in ids or len(ids) == 1 else not_found
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.close()
+        await self.api.aclose()

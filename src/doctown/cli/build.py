@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from datetime import datetime
@@ -14,6 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from doctown import events
+from doctown.cli.aio import run_async
+from doctown.cli.batch import batch_runner, check_batch_budget, print_request_files, run_batch
 from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
 from doctown.cli.options import concurrency_option, events_option
 from doctown.config import Settings, load_settings
@@ -43,6 +44,8 @@ class BuildProgress:
             disable=not enabled,
         )
         self.scan = self.progress.add_task("scan", total=None, detail="")
+        self.batch = self.progress.add_task("batch", total=None, detail="", visible=False)
+        self.batches: dict[str, tuple[int, int, str]] = {}  # id -> total, answered, status
         self.document = self.progress.add_task("document", total=None, detail="", visible=False)
         self.files = self.skipped = self.documented = self.cached = self.failed = 0
         self.tokens = 0
@@ -74,6 +77,17 @@ class BuildProgress:
                 detail=f"new {self.documented} cached {self.cached} failed {self.failed} "
                 f"| {self.tokens} tokens ${self.cost:.4f} | {rate:.1f}/s",
             )
+        elif kind == events.GENERATION_BATCH_PROGRESS:
+            answered = int(payload["completed"]) + int(payload["failed"])
+            self.batches[payload["batch_id"]] = (int(payload["total"]), answered, payload["status"])
+            statuses = sorted({status for _, _, status in self.batches.values()})
+            self.progress.update(
+                self.batch,
+                visible=True,
+                total=sum(total for total, _, _ in self.batches.values()),
+                completed=sum(done for _, done, _ in self.batches.values()),
+                detail=f"{len(self.batches)} batch(es) {', '.join(statuses)}",
+            )
         if kind.startswith("ingest."):
             self.progress.update(self.scan, detail=f"{self.files} files, {self.skipped} skipped")
 
@@ -90,12 +104,14 @@ def plan_summary(plan: Plan, engine_model: str, price_free: bool) -> dict[str, A
         "prompt_tokens": plan.prompt_tokens,
         "cost_min": float(plan.cost_min),
         "cost_max": float(plan.cost_max),
+        "batch_cost_min": float(plan.batch_cost_min),
+        "batch_cost_max": float(plan.batch_cost_max),
         "model": engine_model,
         "free": price_free,
     }
 
 
-def print_plan(console: Console, summary: dict[str, Any]) -> None:
+def print_plan(console: Console, summary: dict[str, Any], *, batch: bool = False) -> None:
     console.print(
         f"[bold]plan[/bold]: {summary['files']} files, {summary['symbols']} symbols; "
         f"{summary['selected']} to document ({summary['reused_docstrings']} from docstrings, "
@@ -104,14 +120,22 @@ def print_plan(console: Console, summary: dict[str, Any]) -> None:
     cost = (
         "free" if summary["free"] else f"${summary['cost_min']:.4f} to ${summary['cost_max']:.4f}"
     )
+    if batch and not summary["free"]:
+        cost = (
+            f"{cost} synchronously, ${summary['batch_cost_min']:.4f} to "
+            f"${summary['batch_cost_max']:.4f} through the Batch API"
+        )
     console.print(
         f"[bold]cost[/bold]: {summary['prompt_tokens']} prompt tokens (counted exactly); {cost}"
     )
 
 
-def confirm_spend(plan: Plan, *, yes: bool, threshold: Decimal, max_cost: Decimal | None) -> None:
+def confirm_spend(
+    plan: Plan, *, yes: bool, threshold: Decimal, max_cost: Decimal | None, batch: bool = False
+) -> None:
     """Ask before a large paid run; refuse one nobody can be asked about."""
-    ceiling = min(plan.cost_max, max_cost) if max_cost is not None else plan.cost_max
+    worst = plan.batch_cost_max if batch else plan.cost_max
+    ceiling = min(worst, max_cost) if max_cost is not None else worst
     if yes or ceiling <= threshold:
         return
     if not sys.stdin.isatty():
@@ -245,6 +269,12 @@ def distributed_workers(settings: Settings, engine: GenerationEngine) -> Distrib
     is_flag=True,
     help="Send the requests in shards to `doctown worker` processes (DOCTOWN_REDIS_URL).",
 )
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="Send the requests through the OpenAI Batch API: half the price, answers within 24 h; "
+    "a killed build resumes polling instead of paying again.",
+)
 @concurrency_option
 @events_option
 @click.option("--quiet", is_flag=True, help="No progress display.")
@@ -270,6 +300,7 @@ def build_command(
     created_at: datetime | None,
     no_contexts: bool,
     distributed: bool,
+    batch: bool,
     concurrency: int | None,
     events_path: Path | None,
     quiet: bool,
@@ -281,6 +312,11 @@ def build_command(
     symbols failed or remain (cost cap), 4 the job stopped (quota, key, model), 130 interrupted.
     """
     console = Console(stderr=True, quiet=quiet and not dry_run)
+    if batch and distributed:
+        raise click.UsageError(
+            "--batch and --distributed do not combine: the Batch API already runs the requests "
+            "off this machine; choose one"
+        )
     if created_at is not None and created_at.tzinfo is None:
         created_at = created_at.astimezone()
     with translated_errors():
@@ -320,25 +356,37 @@ def build_command(
         console.print(f"[yellow]note:[/yellow] {warning}")
     try:
         with Build(options, engine, subscribers=subscribers) as build, translated_errors():
+            runner = None
+            if batch:
+                runner = batch_runner(
+                    engine, cache, settings, build.emitter, callee_summaries=callee_summaries
+                )
             with display.progress:
                 plan = build.prepare()
             summary = plan_summary(plan, engine.backend.model, engine.backend.price.output == 0)
-            print_plan(console, summary)
+            print_plan(console, summary, batch=batch)
             if dry_run:
+                if runner is not None:
+                    print_request_files(console, runner, plan, engine.backend.model)
                 if as_json:
                     click.echo(json.dumps({"plan": summary}))
                 return
+            if runner is not None:
+                check_batch_budget(plan, max_cost)
             if engine.backend.price.output or engine.backend.price.input:
-                confirm_spend(plan, yes=yes, threshold=confirm_above, max_cost=max_cost)
+                confirm_spend(
+                    plan, yes=yes, threshold=confirm_above, max_cost=max_cost, batch=batch
+                )
 
             async def run() -> GenerateResponse:
                 try:
-                    return await build.generate(plan)
+                    answers = await run_batch(runner, plan) if runner is not None else None
+                    return await build.generate(plan, answers=answers)
                 finally:
                     await engine.backend.aclose()
 
             with display.progress:
-                response = asyncio.run(run())
+                response = run_async(run())
             manifest = build.pack(plan, response)
             build.finish(plan, response, manifest)
     except KeyboardInterrupt:

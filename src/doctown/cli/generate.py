@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -13,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from doctown import events
+from doctown.cli.aio import run_async
 from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
 from doctown.cli.options import concurrency_option, events_option
 from doctown.config import load_settings
@@ -135,7 +135,7 @@ def generate_command(
                 await engine.backend.aclose()
 
         try:
-            result = asyncio.run(run())
+            result = run_async(run())
         finally:
             if writer:
                 writer.close()

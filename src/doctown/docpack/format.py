@@ -202,6 +202,12 @@ class Provenance(_Entry):
     ungrounded: list[str] = Field(
         default_factory=list, description="Identifiers the summary names that exist nowhere"
     )
+    output_format: str | None = Field(
+        default=None,
+        description="How the answer was read: json_schema, json_object, json_instructions, or "
+        "text (no JSON in the answer; its text was taken as the summary)",
+    )
+    batch: bool = Field(default=False, description="Answered through the Batch API")
 
 
 class Documentation(_Entry):

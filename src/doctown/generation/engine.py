@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from doctown import events, pricing
 from doctown.backends.base import Backend, Completion
+from doctown.backends.formats import OutputFormat
 from doctown.errors import JobAbortedError, SymbolFailure
+from doctown.generation.answered import Answer, AnsweredBackend
 from doctown.generation.budget import BudgetBackend
 from doctown.generation.cache import CachingBackend, SummaryCache
 from doctown.generation.grounding import GroundingBackend, GroundingPolicy
@@ -35,6 +37,8 @@ from doctown.schemas import (
 from doctown.usage import Usage, total
 
 SOURCE = "doctown.generation"
+# Symbols planned before their requests are sent, at least; more when concurrency is higher.
+PLAN_SLICE_MIN = 50
 
 
 @dataclass(frozen=True)
@@ -94,17 +98,24 @@ class _Job:
         self.backend = backend
         self.emitter = emitter
         self.price = engine.backend.price
+        self.batch_price = pricing.batch_price(self.price)
+        self.costs: list[Decimal] = []
         self.first: dict[str, PlannedSymbol] = {}  # prompt key -> the symbol that asked it
+        self.members: dict[str, list[PlannedSymbol]] = {}  # prompt key -> symbols sharing it
+        self.reported: set[str] = set()  # prompt keys whose members were reported
         self.outcomes: dict[str, _Outcome] = {}
         self.summaries: dict[str, str] = {}  # symbol id -> summary, for later waves
         self.documented: list[DocumentedSymbol] = []
         self.failed: list[FailedSymbol] = []
         self.warnings = list(engine.standing_warnings)
         self.usages: list[Usage] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        # Results are announced only after generation.started: the first requests go out
+        # while the rest of the batch is still being planned.
+        self.announced = asyncio.Event()
 
-    async def run(self, planned: list[PlannedSymbol]) -> None:
-        """Ask every new prompt concurrently; identical prompts share one answer."""
-        members: dict[str, list[PlannedSymbol]] = {}
+    def submit(self, planned: Sequence[PlannedSymbol]) -> None:
+        """Start asking every new prompt in `planned`; identical prompts share one answer."""
         for item in planned:
             if item.prompt.truncated:
                 self.warnings.append(
@@ -112,19 +123,27 @@ class _Job:
                     f"({self.engine.prompt_builder.max_prompt_tokens})"
                 )
             key = item.prompt.key
-            if key in self.outcomes:  # answered in an earlier wave
+            if key in self.reported:  # answered and announced already (an earlier wave)
                 self.report(item, self.outcomes[key])
-                continue
-            self.first.setdefault(key, item)
-            members.setdefault(key, []).append(item)
+            elif key in self.members:
+                self.members[key].append(item)
+            else:
+                self.first[key] = item
+                self.members[key] = [item]
+                self.tasks.append(asyncio.create_task(self.ask(key)))
 
-        async def ask(key: str) -> None:
-            outcome = await _ask(self.backend, self.first[key].prompt)
-            self.outcomes[key] = outcome
-            for member in members[key]:
-                self.report(member, outcome)
+    async def ask(self, key: str) -> None:
+        outcome = await _ask(self.backend, self.first[key].prompt)
+        self.outcomes[key] = outcome
+        await self.announced.wait()
+        self.reported.add(key)
+        for member in self.members[key]:
+            self.report(member, outcome)
 
-        await asyncio.gather(*(ask(key) for key in members))
+    async def wait(self) -> None:
+        """Until every prompt submitted so far has been answered and reported."""
+        tasks, self.tasks = self.tasks, []
+        await asyncio.gather(*tasks)
 
     def report(self, item: PlannedSymbol, outcome: _Outcome) -> None:
         """Record and announce one symbol's result (called as each one finishes)."""
@@ -133,6 +152,8 @@ class _Job:
         if outcome.completion is not None:
             completion = outcome.completion
             usage = completion.usage if reused is None else Usage()
+            price = self.batch_price if completion.batch else self.price
+            cost = pricing.cost(usage, price)
             made = completion.cost_to_make
             entry = DocumentedSymbol(
                 symbol_id=item.symbol_id,
@@ -142,16 +163,23 @@ class _Job:
                 cached_tokens=usage.cached_tokens,
                 output_tokens=usage.output_tokens,
                 reasoning_tokens=usage.reasoning_tokens,
-                cost=pricing.as_float(pricing.cost(usage, self.price)),
+                cost=pricing.as_float(cost),
                 attempts=completion.attempts if reused is None else 0,
                 reused_from=reused,
                 cached=completion.cached,
                 original_usage=(
-                    usage_report(made, pricing.cost(made, self.price)) if made != usage else None
+                    usage_report(made, pricing.cost(made, price)) if made != usage else None
                 ),
                 reasked=completion.reasked,
                 ungrounded=list(completion.ungrounded),
+                output_format=completion.output_format.value,
+                batch=completion.batch,
             )
+            if completion.output_format is OutputFormat.TEXT:
+                self.warnings.append(
+                    f"{item.symbol_id}: the answer held no JSON; its text was taken as the "
+                    "summary (output_format text)"
+                )
             if entry.ungrounded:
                 self.warnings.append(
                     f"{item.symbol_id}: ungrounded: the summary names "
@@ -168,12 +196,13 @@ class _Job:
         else:
             assert outcome.failure is not None
             usage = outcome.failure.usage if reused is None else Usage()
+            cost = pricing.cost(usage, self.batch_price if outcome.failure.batch else self.price)
             failure = FailedSymbol(
                 symbol_id=item.symbol_id,
                 reason=outcome.failure.reason,
                 message=str(outcome.failure),
                 tokens_used=usage.total_tokens,
-                cost=pricing.as_float(pricing.cost(usage, self.price)),
+                cost=pricing.as_float(cost),
                 attempts=outcome.failure.attempts if reused is None else 0,
             )
             self.failed.append(failure)
@@ -184,6 +213,7 @@ class _Job:
                 source=SOURCE,
             )
         self.usages.append(usage)
+        self.costs.append(cost)
 
     def finish(
         self, job_id: str, order: list[str], stopped: JobAbortedError | None, started: float
@@ -193,7 +223,7 @@ class _Job:
         self.documented.sort(key=lambda d: position[d.symbol_id])
         self.failed.sort(key=lambda f: position[f.symbol_id])
         usage = total(self.usages)
-        total_cost = pricing.cost(usage, self.price)
+        total_cost = sum(self.costs, Decimal(0))  # answers may be billed at different prices
         status = _status(len(self.documented), len(self.failed), stopped)
         backend = self.engine.backend
         response = GenerateResponse(
@@ -260,11 +290,14 @@ class GenerationEngine:
         """The prompt each symbol would be sent with (no call is made)."""
         return [PlannedSymbol(s.symbol_id, self.prompt_builder.build(s.context)) for s in symbols]
 
-    def cost_range(self, prompts: Collection[Prompt]) -> tuple[int, Decimal, Decimal]:
+    def cost_range(
+        self, prompts: Collection[Prompt], *, batch: bool = False
+    ) -> tuple[int, Decimal, Decimal]:
         """Prompt tokens of `prompts` and what sending them costs: with empty answers (low)
-        and with every answer, reasoning included, using the whole completion cap (high)."""
+        and with every answer, reasoning included, using the whole completion cap (high).
+        `batch` prices them at the Batch API's price."""
         tokens = sum(prompt.prompt_tokens for prompt in prompts)
-        price = self.backend.price
+        price = pricing.batch_price(self.backend.price) if batch else self.backend.price
         cap = self.backend.max_completion_tokens
         low = pricing.cost(Usage(input_tokens=tokens), price)
         high = pricing.cost(Usage(input_tokens=tokens, output_tokens=cap * len(prompts)), price)
@@ -291,15 +324,22 @@ class GenerationEngine:
         )
 
     def _job_backend(
-        self, max_cost: Decimal | None, grounding: GroundingPolicy | None
+        self,
+        max_cost: Decimal | None,
+        grounding: GroundingPolicy | None,
+        answers: Mapping[str, Answer] | None = None,
     ) -> tuple[Backend, StopOnAbortBackend]:
-        """The policy stack for one job, outermost first: grounding, cache, retry, concurrency,
-        stop, budget.
+        """The policy stack for one job, outermost first: grounding, answers given in advance,
+        cache, retry, concurrency, stop, budget.
 
         Grounding sits outside the cache so that a rerun replays the check and any re-ask from
         the cache. Cache hits take no slot and spend nothing; the stop and budget checks run
-        after a slot is granted, right before a request would be sent.
+        after a slot is granted, right before a request would be sent. Answers given in
+        advance (a Batch API result, already in the cache) were paid for at the batch price:
+        they leave what is left of `max_cost` to the requests still to send.
         """
+        if answers and max_cost is not None:
+            max_cost -= self._answers_cost(answers)
         inner: Backend = self.backend
         if max_cost is not None:
             inner = BudgetBackend(inner, max_cost=max_cost)
@@ -315,6 +355,8 @@ class GenerationEngine:
         )
         if self.cache is not None:
             stack = CachingBackend(stack, self.cache)
+        if answers:
+            stack = AnsweredBackend(stack, answers)
         if grounding is not None:
             stack = GroundingBackend(
                 stack,
@@ -323,6 +365,16 @@ class GenerationEngine:
                 count_tokens=self.prompt_builder.counter.count_messages,
             )
         return stack, gate
+
+    def _answers_cost(self, answers: Mapping[str, Answer]) -> Decimal:
+        batch_price = pricing.batch_price(self.backend.price)
+        return sum(
+            (
+                pricing.cost(answer.usage, batch_price if answer.batch else self.backend.price)
+                for answer in answers.values()
+            ),
+            Decimal(0),
+        )
 
     async def generate(
         self,
@@ -334,18 +386,26 @@ class GenerationEngine:
         max_cost: Decimal | None = None,
         grounding: GroundingPolicy | None = None,
         order: DependencyOrder | None = None,
+        planned: Sequence[PlannedSymbol] | None = None,
+        answers: Mapping[str, Answer] | None = None,
     ) -> GenerateResponse:
         """Document `symbols`, in request order.
 
         `emitter` lets a pipeline number its events as one stream. `order` generates in waves
         (callees before callers), each caller's prompt carrying its callees' summaries.
+        `planned` gives prompts already built for `symbols` (same order), so they are not
+        built twice. `answers` holds answers obtained in advance by prompt key (a Batch API
+        result); prompts without one are sent as usual.
         """
         started = time.monotonic()
         if emitter is None:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
-        backend, gate = self._job_backend(max_cost, grounding)
+        backend, gate = self._job_backend(max_cost, grounding, answers)
         job = _Job(self, backend, emitter)
-        initial = self.plan(symbols)
+        if order is None and planned is None:
+            initial = await self._plan_while_asking(job, symbols)
+        else:
+            initial = list(planned) if planned is not None else self.plan(symbols)
         unique = {item.prompt.key: item.prompt for item in initial}
         waves = order.waves if order is not None else [[s.symbol_id for s in symbols]]
         emitter.emit(
@@ -361,13 +421,30 @@ class GenerationEngine:
             },
             source=SOURCE,
         )
+        job.announced.set()
         if order is None:
-            await job.run(initial)
+            if planned is not None:
+                job.submit(initial)
+            await job.wait()
         else:
             by_id = {s.symbol_id: s for s in symbols}
             for wave in waves:
-                await job.run(self.plan([order.enrich(by_id[i], job.summaries) for i in wave]))
+                job.submit(self.plan([order.enrich(by_id[i], job.summaries) for i in wave]))
+                await job.wait()
         return job.finish(job_id, [s.symbol_id for s in symbols], gate.stopped, started)
+
+    async def _plan_while_asking(
+        self, job: _Job, symbols: Sequence[SymbolInput]
+    ) -> list[PlannedSymbol]:
+        """Plan `symbols` a slice at a time, sending each slice's requests before the next."""
+        planned: list[PlannedSymbol] = []
+        step = max(PLAN_SLICE_MIN, self.max_concurrency)
+        for start in range(0, len(symbols), step):
+            chunk = self.plan(symbols[start : start + step])
+            job.submit(chunk)
+            planned.extend(chunk)
+            await asyncio.sleep(0)  # let the requests just submitted go out
+        return planned
 
 
 async def _ask(backend: Backend, prompt: Prompt) -> _Outcome:

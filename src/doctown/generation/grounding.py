@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, replace
 
 from doctown.backends.base import Backend, Completion
@@ -115,18 +115,22 @@ class SymbolTable:
 
 def ungrounded(summary: str, context: SymbolContext, table: SymbolTable | None = None) -> list[str]:
     """The identifiers in `summary` found neither in its context nor in the symbol table."""
-    vocabulary = context_vocabulary(context)
     known = table.names if table is not None else frozenset()
-    missing = []
-    for name in mentioned_identifiers(summary):
-        parts = name.split(".")
-        if name in vocabulary or name in known:
-            continue
-        # `Cart.checkout` is grounded when each part is (the path as written, or its last part).
-        if all(part in vocabulary or part in known for part in parts):
-            continue
-        missing.append(name)
-    return missing
+    # Most names a summary mentions are known symbols: the context's vocabulary, which costs
+    # more to gather than the whole check, is built only for the others.
+    unknown = [name for name in mentioned_identifiers(summary) if not _grounded(name, known)]
+    if not unknown:
+        return []
+    vocabulary = context_vocabulary(context)
+    return [name for name in unknown if not _grounded(name, vocabulary, known)]
+
+
+def _grounded(name: str, *vocabularies: Set[str]) -> bool:
+    def known(word: str) -> bool:
+        return any(word in words for words in vocabularies)
+
+    # `Cart.checkout` is grounded when each part is (the path as written, or its last part).
+    return known(name) or all(known(part) for part in name.split("."))
 
 
 def correction(prompt: Prompt, answer: str, names: list[str]) -> Prompt:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING
 from doctown import events
 from doctown.analysis import AnalysisResult, analyze_repository
 from doctown.docpack import Manifest, Source, write_docpack
-from doctown.generation import GenerationEngine
+from doctown.generation import GenerationEngine, PlannedSymbol
+from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
 from doctown.pipeline.packing import Outcomes, pack_content
@@ -71,6 +73,9 @@ class Plan:
     cost_min: Decimal
     cost_max: Decimal
     seconds: dict[str, float] = field(default_factory=dict)
+    batch_cost_min: Decimal = Decimal(0)  # the same requests through the Batch API
+    batch_cost_max: Decimal = Decimal(0)
+    uncached: dict[str, Prompt] = field(default_factory=dict)  # prompt key -> prompt to send
 
     @property
     def to_send(self) -> int:
@@ -134,13 +139,14 @@ class Build:
         unique = {prompt.key: prompt for prompt in prompts.values()}
         backend = self.engine.backend
         cache = self.engine.cache
-        uncached = [
-            prompt
-            for prompt in unique.values()
-            if cache is None
-            or cache.get(SummaryCache.key(backend.name, backend.model, prompt)) is None
-        ]
+        cache_keys = {
+            key: SummaryCache.key(backend.name, backend.model, prompt)
+            for key, prompt in unique.items()
+        }
+        cached = cache.contains(cache_keys.values()) if cache is not None else set()
+        uncached = [prompt for key, prompt in unique.items() if cache_keys[key] not in cached]
         tokens, cost_min, cost_max = self.engine.cost_range(uncached)
+        _, batch_min, batch_max = self.engine.cost_range(uncached, batch=True)
         seconds["plan"] = time.monotonic() - clock
         return Plan(
             tree=tree,
@@ -154,10 +160,18 @@ class Build:
             cost_min=cost_min,
             cost_max=cost_max,
             seconds=seconds,
+            batch_cost_min=batch_min,
+            batch_cost_max=batch_max,
+            uncached={prompt.key: prompt for prompt in uncached},
         )
 
-    async def generate(self, plan: Plan) -> GenerateResponse:
-        """Document the selected symbols; every summary is cached the moment it arrives."""
+    async def generate(
+        self, plan: Plan, *, answers: Mapping[str, Answer] | None = None
+    ) -> GenerateResponse:
+        """Document the selected symbols; every summary is cached the moment it arrives.
+
+        `answers` are answers obtained in advance by prompt key (`doctown build --batch`).
+        """
         clock = time.monotonic()
         analysis = plan.analysis
         grounding = None
@@ -181,6 +195,10 @@ class Build:
                     max_cost=self.options.max_cost,
                     grounding=grounding,
                     order=order,
+                    planned=[
+                        PlannedSymbol(i.symbol_id, plan.prompts[i.symbol_id]) for i in plan.inputs
+                    ],
+                    answers=answers,
                 )
         finally:
             plan.seconds["generation"] = time.monotonic() - clock

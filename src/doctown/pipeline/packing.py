@@ -55,6 +55,8 @@ def _documentation(
                 preview=preview,
                 reasked=documented.reasked,
                 ungrounded=documented.ungrounded,
+                output_format=documented.output_format,
+                batch=documented.batch,
             ),
         )
     failed = outcomes.failed.get(symbol_id)

@@ -1,135 +1,44 @@
 """A fake OpenAI-compatible server on a real socket, for tests and benchmarks.
 
-It speaks the Chat Completions and Models routes well enough for the official `openai` client:
+It speaks the Chat Completions, Models, Files and Batches routes the way OpenAI does:
 structured output, usage with cached and reasoning tokens, and every fault a real deployment
 shows (429 with Retry-After, 5xx, insufficient_quota, 400, 401, 404 for unknown models,
-refusals, `length` truncation, malformed JSON, stalls). Replies are scripted in order with
-`script(...)` or by rule with `on(...)`; anything unscripted gets a plausible summary.
+refusals, `length` truncation, malformed JSON, stalls, response formats refused the way
+vLLM, llama-cpp-python, LM Studio and Ollama refuse them, and batches that complete, fail or
+expire). Replies are scripted in order with `script(...)` or by rule with `on(...)`; anything
+unscripted gets a plausible summary. Every answer arrives `latency` seconds after its request.
 
     with FakeOpenAIServer(latency=0.05) as server:
-        client = AsyncOpenAI(base_url=server.base_url, api_key="test")
+        ...  # OPENAI_BASE_URL=server.base_url
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-import re
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from doctown.models import is_reasoning_model
+from doctown.testing.fake_batches import Answer, FakeBatches
+from doctown.testing.replies import FormatRefusal, Reply, default_summary, ok
 from doctown.testing.threaded_server import ThreadedServer
 from doctown.tokens import TokenCounter
 
-
-@dataclass(frozen=True)
-class Reply:
-    """What the server does with one chat request."""
-
-    kind: str = "ok"
-    summary: str | None = None
-    status: int = 200
-    code: str | None = None
-    error_type: str | None = None
-    message: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    content: str | None = None
-
-
-def ok(summary: str | None = None) -> Reply:
-    return Reply(summary=summary)
-
-
-def rate_limited(retry_after: float | None = None, retry_after_ms: float | None = None) -> Reply:
-    headers = {}
-    if retry_after is not None:
-        headers["retry-after"] = str(retry_after)
-    if retry_after_ms is not None:
-        headers["retry-after-ms"] = str(retry_after_ms)
-    return Reply(
-        "error",
-        status=429,
-        code="rate_limit_exceeded",
-        error_type="requests",
-        message="Rate limit reached for requests",
-        headers=headers,
-    )
-
-
-def server_error(status: int = 500) -> Reply:
-    return Reply(
-        "error", status=status, error_type="server_error", message="The server had an error"
-    )
-
-
-def insufficient_quota() -> Reply:
-    return Reply(
-        "error",
-        status=429,
-        code="insufficient_quota",
-        error_type="insufficient_quota",
-        message="You exceeded your current quota, please check your plan and billing details.",
-    )
-
-
-def bad_request(message: str = "Invalid request") -> Reply:
-    return Reply(
-        "error",
-        status=400,
-        code="invalid_request",
-        error_type="invalid_request_error",
-        message=message,
-    )
-
-
-def status_error(status: int, message: str = "error", code: str | None = None) -> Reply:
-    return Reply(
-        "error", status=status, code=code, error_type="invalid_request_error", message=message
-    )
-
-
-def refusal(text: str = "I'm sorry, I can't help with that.") -> Reply:
-    return Reply("refusal", message=text)
-
-
-def truncated() -> Reply:
-    return Reply("length")
-
-
-def malformed(content: str = '{"summary": "unterminated') -> Reply:
-    return Reply("malformed", content=content)
-
-
-def stall(seconds: float) -> Reply:
-    """Answer normally, but only after `seconds` (longer than the client's timeout: a timeout)."""
-    return Reply(delay=seconds)
-
-
-_SYMBOL_LINE = re.compile(r"^Symbol: (.+)$", re.MULTILINE)
-_KIND_LINE = re.compile(r"^Kind: (.+)$", re.MULTILINE)
-
-
-def default_summary(user_message: str) -> str:
-    """A deterministic summary naming the symbol the prompt is about."""
-    name = _SYMBOL_LINE.search(user_message)
-    kind = _KIND_LINE.search(user_message)
-    return (
-        f"Documents the {kind.group(1) if kind else 'symbol'} "
-        f"{name.group(1) if name else 'unknown'}."
-    )
+# The chat format's overhead, as OpenAI documents it (as in doctown.tokens).
+_TOKENS_PER_MESSAGE = 3
+_TOKENS_PER_REPLY = 3
 
 
 class FakeOpenAIServer:
@@ -145,6 +54,9 @@ class FakeOpenAIServer:
         unknown_models: set[str] | None = None,
         request_log: str | Path | None = None,
         port: int = 0,
+        refused_formats: dict[str, FormatRefusal] | None = None,
+        model_route: bool = True,
+        batch_seconds: float = 0.0,
     ) -> None:
         self.latency = latency
         self.api_key = api_key
@@ -152,6 +64,11 @@ class FakeOpenAIServer:
         self.cached_tokens = cached_tokens
         self.unknown_models = set(unknown_models or ())
         self.request_log = Path(request_log) if request_log else None
+        # response_format type -> how it is refused (see doctown.testing.replies).
+        self.refused_formats = dict(refused_formats or {})
+        # False: no GET /v1/models/{id}, only the list (llama.cpp's servers).
+        self.model_route = model_route
+        self.batches = FakeBatches(self.answer, batch_seconds=batch_seconds)
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -159,14 +76,15 @@ class FakeOpenAIServer:
         self._queue: deque[Reply] = deque()
         self._rules: list[tuple[Callable[[str], bool], Reply, list[int]]] = []
         self._lock = threading.Lock()
-        self._counter = TokenCounter("gpt-5")
+        # Prompts repeat their system message: its count is computed once.
+        self._count = functools.lru_cache(maxsize=4_096)(TokenCounter("gpt-5").count)
         self._server: ThreadedServer | None = None
         self.base_url = ""
 
     # Scripting -----------------------------------------------------------------------------
 
     def script(self, *replies: Reply) -> None:
-        """The next chat requests get these replies, in order."""
+        """The next chat requests (and batch lines) get these replies, in order."""
         with self._lock:
             self._queue.extend(replies)
 
@@ -181,6 +99,11 @@ class FakeOpenAIServer:
     def chat_requests(self) -> list[dict[str, Any]]:
         with self._lock:
             return [r for r in self.requests if r["path"].endswith("/chat/completions")]
+
+    def requests_to(self, path: str, method: str = "POST") -> list[dict[str, Any]]:
+        """Logged requests to `path` (e.g. "/v1/batches") with `method`."""
+        with self._lock:
+            return [r for r in self.requests if r["path"] == path and r["method"] == method]
 
     def reset(self) -> None:
         with self._lock:
@@ -201,19 +124,27 @@ class FakeOpenAIServer:
 
     # Routes --------------------------------------------------------------------------------
 
-    def _authorized(self, request: Request) -> Response | None:
+    def _denied(self, request: Request) -> Response | None:
         if self.api_key is None or request.headers.get("authorization") == f"Bearer {self.api_key}":
             return None
         presented = request.headers.get("authorization", "").removeprefix("Bearer ")
         masked = presented[:3] + "*" * 8 + presented[-4:] if len(presented) > 8 else "***"
-        return _error(
-            401,
-            f"Incorrect API key provided: {masked}.",
-            "invalid_request_error",
-            "invalid_api_key",
+        return _response(
+            *_error_body(
+                401,
+                f"Incorrect API key provided: {masked}.",
+                "invalid_request_error",
+                "invalid_api_key",
+            )[:3]
         )
 
-    def _log(self, entry: dict[str, Any]) -> None:
+    def _log(self, request: Request, body: Any) -> None:
+        entry = {
+            "path": request.url.path,
+            "method": request.method,
+            "time": time.time(),
+            "body": body,
+        }
         with self._lock:
             self.requests.append(entry)
             if self.request_log:
@@ -221,26 +152,32 @@ class FakeOpenAIServer:
                     stream.write(json.dumps(entry) + "\n")
 
     async def _chat(self, request: Request) -> Response:
-        body = await request.json()
-        self._log({"path": request.url.path, "time": time.time(), "body": body})
+        # The answer is ready at arrival + latency (+ a scripted delay), however long it took
+        # to compute: `latency` is the server's latency, not an addition to its own work.
+        loop = asyncio.get_running_loop()
+        due = loop.time() + self.latency
+        body = json.loads(await request.body())
+        self._log(request, body)
         with self._lock:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
-            if self.latency:
-                await asyncio.sleep(self.latency)
-            denied = self._authorized(request)
-            if denied:
-                return denied
-            return await self._answer(body)
+            denied = self._denied(request)
+            status, payload, headers, delay = (0, {}, {}, 0.0) if denied else self.answer(body)
+            await asyncio.sleep(max(0.0, due + delay - loop.time()))
+            return denied or _response(status, payload, headers)
         finally:
             with self._lock:
                 self.in_flight -= 1
 
-    async def _answer(self, body: dict[str, Any]) -> Response:
+    def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str], float]:
+        """Status, JSON body, headers and extra delay of the answer to one chat request body.
+
+        Chat requests and the lines of a batch are answered by the same rules and scripts.
+        """
         model = str(body.get("model", ""))
         if model in self.unknown_models:
-            return _error(
+            return _error_body(
                 404,
                 f"The model `{model}` does not exist or you do not have access to it.",
                 "invalid_request_error",
@@ -248,22 +185,21 @@ class FakeOpenAIServer:
             )
         problem = _parameter_problem(model, body)
         if problem:
-            return _error(400, problem, "invalid_request_error", "unsupported_parameter")
+            return _error_body(400, problem, "invalid_request_error", "unsupported_parameter")
+        refused = self._format_refusal(body.get("response_format"))
+        if refused is not None:
+            return refused
         messages = body.get("messages", [])
         user = next(
             (m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), ""
         )
         reply = self._next_reply(str(user))
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
         if reply.kind == "error":
-            return _error(reply.status, reply.message, reply.error_type, reply.code, reply.headers)
-        prompt_tokens = self._counter.count_messages(
-            [
-                {"role": str(m.get("role", "")), "content": str(m.get("content", ""))}
-                for m in messages
-            ]
-        )
+            status, payload, headers, _ = _error_body(
+                reply.status, reply.message, reply.error_type, reply.code, reply.headers
+            )
+            return status, payload, headers, reply.delay
+        prompt_tokens = self._count_messages(messages)
         message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
         finish = "stop"
         if reply.kind == "refusal":
@@ -271,59 +207,104 @@ class FakeOpenAIServer:
         elif reply.kind == "length":
             message["content"] = '{"summary": "Reads the'
             finish = "length"
-        elif reply.kind == "malformed":
+        elif reply.kind in ("malformed", "text"):
             message["content"] = reply.content
         else:
             message["content"] = json.dumps(
                 {"summary": reply.summary or default_summary(str(user))}
             )
         reasoning = self.reasoning_tokens if is_reasoning_model(model) else 0
-        completion_tokens = (
-            self._counter.count(message["content"] or message["refusal"] or "") + reasoning
-        )
-        return JSONResponse(
-            {
-                "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": model,
-                "choices": [
-                    {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
-                ],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                    "prompt_tokens_details": {
-                        "cached_tokens": min(self.cached_tokens, prompt_tokens)
-                    },
-                    "completion_tokens_details": {"reasoning_tokens": reasoning},
-                },
-            }
+        completion_tokens = self._count(message["content"] or message["refusal"] or "") + reasoning
+        payload = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": min(self.cached_tokens, prompt_tokens)},
+                "completion_tokens_details": {"reasoning_tokens": reasoning},
+            },
+        }
+        return 200, payload, {}, reply.delay
+
+    def _count_messages(self, messages: list[dict[str, Any]]) -> int:
+        return _TOKENS_PER_REPLY + sum(
+            _TOKENS_PER_MESSAGE
+            + self._count(str(m.get("role", "")))
+            + self._count(str(m.get("content", "")))
+            for m in messages
         )
 
+    def _format_refusal(self, response_format: Any) -> Answer | None:
+        kind = response_format.get("type") if isinstance(response_format, dict) else None
+        refusal = self.refused_formats.get(str(kind)) if kind else None
+        if refusal is None:
+            return None
+        return refusal.status, refusal.body, {}, 0.0
+
     async def _model(self, request: Request) -> Response:
-        self._log({"path": request.url.path, "time": time.time(), "body": None})
-        denied = self._authorized(request)
+        self._log(request, None)
+        denied = self._denied(request)
         if denied:
             return denied
         model = request.path_params["model"]
+        if not self.model_route:
+            return _response(404, {"detail": "Not Found"})
         if model in self.unknown_models:
-            return _error(
-                404,
-                f"The model '{model}' does not exist",
-                "invalid_request_error",
-                "model_not_found",
+            return _response(
+                *_error_body(
+                    404,
+                    f"The model '{model}' does not exist",
+                    "invalid_request_error",
+                    "model_not_found",
+                )[:3]
             )
-        return JSONResponse(
-            {"id": model, "object": "model", "created": 0, "owned_by": "doctown-fake"}
-        )
+        return _response(200, {"id": model, "object": "model", "created": 0, "owned_by": "fake"})
+
+    async def _models(self, request: Request) -> Response:
+        self._log(request, None)
+        denied = self._denied(request)
+        if denied:
+            return denied
+        data = [{"id": "fake-model", "object": "model", "created": 0, "owned_by": "fake"}]
+        return _response(200, {"object": "list", "data": data})
+
+    def _guarded(self, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        """A Files or Batches route: logged, and behind the API key like the rest."""
+
+        async def route(request: Request) -> Response:
+            self._log(request, None)
+            denied = self._denied(request)
+            if denied:
+                return denied
+            response: Response = await handler(request)
+            return response
+
+        return route
 
     def app(self) -> Starlette:
+        batches = self.batches
         return Starlette(
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
                 Route("/v1/models/{model:path}", self._model, methods=["GET"]),
+                Route("/v1/files", self._guarded(batches.upload), methods=["POST"]),
+                Route("/v1/files/{file_id}", self._guarded(batches.file), methods=["GET"]),
+                Route(
+                    "/v1/files/{file_id}/content",
+                    self._guarded(batches.content),
+                    methods=["GET"],
+                ),
+                Route("/v1/batches", self._guarded(batches.create), methods=["POST"]),
+                Route("/v1/batches", self._guarded(batches.listing), methods=["GET"]),
+                Route("/v1/batches/{batch_id}", self._guarded(batches.retrieve), methods=["GET"]),
             ]
         )
 
@@ -360,12 +341,19 @@ def _parameter_problem(model: str, body: dict[str, Any]) -> str | None:
     return None
 
 
-def _error(
+def _error_body(
     status: int,
     message: str,
     error_type: str | None,
     code: str | None,
     headers: dict[str, str] | None = None,
-) -> JSONResponse:
+) -> Answer:
     payload = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
-    return JSONResponse(payload, status_code=status, headers=headers or {})
+    return status, payload, dict(headers or {}), 0.0
+
+
+def _response(
+    status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return Response(body, status_code=status, headers=headers, media_type="application/json")

@@ -86,6 +86,7 @@ def test_jobs_live_under_the_user_cache_unless_configured(
     monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAIServer, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("JOBS_DIR")
+    monkeypatch.delenv("DOCTOWN_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert jobs_dir(openai_settings(fake_openai)) == tmp_path / "cache" / "doctown" / "jobs"
     assert jobs_dir(openai_settings(fake_openai, jobs_dir="/srv/jobs")) == Path("/srv/jobs")

@@ -1,0 +1,119 @@
+"""The structured-output ladder: what to ask a server for, and how to read what it answers.
+
+OpenAI-compatible servers differ in the `response_format` they accept, so doctown asks for the
+strongest one a server supports:
+
+1. `json_schema`: the strict JSON schema (OpenAI, vLLM, Ollama 0.5+, LM Studio);
+2. `json_object`: JSON mode with the schema alongside (llama.cpp's servers honour the schema);
+3. `json_instructions`: no `response_format` at all; the prompt's JSON instructions, and the
+   answer validated by doctown (a fenced or embedded JSON object is accepted);
+4. `text`: an answer at rung 3 with no JSON in it is taken as the summary as it stands, and
+   marked so (`output_format: "text"`) wherever the summary goes.
+
+A server that cannot do a format says so with a 400, 422 or 500 naming `response_format`
+(or `json_schema`, `json_object`): `format_unsupported` recognises it, and the backend steps
+down a rung instead of retrying. Which rung works is probed once per (base URL, model) and
+remembered (see `ladder.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from typing import Any
+
+import pydantic
+
+from doctown.schemas import DocumentationOutput
+
+
+class OutputFormat(StrEnum):
+    JSON_SCHEMA = "json_schema"
+    JSON_OBJECT = "json_object"
+    JSON_INSTRUCTIONS = "json_instructions"
+    TEXT = "text"
+
+
+# What a server can be asked for, strongest first. TEXT is how one answer is read, not a request.
+LADDER = (OutputFormat.JSON_SCHEMA, OutputFormat.JSON_OBJECT, OutputFormat.JSON_INSTRUCTIONS)
+
+# Statuses servers use to refuse a response_format: OpenAI and vLLM 400, FastAPI-based servers
+# 422, llama.cpp's and llama-cpp-python's servers (and Ollama for some schemas) 500.
+_REFUSAL_STATUSES = frozenset({400, 422, 500})
+_FORMAT_WORDS = ("response_format", "response format", "json_schema", "json schema", "json_object")
+_FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n?|\n?```\s*$")
+
+
+def _strict_schema() -> dict[str, Any]:
+    schema = DocumentationOutput.model_json_schema()
+    schema["additionalProperties"] = False  # strict mode requires it
+    return schema
+
+
+SUMMARY_SCHEMA = _strict_schema()
+
+_REQUEST_FIELDS: dict[OutputFormat, dict[str, Any]] = {
+    OutputFormat.JSON_SCHEMA: {
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {
+                "name": "DocumentationOutput",
+                "strict": True,
+                "schema": SUMMARY_SCHEMA,
+            },
+        }
+    },
+    OutputFormat.JSON_OBJECT: {
+        "response_format": {"type": "json_object", "schema": SUMMARY_SCHEMA}
+    },
+    OutputFormat.JSON_INSTRUCTIONS: {},
+}
+
+
+def request_fields(rung: OutputFormat) -> dict[str, Any]:
+    """The body fields that ask for `rung` (nothing at all for json_instructions)."""
+    return _REQUEST_FIELDS[rung]
+
+
+def asks_for_format(rung: OutputFormat) -> bool:
+    return bool(_REQUEST_FIELDS[rung])
+
+
+def format_unsupported(status: int, error_text: str) -> bool:
+    """True when an error answer says the server cannot produce the response_format asked for."""
+    if status not in _REFUSAL_STATUSES:
+        return False
+    text = error_text.lower()
+    return any(word in text for word in _FORMAT_WORDS)
+
+
+def next_rung(rung: OutputFormat) -> OutputFormat | None:
+    """The rung below `rung`, or None at the bottom."""
+    index = LADDER.index(rung)
+    return LADDER[index + 1] if index + 1 < len(LADDER) else None
+
+
+def ignored_format(content: str) -> bool:
+    """An answer to a JSON request that does not even start as JSON: the format was ignored."""
+    return not content.lstrip().startswith("{")
+
+
+def read_summary(content: str, rung: OutputFormat) -> tuple[DocumentationOutput, OutputFormat]:
+    """The summary in an answer asked for at `rung`, and the format it was really read as.
+
+    At the JSON rungs the answer must be exactly the schema's JSON. At json_instructions a JSON
+    object inside fences or prose is accepted too; an answer with no JSON object at all is
+    taken as text. Raises pydantic.ValidationError or ValueError for JSON that does not fit.
+    """
+    try:
+        return DocumentationOutput.model_validate_json(content), rung
+    except pydantic.ValidationError:
+        if rung is not OutputFormat.JSON_INSTRUCTIONS:
+            raise
+    unfenced = _FENCE.sub("", content.strip())
+    start, end = unfenced.find("{"), unfenced.rfind("}")
+    if start == -1:
+        text = " ".join(unfenced.split()).strip("\"'")
+        return DocumentationOutput(summary=text), OutputFormat.TEXT
+    return DocumentationOutput.model_validate(json.loads(unfenced[start : end + 1])), rung

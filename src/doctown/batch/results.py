@@ -1,0 +1,79 @@
+"""Reading a batch's output and error files back into one answer per request.
+
+Output lines carry the chat completion a synchronous request would have returned, read by
+the same reader (`openai_wire.read_answer`); error lines carry an HTTP error body or a batch
+error (`batch_expired`). Every answer is marked as coming from a batch, so it is billed at
+the batch price.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from doctown.backends.formats import OutputFormat
+from doctown.backends.http import RawResponse
+from doctown.backends.openai import OpenAIAPI, redact
+from doctown.backends.openai_wire import parse_chat_completion, read_answer
+from doctown.errors import BatchExpiredError, BatchFailedError, SymbolFailure
+from doctown.generation.answered import Answer
+
+
+def read_results(
+    content: bytes,
+    *,
+    api: OpenAIAPI,
+    model: str,
+    output_format: OutputFormat,
+    completion_cap: int,
+) -> dict[str, Answer]:
+    """custom_id -> answer, for every line of an output or error file."""
+    answers: dict[str, Answer] = {}
+    for raw in content.splitlines():
+        if not raw.strip():
+            continue
+        line: dict[str, Any] = json.loads(raw)
+        answers[str(line.get("custom_id"))] = _answer(
+            line, api=api, model=model, output_format=output_format, completion_cap=completion_cap
+        )
+    return answers
+
+
+def _answer(
+    line: dict[str, Any],
+    *,
+    api: OpenAIAPI,
+    model: str,
+    output_format: OutputFormat,
+    completion_cap: int,
+) -> Answer:
+    response = line.get("response")
+    error = line.get("error")
+    if not isinstance(response, dict):
+        code = str((error or {}).get("code") or "")
+        message = str((error or {}).get("message") or "the batch gave no answer")
+        failure_type = BatchExpiredError if code == "batch_expired" else BatchFailedError
+        return _billed(failure_type(redact(f"{code or 'batch_error'}: {message}")))
+    status = int(response.get("status_code") or 0)
+    body = response.get("body") or {}
+    if status != 200:
+        failure = api.failure(RawResponse(status, {}, json.dumps(body).encode()), model=model)
+        if isinstance(failure, SymbolFailure):
+            return _billed(failure)
+        return _billed(BatchFailedError(f"the batch answered {failure}"))
+    try:
+        completion = read_answer(
+            parse_chat_completion(body),
+            output_format,
+            probing=False,
+            completion_cap=completion_cap,
+        )
+    except SymbolFailure as failure:
+        return _billed(failure)
+    return replace(completion, batch=True)
+
+
+def _billed(failure: SymbolFailure) -> SymbolFailure:
+    failure.batch = True
+    return failure

@@ -1,0 +1,169 @@
+"""The Batch API round trip against the fake server: results, failures, limits and resuming."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from doctown import events
+from doctown.backends.base import Completion
+from doctown.backends.formats import OutputFormat
+from doctown.backends.openai import OpenAIBackend
+from doctown.batch import BatchRunner
+from doctown.batch.client import BatchClient
+from doctown.batch.store import BatchStore
+from doctown.errors import (
+    BatchExpiredError,
+    BatchFailedError,
+    JobAbortedError,
+    RefusalError,
+    RequestRejectedError,
+)
+from doctown.generation.cache import SummaryCache
+from doctown.pricing import resolve_price
+from doctown.prompts import Prompt, PromptBuilder
+from doctown.testing import FakeOpenAIServer, bad_request, refusal
+from doctown.tokens import TokenCounter
+from tests.conftest import TEST_KEY, symbol
+
+POLL = 0.05
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(api_key=TEST_KEY, batch_seconds=0.2) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def backend(server: FakeOpenAIServer) -> AsyncIterator[OpenAIBackend]:
+    backend = OpenAIBackend(
+        api_key=TEST_KEY, model="gpt-5-nano", price=resolve_price("gpt-5-nano"),
+        base_url=server.base_url,
+    )  # fmt: skip
+    yield backend
+    await backend.aclose()
+
+
+def prompts(*names: str) -> dict[str, Prompt]:
+    builder = PromptBuilder(TokenCounter("gpt-5-nano"), max_prompt_tokens=2000, few_shot=False)
+    built = [builder.build(symbol(name, name).context) for name in names]
+    return {prompt.key: prompt for prompt in built}
+
+
+def runner(backend: OpenAIBackend, cache: SummaryCache, seen: list[events.Event], **kw):  # type: ignore[no-untyped-def]
+    emitter = events.EventEmitter("job", source="test", subscribers=[seen.append])
+    return BatchRunner(backend, cache, emitter=emitter, poll_seconds=POLL, **kw)
+
+
+async def test_a_batch_round_trip_answers_every_prompt_and_fills_the_cache(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    cache, seen = SummaryCache(tmp_path / "cache.sqlite3"), []
+    asked = prompts("alpha", "beta", "gamma")
+    answers = await runner(backend, cache, seen).run(asked)
+    assert set(answers) == set(asked)
+    alpha = next(a for a in answers.values() if "alpha" in a.output.summary)  # type: ignore[union-attr]
+    assert isinstance(alpha, Completion) and alpha.batch and alpha.usage.input_tokens > 0
+    assert alpha.output_format is OutputFormat.JSON_SCHEMA
+    assert server.chat_requests() == []  # nothing was sent synchronously
+    assert len(server.requests_to("/v1/files")) == len(server.requests_to("/v1/batches")) == 1
+    for key in asked:
+        found = cache.get(SummaryCache.key_for("openai", "gpt-5-nano", key))
+        assert found is not None and found.output_format is OutputFormat.JSON_SCHEMA
+    kinds = [e.type for e in seen]
+    assert kinds[0] == events.GENERATION_BATCH_SUBMITTED
+    assert events.GENERATION_BATCH_PROGRESS in kinds
+    assert kinds[-1] == events.GENERATION_BATCH_COMPLETED
+    # The uploaded lines are the requests a synchronous run sends, with the prompt as custom_id.
+    upload = next(iter(server.batches.files.values())).content.decode().splitlines()[0]
+    assert '"url":"/v1/chat/completions"' in upload and '"response_format"' in upload
+
+
+async def test_large_builds_are_split_into_several_batches(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    asked = prompts(*(f"f{i}" for i in range(5)))
+    cache = SummaryCache(tmp_path / "cache.sqlite3")
+    answers = await runner(backend, cache, [], max_requests=2).run(asked)
+    assert len(answers) == 5 and len(server.requests_to("/v1/batches")) == 3
+    assert all(len(b.lines) <= 2 for b in server.batches.batches.values())
+
+
+async def test_a_partly_failed_batch_fails_only_its_symbols(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    server.on("Symbol: refused\n", refusal())
+    server.on("Symbol: rejected\n", bad_request("messages too long"))
+    asked = prompts("fine", "refused", "rejected")
+    answers = await runner(backend, SummaryCache(tmp_path / "c.sqlite3"), []).run(asked)
+    names = ["fine", "refused", "rejected"]
+    by_name = {name: answers[key] for key, name in zip(asked, names, strict=True)}
+    assert isinstance(by_name["fine"], Completion)
+    assert isinstance(by_name["refused"], RefusalError) and by_name["refused"].batch
+    assert by_name["refused"].usage.input_tokens > 0  # answered, so billed
+    assert isinstance(by_name["rejected"], RequestRejectedError)
+    assert "messages too long" in str(by_name["rejected"])
+
+
+async def test_an_expired_batch_keeps_what_it_answered(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    server.batches.script_outcomes("expired")
+    asked = prompts("a1", "a2", "a3", "a4")
+    answers = await runner(backend, SummaryCache(tmp_path / "c.sqlite3"), []).run(asked)
+    done = [a for a in answers.values() if isinstance(a, Completion)]
+    expired = [a for a in answers.values() if isinstance(a, BatchExpiredError)]
+    assert len(done) == 2 and len(expired) == 2
+    assert expired[0].reason == "batch_expired"
+
+
+async def test_a_failed_batch_fails_every_symbol_and_a_rerun_submits_again(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    server.batches.script_outcomes("failed")
+    cache = SummaryCache(tmp_path / "c.sqlite3")
+    asked = prompts("b1", "b2")
+    failed = await runner(backend, cache, []).run(asked)
+    assert all(isinstance(a, BatchFailedError) for a in failed.values())
+    assert "token_limit_exceeded" in str(next(iter(failed.values())))
+    again = await runner(backend, cache, []).run(asked)
+    assert all(isinstance(a, Completion) for a in again.values())
+    assert len(server.requests_to("/v1/batches")) == 2
+
+
+async def test_a_batch_whose_creation_answer_was_lost_is_found_not_paid_twice(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    cache = SummaryCache(tmp_path / "c.sqlite3")
+    asked = prompts("c1", "c2")
+    first = runner(backend, cache, [])
+    # A build killed right after POST /v1/batches: uploaded and recorded, the batch created,
+    # but its id never stored.
+    request_file = first.write_requests(asked)[0]
+    client = BatchClient(backend.api, model=backend.model)
+    file_id = await client.upload(request_file.path.name, request_file.path.read_bytes())
+    BatchStore(cache.path).uploaded(
+        file_id, base_url=backend.base_url, model=backend.model,
+        output_format="json_schema", keys=request_file.keys,
+    )  # fmt: skip
+    await client.create(file_id)
+    answers = await runner(backend, cache, []).run(asked)
+    assert all(isinstance(a, Completion) for a in answers.values()) and len(answers) == 2
+    assert len(server.requests_to("/v1/batches")) == 1  # the lost one, adopted
+    assert len(server.requests_to("/v1/files")) == 1
+
+
+async def test_a_server_without_the_batch_api_is_named(tmp_path: Path) -> None:
+    with FakeOpenAIServer(api_key=TEST_KEY) as server:
+        backend = OpenAIBackend(
+            api_key=TEST_KEY, model="gpt-5-nano", price=resolve_price("gpt-5-nano"),
+            base_url=server.base_url + "/nowhere",
+        )  # fmt: skip
+        try:
+            with pytest.raises(JobAbortedError, match="no Batch API"):
+                await runner(backend, SummaryCache(tmp_path / "c.sqlite3"), []).run(prompts("d"))
+        finally:
+            await backend.aclose()
