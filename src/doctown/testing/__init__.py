@@ -2,6 +2,7 @@
 
 from doctown.testing.fake_batches import FakeBatches
 from doctown.testing.fake_openai import FakeOpenAIServer
+from doctown.testing.redis_server import RedisServer
 from doctown.testing.replies import (
     FormatRefusal,
     Reply,
@@ -22,7 +23,6 @@ from doctown.testing.replies import (
     truncated,
     vllm_refusal,
 )
-from doctown.testing.redis_server import RedisServer
 from doctown.testing.threaded_server import ThreadedServer
 
 __all__ = [
