@@ -142,7 +142,7 @@ async def test_a_batch_whose_creation_answer_was_lost_is_found_not_paid_twice(
     first = runner(backend, cache, [])
     # A build killed right after POST /v1/batches: uploaded and recorded, the batch created,
     # but its id never stored.
-    request_file = first.write_requests(asked)[0]
+    request_file = first.write_requests(first.requests(asked))[0]
     client = BatchClient(backend.api, model=backend.model)
     file_id = await client.upload(request_file.path.name, request_file.path.read_bytes())
     BatchStore(cache.path).uploaded(

@@ -24,6 +24,7 @@ class CountingBackend:
     price = Price(input=Decimal(0), cached_input=Decimal(0), output=Decimal(0))
     few_shot = False
     preview = False
+    supports_groups = False
     max_completion_tokens = 300
 
     def __init__(self) -> None:

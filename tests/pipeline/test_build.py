@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -50,7 +51,9 @@ def test_build_packs_every_symbol_and_the_pack_reads_back(
     report = json.loads(result.stdout)
     assert (report["result"]["backend"], report["result"]["model"]) == ("openai", "gpt-5-nano")
     sent = fake_openai.chat_requests()
-    assert report["plan"]["to_send"] == len(sent) == report["result"]["documented"]
+    assert report["plan"]["to_send"] == report["result"]["documented"]
+    # The symbols of a file share a request: as many as the plan said, fewer than symbols.
+    assert report["plan"]["requests"] == len(sent) < report["plan"]["to_send"]
     pack = read_docpack(out)
     by_name = {s.qualified_name: s for s in pack.symbols}
     checkout = by_name["shop.cart.Cart.checkout"]
@@ -151,10 +154,12 @@ def test_changing_one_function_re_asks_only_what_changed(
     pricing.write_text(pricing.read_text().replace("return sum(items)", "return float(sum(items))"))
     assert build(shop_repo, tmp_path / "b.docpack", fake_openai).returncode == 0
     asked = [
-        r["body"]["messages"][-1]["content"].split("\n")[2] for r in fake_openai.chat_requests()
+        name
+        for request in fake_openai.chat_requests()
+        for name in re.findall(r"^Symbol: (.+)$", request["body"]["messages"][-1]["content"], re.M)
     ]
-    assert "Symbol: total" in asked  # its source excerpt changed
-    assert "Symbol: Cart" not in asked and "Symbol: print_receipt" not in asked
+    assert "total" in asked  # its source excerpt changed
+    assert "Cart" not in asked and "print_receipt" not in asked
     assert len(asked) <= 3
 
 

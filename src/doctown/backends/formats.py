@@ -21,11 +21,13 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import pydantic
 
-from doctown.schemas import DocumentationOutput
+from doctown.prompts import group_labels
+from doctown.schemas import DocumentationOutput, GroupOutput
 
 
 class OutputFormat(StrEnum):
@@ -71,9 +73,32 @@ _REQUEST_FIELDS: dict[OutputFormat, dict[str, Any]] = {
 }
 
 
-def request_fields(rung: OutputFormat) -> dict[str, Any]:
-    """The body fields that ask for `rung` (nothing at all for json_instructions)."""
-    return _REQUEST_FIELDS[rung]
+@cache
+def group_schema(symbols: int) -> dict[str, Any]:
+    """The strict schema of a group's answer: one string under each number, no other key."""
+    labels = group_labels(symbols)
+    return {
+        "type": "object",
+        "properties": {label: {"type": "string"} for label in labels},
+        "required": labels,
+        "additionalProperties": False,
+    }
+
+
+def request_fields(rung: OutputFormat, symbols: int = 1) -> dict[str, Any]:
+    """The body fields that ask for `rung` (nothing at all for json_instructions), for a
+    request about `symbols` symbols."""
+    if symbols == 1 or rung is OutputFormat.JSON_INSTRUCTIONS:
+        return _REQUEST_FIELDS[rung]
+    schema = group_schema(symbols)
+    if rung is OutputFormat.JSON_OBJECT:
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    return {
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "DocumentationGroup", "strict": True, "schema": schema},
+        }
+    }
 
 
 def asks_for_format(rung: OutputFormat) -> bool:
@@ -99,6 +124,42 @@ def ignored_format(content: str) -> bool:
     return not content.lstrip().startswith("{")
 
 
+def _embedded_object(content: str) -> str | None:
+    """The JSON object inside fences or prose, as text; None when there is no `{` at all."""
+    unfenced = _FENCE.sub("", content.strip())
+    start, end = unfenced.find("{"), unfenced.rfind("}")
+    return None if start == -1 else unfenced[start : end + 1]
+
+
+def read_group(content: str, rung: OutputFormat, symbols: int) -> tuple[GroupOutput, OutputFormat]:
+    """The summaries in an answer about `symbols` symbols, by number, and the format it was
+    read as.
+
+    The answer must be one JSON object (at json_instructions it may sit in fences or prose).
+    A key that was not asked for means the numbering cannot be trusted, so the whole answer
+    is refused; a number left out, or answered with something other than text, is that
+    symbol's failure, decided when the answer is split. Raises ValueError for an answer that
+    cannot be read this way: a group's answer is never taken as bare text.
+    """
+    try:
+        data = json.loads(content)
+    except ValueError:
+        if rung is not OutputFormat.JSON_INSTRUCTIONS:
+            raise
+        text = _embedded_object(content)
+        if text is None:
+            raise ValueError("the answer holds no JSON object") from None
+        data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("the answer is not a JSON object")
+    extra = sorted(set(data) - set(group_labels(symbols)))
+    if extra:
+        raise ValueError(f"the answer has keys that were not asked for: {', '.join(extra[:5])}")
+    # A number answered with something other than text is as good as left out.
+    summaries = {key: value for key, value in data.items() if isinstance(value, str)}
+    return GroupOutput(summaries=summaries), rung
+
+
 def read_summary(content: str, rung: OutputFormat) -> tuple[DocumentationOutput, OutputFormat]:
     """The summary in an answer asked for at `rung`, and the format it was really read as.
 
@@ -111,9 +172,8 @@ def read_summary(content: str, rung: OutputFormat) -> tuple[DocumentationOutput,
     except pydantic.ValidationError:
         if rung is not OutputFormat.JSON_INSTRUCTIONS:
             raise
-    unfenced = _FENCE.sub("", content.strip())
-    start, end = unfenced.find("{"), unfenced.rfind("}")
-    if start == -1:
-        text = " ".join(unfenced.split()).strip("\"'")
+    embedded = _embedded_object(content)
+    if embedded is None:
+        text = " ".join(_FENCE.sub("", content.strip()).split()).strip("\"'")
         return DocumentationOutput(summary=text), OutputFormat.TEXT
-    return DocumentationOutput.model_validate(json.loads(unfenced[start : end + 1])), rung
+    return DocumentationOutput.model_validate(json.loads(embedded)), rung

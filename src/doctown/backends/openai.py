@@ -18,8 +18,8 @@ from typing import Any
 import aiohttp
 
 from doctown import models
-from doctown.backends.base import Completion
-from doctown.backends.formats import LADDER, OutputFormat, asks_for_format, format_unsupported
+from doctown.backends.base import Completion, completion_cap
+from doctown.backends.formats import OutputFormat, asks_for_format, format_unsupported
 from doctown.backends.formats import request_fields as format_fields
 from doctown.backends.http import HTTPSession, RawResponse
 from doctown.backends.ladder import FormatLadder, FormatMemory
@@ -164,6 +164,7 @@ class OpenAIBackend:
     name = "openai"
     few_shot = False
     preview = False
+    supports_groups = True
 
     def __init__(
         self,
@@ -200,17 +201,28 @@ class OpenAIBackend:
         self.ladder = FormatLadder(
             format_memory or FormatMemory(), base_url=self.base_url, model=model
         )
-        # Everything in a request body but the messages, serialised once per rung.
-        self._tails = {rung: json.dumps(self.request_fields(rung))[1:].encode() for rung in LADDER}
+        # Everything in a request body but the messages, serialised once per rung and number
+        # of symbols asked about.
+        self._tails: dict[tuple[OutputFormat, int], bytes] = {}
 
-    def request_fields(self, rung: OutputFormat) -> dict[str, Any]:
-        """The body of a chat request at `rung`, without its messages."""
-        return {"model": self.model, **format_fields(rung), **self.parameters}
+    def request_fields(self, rung: OutputFormat, symbols: int = 1) -> dict[str, Any]:
+        """The body of a chat request at `rung` about `symbols` symbols, without its messages.
+
+        A group's request gets the group's schema and a completion cap with room for every
+        summary (`completion_cap`)."""
+        parameters = dict(self.parameters)
+        cap = "max_completion_tokens" if "max_completion_tokens" in parameters else "max_tokens"
+        parameters[cap] = completion_cap(self.max_completion_tokens, symbols)
+        return {"model": self.model, **format_fields(rung, symbols), **parameters}
 
     def request_body(self, prompt: Prompt, rung: OutputFormat) -> bytes:
         """The JSON body of a chat request: the messages, then the prebuilt rest."""
+        tail = self._tails.get((rung, prompt.symbols))
+        if tail is None:
+            tail = json.dumps(self.request_fields(rung, prompt.symbols))[1:].encode()
+            self._tails[(rung, prompt.symbols)] = tail
         messages = json.dumps(prompt.messages, ensure_ascii=False).encode()
-        return b'{"messages":' + messages + b"," + self._tails[rung]
+        return b'{"messages":' + messages + b"," + tail
 
     async def complete(self, prompt: Prompt) -> Completion:
         return await self.ladder.run(lambda rung, probing: self._ask(prompt, rung, probing))
@@ -223,7 +235,8 @@ class OpenAIBackend:
             parse_chat_completion(response.body),
             rung,
             probing=probing,
-            completion_cap=self.max_completion_tokens,
+            completion_cap=completion_cap(self.max_completion_tokens, prompt.symbols),
+            symbols=prompt.symbols,
         )
 
     async def readiness(self) -> str | None:

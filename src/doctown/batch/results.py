@@ -3,15 +3,18 @@
 Output lines carry the chat completion a synchronous request would have returned, read by
 the same reader (`openai_wire.read_answer`); error lines carry an HTTP error body or a batch
 error (`batch_expired`). Every answer is marked as coming from a batch, so it is billed at
-the batch price.
+the batch price. A request about several symbols is read as a group's answer, which the
+runner splits among them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from doctown.backends.base import completion_cap as group_cap
 from doctown.backends.formats import OutputFormat
 from doctown.backends.http import RawResponse
 from doctown.backends.openai import OpenAIAPI, redact
@@ -27,15 +30,23 @@ def read_results(
     model: str,
     output_format: OutputFormat,
     completion_cap: int,
+    symbols: Mapping[str, int] | None = None,
 ) -> dict[str, Answer]:
-    """custom_id -> answer, for every line of an output or error file."""
+    """custom_id -> answer, for every line of an output or error file. `symbols` says how
+    many symbols a request asks about, when more than one."""
     answers: dict[str, Answer] = {}
     for raw in content.splitlines():
         if not raw.strip():
             continue
         line: dict[str, Any] = json.loads(raw)
-        answers[str(line.get("custom_id"))] = _answer(
-            line, api=api, model=model, output_format=output_format, completion_cap=completion_cap
+        custom_id = str(line.get("custom_id"))
+        answers[custom_id] = _answer(
+            line,
+            api=api,
+            model=model,
+            output_format=output_format,
+            completion_cap=completion_cap,
+            symbols=(symbols or {}).get(custom_id, 1),
         )
     return answers
 
@@ -47,6 +58,7 @@ def _answer(
     model: str,
     output_format: OutputFormat,
     completion_cap: int,
+    symbols: int,
 ) -> Answer:
     response = line.get("response")
     error = line.get("error")
@@ -67,7 +79,8 @@ def _answer(
             parse_chat_completion(body),
             output_format,
             probing=False,
-            completion_cap=completion_cap,
+            completion_cap=group_cap(completion_cap, symbols),
+            symbols=symbols,
         )
     except SymbolFailure as failure:
         return _billed(failure)

@@ -101,6 +101,7 @@ def plan_summary(plan: Plan, engine_model: str, price_free: bool) -> dict[str, A
         "unique_prompts": plan.unique_prompts,
         "cached": plan.cached_prompts,
         "to_send": plan.to_send,
+        "requests": plan.requests,
         "prompt_tokens": plan.prompt_tokens,
         "cost_min": float(plan.cost_min),
         "cost_max": float(plan.cost_max),
@@ -115,7 +116,8 @@ def print_plan(console: Console, summary: dict[str, Any], *, batch: bool = False
     console.print(
         f"[bold]plan[/bold]: {summary['files']} files, {summary['symbols']} symbols; "
         f"{summary['selected']} to document ({summary['reused_docstrings']} from docstrings, "
-        f"{summary['cached']} cached, {summary['to_send']} to ask {summary['model']})"
+        f"{summary['cached']} cached, {summary['to_send']} to ask {summary['model']} in "
+        f"{summary['requests']} requests)"
     )
     cost = (
         "free" if summary["free"] else f"${summary['cost_min']:.4f} to ${summary['cost_max']:.4f}"

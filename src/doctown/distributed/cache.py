@@ -2,7 +2,8 @@
 
 A shard whose worker died is handed to another worker; every answer the dead one had
 received is found here, so the second run pays only for requests that were still in flight.
-Keys are those of the SQLite cache (backend, model, prompt version, exact prompt).
+Keys are those of the SQLite cache (backend, model, prompt version, exact prompt); a group's
+request is kept whole, under the key of what was sent, and split on the coordinator.
 
 An entry remembers the build that paid for it. Found again by the same build (a redelivered
 shard), it is reported with what it cost, since that build has not accounted for it yet;
@@ -21,17 +22,25 @@ from doctown.distributed.wire import WireUsage
 from doctown.generation.cache import SummaryCache
 from doctown.generation.wrapper import WrapperBackend
 from doctown.prompts import Prompt
-from doctown.schemas import DocumentationOutput
+from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage
 
 SUMMARY_KEY = "doctown:summary:{key}"
 
 
 class CachedSummary(BaseModel):
-    summary: str
+    """One prompt's answer: a summary, or a group's summaries by number."""
+
+    summary: str = ""
+    summaries: dict[str, str] | None = None
     usage: WireUsage
     attempts: int
     build: str
+
+    def output(self) -> DocumentationOutput | GroupOutput:
+        if self.summaries is not None:
+            return GroupOutput(summaries=self.summaries)
+        return DocumentationOutput(summary=self.summary)
 
 
 class RedisSummaryCache:
@@ -66,13 +75,15 @@ class RedisCachingBackend(WrapperBackend):
         key = SummaryCache.key(self.name, self.model, prompt)
         found = await self.cache.get(key)
         if found is not None:
-            output = DocumentationOutput(summary=found.summary)
+            output = found.output()
             if found.build == self.build:
                 return Completion(output, found.usage.usage(), attempts=found.attempts)
             return Completion(output, Usage(), attempts=0, cached=True)
         completion = await self.wrapped.complete(prompt)
+        output = completion.output
         entry = CachedSummary(
-            summary=completion.output.summary,
+            summary=output.summary if isinstance(output, DocumentationOutput) else "",
+            summaries=output.summaries if isinstance(output, GroupOutput) else None,
             usage=WireUsage.of(completion.usage),
             attempts=completion.attempts,
             build=self.build,

@@ -1,9 +1,10 @@
 """The coordinator: a build's generation, its prompts sent in shards to `doctown worker`s.
 
 The build runs as it does in one process (waves, the SQLite cache, grounding and its
-re-asks, the cost cap, events), with one difference: the backend at the bottom of its stack
-is a `ShardedBackend`, which cuts the prompts that reach it into shards, sends each as a
-Celery task and answers every prompt from its shard's result. Each summary enters the
+re-asks, grouping several symbols of a file per request, the cost cap, events), with one
+difference: the backend at the bottom of its stack is a `ShardedBackend`, which cuts the
+requests that reach it into shards, sends each as a Celery task and answers every request
+from its shard's result. Each summary enters the
 coordinator's cache as its shard comes back; each also entered the workers' Redis cache the
 moment it arrived there.
 """
@@ -209,6 +210,7 @@ class Distributed:
             max_attempts=engine.max_attempts,
             warnings=engine.standing_warnings,
             cache=engine.cache,
+            grouping=engine.grouping,
         )
         finished = False
         try:

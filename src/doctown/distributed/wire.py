@@ -1,8 +1,10 @@
 """What travels through Redis: a shard of prompts out, one outcome per prompt back.
 
 Only JSON, validated on arrival at both ends: a message is data, never code. Prompts travel
-whole (messages and token count), so a worker sends exactly what the coordinator planned,
-priced and keyed its cache with. Secrets never travel: each worker reads its own key.
+whole (messages, token count, and how many symbols they ask about), so a worker sends exactly
+what the coordinator planned, priced and keyed its cache with; a group's answer comes back
+whole too, and the coordinator splits it among the group's symbols. Secrets never travel:
+each worker reads its own key.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from pydantic import BaseModel, Field
 from doctown.backends.base import Completion, validate_summary
 from doctown.errors import InvalidOutputError, JobAbortedError, SymbolFailure, TransientError
 from doctown.prompts import Prompt
-from doctown.schemas import DocumentationOutput
+from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage
 
 
 class WirePrompt(BaseModel):
     messages: list[dict[str, str]]
     prompt_tokens: int = Field(ge=0)
+    symbols: int = Field(default=1, ge=1)
 
 
 class ShardRequest(BaseModel):
@@ -54,13 +57,15 @@ OutcomeKind = Literal["documented", "failed", "aborted", "transient"]
 class Outcome(BaseModel):
     """One prompt's result on a worker.
 
-    `documented`: a summary. `failed`: this symbol could not be documented (`reason`).
+    `documented`: a summary, or a group's summaries by number (`summaries`). `failed`: this
+    prompt could not be answered (`reason`).
     `aborted`: nothing more can succeed (quota, key, model): the build stops. `transient`:
     the worker could not finish it (the shard ran out of time); the coordinator may ask again.
     """
 
     kind: OutcomeKind
     summary: str | None = None
+    summaries: dict[str, str] | None = None
     reason: str | None = None
     message: str = ""
     usage: WireUsage = Field(default_factory=WireUsage)
@@ -76,17 +81,26 @@ class ShardResult(BaseModel):
 
 
 def to_wire(prompt: Prompt) -> WirePrompt:
-    return WirePrompt(messages=prompt.messages, prompt_tokens=prompt.prompt_tokens)
+    return WirePrompt(
+        messages=prompt.messages, prompt_tokens=prompt.prompt_tokens, symbols=prompt.symbols
+    )
 
 
 def from_wire(prompt: WirePrompt) -> Prompt:
-    return Prompt(messages=prompt.messages, prompt_tokens=prompt.prompt_tokens, truncated=False)
+    return Prompt(
+        messages=prompt.messages,
+        prompt_tokens=prompt.prompt_tokens,
+        truncated=False,
+        symbols=prompt.symbols,
+    )
 
 
 def documented(completion: Completion) -> Outcome:
+    output = completion.output
     return Outcome(
         kind="documented",
-        summary=completion.output.summary,
+        summary=output.summary if isinstance(output, DocumentationOutput) else None,
+        summaries=output.summaries if isinstance(output, GroupOutput) else None,
         usage=WireUsage.of(completion.usage),
         attempts=completion.attempts,
         cached=completion.cached,
@@ -120,6 +134,14 @@ def job_stop(reason: str, message: str) -> JobAbortedError:
 
 def completion_of(outcome: Outcome) -> Completion:
     """The Completion an outcome stands for, or the error it stands for, raised."""
+    if outcome.kind == "documented" and outcome.summaries is not None:
+        # Each summary meets the rules when the coordinator splits the group's answer.
+        return Completion(
+            output=GroupOutput(summaries=outcome.summaries),
+            usage=outcome.usage.usage(),
+            attempts=outcome.attempts,
+            cached=outcome.cached,
+        )
     if outcome.kind == "documented" and outcome.summary is not None:
         output = DocumentationOutput(summary=outcome.summary)
         # A worker is another machine: its answer meets the same rules as a local one.

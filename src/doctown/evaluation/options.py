@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-_QUOTES_ONLY = frozenset({'"""', "'''", 'r"""', "r'''", 'u"""', "u'''", '"', "'"})
+from doctown.excerpts import cut, docstring_span
 
 
 @dataclass(frozen=True)
@@ -54,24 +54,14 @@ def hide_docstring(excerpt: str | None, docstring: str | None) -> str | None:
     if not excerpt or not docstring:
         return excerpt
     lines = excerpt.split("\n")
-    wanted = docstring.split("\n")
-    first = wanted[0].strip()
-    start = next((i for i, line in enumerate(lines) if first and first in line), None)
-    if start is None:
-        # Doc comments written above the definition (JSDoc, `///`) are not in the excerpt.
-        return excerpt if not _mentions(excerpt, docstring) else None
-    end = start + len(wanted) - 1
-    if end >= len(lines):
-        end = len(lines) - 1  # the excerpt stops inside the docstring
-    elif wanted[-1].strip() not in lines[end]:
-        return None
-    if start > 0 and lines[start - 1].strip() in _QUOTES_ONLY:
-        start -= 1
-    if end + 1 < len(lines) and lines[end + 1].strip() in _QUOTES_ONLY:
-        end += 1
-    kept = lines[:start] + lines[end + 1 :]
-    text = "\n".join(kept).rstrip()
-    return text or None
+    span = docstring_span(lines, docstring)
+    if span is not None:
+        return cut(lines, span) or None
+    first = docstring.split("\n")[0].strip()
+    if first and any(first in line for line in lines):
+        return None  # its first line is there but not the rest where it should be
+    # Doc comments written above the definition (JSDoc, `///`) are not in the excerpt.
+    return excerpt if not _mentions(excerpt, docstring) else None
 
 
 def _mentions(excerpt: str, docstring: str) -> bool:

@@ -271,7 +271,7 @@ class CachingBackend(WrapperBackend):
             key,
             backend=self.name,
             model=self.model,
-            summary=completion.output.summary,
+            summary=completion.summary,
             usage=completion.usage,
             output_format=completion.output_format,
         )

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from doctown import events, pricing
-from doctown.backends.base import Backend, Completion
+from doctown.backends.base import Backend, Completion, completion_cap
 from doctown.backends.formats import OutputFormat
 from doctown.errors import JobAbortedError, SymbolFailure
 from doctown.generation.answered import Answer, AnsweredBackend
 from doctown.generation.budget import BudgetBackend
 from doctown.generation.cache import CachingBackend, SummaryCache
 from doctown.generation.grounding import GroundingBackend, GroundingPolicy
+from doctown.generation.grouping import Grouping, GroupingBackend, Request
 from doctown.generation.limits import ConcurrencyLimitedBackend, StopOnAbortBackend
 from doctown.generation.retry import DEFAULT_MAX_ATTEMPTS, INITIAL_RETRY_DELAY, RetryingBackend
 from doctown.prompts import Prompt, PromptBuilder
@@ -157,7 +158,7 @@ class _Job:
             made = completion.cost_to_make
             entry = DocumentedSymbol(
                 symbol_id=item.symbol_id,
-                summary=completion.output.summary,
+                summary=completion.summary,
                 tokens_used=usage.total_tokens,
                 input_tokens=usage.input_tokens,
                 cached_tokens=usage.cached_tokens,
@@ -274,6 +275,7 @@ class GenerationEngine:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         warnings: Sequence[str] = (),
         cache: SummaryCache | None = None,
+        grouping: Grouping | None = None,
     ) -> None:
         self.backend = backend
         self.prompt_builder = prompt_builder
@@ -285,22 +287,39 @@ class GenerationEngine:
         self._sleep = sleep
         self.standing_warnings = list(warnings)
         self.cache = cache
+        # Several symbols of a file per request, when the backend can answer that way.
+        self.grouping = grouping if backend.supports_groups else None
 
     def plan(self, symbols: Sequence[SymbolInput]) -> list[PlannedSymbol]:
         """The prompt each symbol would be sent with (no call is made)."""
         return [PlannedSymbol(s.symbol_id, self.prompt_builder.build(s.context)) for s in symbols]
 
+    def requests_for(self, prompts: Collection[Prompt]) -> list[Request]:
+        """The requests that would ask `prompts`: several symbols of a file in one when the
+        engine groups them, else one each."""
+        if self.grouping is None:
+            return [Request(prompt, (prompt,)) for prompt in prompts]
+        return self.grouping.requests(prompts)
+
     def cost_range(
         self, prompts: Collection[Prompt], *, batch: bool = False
     ) -> tuple[int, Decimal, Decimal]:
-        """Prompt tokens of `prompts` and what sending them costs: with empty answers (low)
-        and with every answer, reasoning included, using the whole completion cap (high).
-        `batch` prices them at the Batch API's price."""
-        tokens = sum(prompt.prompt_tokens for prompt in prompts)
+        """Prompt tokens of the requests that would ask `prompts` and what sending them costs:
+        with empty answers (low) and with every answer, reasoning included, using the whole
+        completion cap (high). `batch` prices them at the Batch API's price."""
+        return self.price(self.requests_for(prompts), batch=batch)
+
+    def price(
+        self, requests: Sequence[Request], *, batch: bool = False
+    ) -> tuple[int, Decimal, Decimal]:
+        """Prompt tokens of `requests` and the cost range of sending them (see `cost_range`)."""
+        sent = [request.prompt for request in requests]
+        tokens = sum(prompt.prompt_tokens for prompt in sent)
         price = pricing.batch_price(self.backend.price) if batch else self.backend.price
         cap = self.backend.max_completion_tokens
+        answers = sum(completion_cap(cap, prompt.symbols) for prompt in sent)
         low = pricing.cost(Usage(input_tokens=tokens), price)
-        high = pricing.cost(Usage(input_tokens=tokens, output_tokens=cap * len(prompts)), price)
+        high = pricing.cost(Usage(input_tokens=tokens, output_tokens=answers), price)
         return tokens, low, high
 
     def estimate(self, job_id: str, symbols: Sequence[SymbolInput]) -> EstimateResponse:
@@ -310,11 +329,13 @@ class GenerationEngine:
         included) uses the whole completion cap. Identical prompts are counted once.
         """
         unique = {p.prompt.key: p.prompt for p in self.plan(symbols)}
-        prompt_tokens, low, high = self.cost_range(unique.values())
+        requests = self.requests_for(unique.values())
+        prompt_tokens, low, high = self.price(requests)
         return EstimateResponse(
             job_id=job_id,
             symbols=len(symbols),
             unique_prompts=len(unique),
+            requests=len(requests),
             prompt_tokens=prompt_tokens,
             max_completion_tokens=self.backend.max_completion_tokens,
             cost_min=pricing.as_float(low),
@@ -330,11 +351,13 @@ class GenerationEngine:
         answers: Mapping[str, Answer] | None = None,
     ) -> tuple[Backend, StopOnAbortBackend]:
         """The policy stack for one job, outermost first: grounding, answers given in advance,
-        cache, retry, concurrency, stop, budget.
+        cache, grouping, retry, concurrency, stop, budget.
 
         Grounding sits outside the cache so that a rerun replays the check and any re-ask from
         the cache. Cache hits take no slot and spend nothing; the stop and budget checks run
-        after a slot is granted, right before a request would be sent. Answers given in
+        after a slot is granted, right before a request would be sent. Grouping sits below the
+        cache, so only the prompts the cache cannot answer are combined, and above the request
+        policies, which then see one request per group. Answers given in
         advance (a Batch API result, already in the cache) were paid for at the batch price:
         they leave what is left of `max_cost` to the requests still to send.
         """
@@ -353,6 +376,8 @@ class GenerationEngine:
             initial_delay=self._retry_initial_delay,
             sleep=self._sleep,
         )
+        if self.grouping is not None:
+            stack = GroupingBackend(stack, self.grouping)
         if self.cache is not None:
             stack = CachingBackend(stack, self.cache)
         if answers:

@@ -187,10 +187,10 @@ class GroundingBackend(WrapperBackend):
         first = await self.wrapped.complete(prompt)
         if prompt.context is None:
             return first
-        missing = ungrounded(first.output.summary, prompt.context, self.table)
+        missing = ungrounded(first.summary, prompt.context, self.table)
         if not missing:
             return first
-        again = correction(prompt, first.output.summary, missing)
+        again = correction(prompt, first.summary, missing)
         if self._count_tokens is not None:
             again = replace(again, prompt_tokens=self._count_tokens(again.messages))
         try:
@@ -200,7 +200,7 @@ class GroundingBackend(WrapperBackend):
             return self._settle(
                 first, first.usage + failure.usage, first.cost_to_make + failure.usage, missing
             )
-        still = ungrounded(second.output.summary, prompt.context, self.table)
+        still = ungrounded(second.summary, prompt.context, self.table)
         return self._settle(
             second, first.usage + second.usage, first.cost_to_make + second.cost_to_make, still
         )

@@ -69,13 +69,14 @@ class Plan:
     prompts: dict[str, Prompt]
     unique_prompts: int
     cached_prompts: int
-    prompt_tokens: int  # of the prompts that will really be sent (unique and not cached)
+    prompt_tokens: int  # of the requests that will really be sent (unique and not cached)
     cost_min: Decimal
     cost_max: Decimal
     seconds: dict[str, float] = field(default_factory=dict)
     batch_cost_min: Decimal = Decimal(0)  # the same requests through the Batch API
     batch_cost_max: Decimal = Decimal(0)
     uncached: dict[str, Prompt] = field(default_factory=dict)  # prompt key -> prompt to send
+    requests: int = 0  # that ask the uncached prompts (several symbols of a file share one)
 
     @property
     def to_send(self) -> int:
@@ -145,8 +146,9 @@ class Build:
         }
         cached = cache.contains(cache_keys.values()) if cache is not None else set()
         uncached = [prompt for key, prompt in unique.items() if cache_keys[key] not in cached]
-        tokens, cost_min, cost_max = self.engine.cost_range(uncached)
-        _, batch_min, batch_max = self.engine.cost_range(uncached, batch=True)
+        requests = self.engine.requests_for(uncached)
+        tokens, cost_min, cost_max = self.engine.price(requests)
+        _, batch_min, batch_max = self.engine.price(requests, batch=True)
         seconds["plan"] = time.monotonic() - clock
         return Plan(
             tree=tree,
@@ -163,6 +165,7 @@ class Build:
             batch_cost_min=batch_min,
             batch_cost_max=batch_max,
             uncached={prompt.key: prompt for prompt in uncached},
+            requests=len(requests),
         )
 
     async def generate(
