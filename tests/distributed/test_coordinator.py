@@ -54,6 +54,38 @@ def test_three_workers_document_every_symbol_once(three: Cluster, tmp_path: Path
     assert "distributed: 3 workers" in result.stderr
 
 
+def test_group_requests_travel_whole_and_each_symbol_is_documented_once(
+    three: Cluster, tmp_path: Path
+) -> None:
+    repo = many_functions(tmp_path / "repo")
+    out = tmp_path / "many.docpack"
+    result = subprocess.run(
+        build_command(three, repo, out),
+        env=three.environment(DOCTOWN_GROUP_SIZE="3"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    # Each file: its module and six functions, asked three, three and one at a time.
+    assert report["plan"]["requests"] == 8 * 3 and report["result"]["documented"] == 56
+    assert statuses(out)["documented"] == 56
+    prompts = asked(three.server)
+    assert len(prompts) == 24 and set(prompts.values()) == {1}
+    assert sorted(prompt.count("\nSymbol: ") for prompt in prompts) == [1] * 8 + [3] * 16
+    assert Counter(three.server.symbols_asked()) == Counter(
+        [f"part_{m}" for m in range(8)] + [f"task_{m}_{f}" for m in range(8) for f in range(6)]
+    )
+    usage = report["result"]["usage"]
+    assert usage["requests"] == 24 and usage["input_tokens"] == report["plan"]["prompt_tokens"]
+    pack = read_docpack(out)
+    assert {s.documentation.summary for s in pack.symbols if s.name == "task_2_4"} == {
+        "Documents the function task_2_4."
+    }
+
+
 def test_kill_9_of_a_worker_mid_shard_loses_nothing(three: Cluster, tmp_path: Path) -> None:
     three.server.latency = 0.3  # a shard of 6 at 2 in flight takes about 0.9 s
     repo = many_functions(tmp_path / "repo")

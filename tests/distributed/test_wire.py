@@ -25,7 +25,7 @@ from doctown.errors import (
     TransientError,
 )
 from doctown.prompts import Prompt
-from doctown.schemas import DocumentationOutput
+from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage
 
 
@@ -67,3 +67,17 @@ def test_malformed_shards_are_refused() -> None:
         ShardRequest.model_validate(
             {"build_id": "b", "backend": "o", "model": "m", "prompts": [{"messages": []}]}
         )
+
+
+def test_a_group_request_and_its_answer_travel_whole() -> None:
+    prompt = Prompt(
+        messages=[{"role": "user", "content": "[1]\nSymbol: a\n[2]\nSymbol: b"}],
+        prompt_tokens=20,
+        truncated=False,
+        symbols=2,
+    )
+    request = ShardRequest(build_id="b", backend="openai", model="m", prompts=[to_wire(prompt)])
+    arrived = from_wire(ShardRequest.model_validate_json(request.model_dump_json()).prompts[0])
+    assert arrived.symbols == 2 and arrived.key == prompt.key
+    answer = Completion(GroupOutput(summaries={"1": "Adds.", "2": "Subtracts."}), Usage(20, 0, 9))
+    assert completion_of(through_json(documented(answer))) == answer

@@ -20,7 +20,9 @@ class ContextOption:
     `source_excerpt` adds the first lines of the symbol's body (its docstrings cut out).
     `callee_summaries` documents the symbol's callees first (in dependency waves) and puts
     their summaries in its prompt. `grounding` asks again, once, for a summary that names
-    identifiers that exist nowhere, as `doctown build` does.
+    identifiers that exist nowhere, as `doctown build` does. `grouped` documents the symbols
+    of its file that a build asks in the same request too, so that it is asked as a build
+    asks it (with a backend that answers several symbols per request).
     """
 
     name: str
@@ -28,6 +30,7 @@ class ContextOption:
     source_excerpt: bool = False
     callee_summaries: bool = False
     grounding: bool = False
+    grouped: bool = False
 
 
 OPTIONS: dict[str, ContextOption] = {
@@ -38,6 +41,12 @@ OPTIONS: dict[str, ContextOption] = {
         ContextOption("callees", "+ its callees' summaries, written first", callee_summaries=True),
         ContextOption(
             "grounded", "bare, re-asking summaries that name unknown things", grounding=True
+        ),
+        ContextOption(
+            "grouped",
+            "excerpt, in one request with the symbols of its file a build asks with it",
+            source_excerpt=True,
+            grouped=True,
         ),
     )
 }
