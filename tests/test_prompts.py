@@ -44,7 +44,7 @@ def test_template_carries_the_facts_summaries_use_once_each() -> None:
     # What summaries did not use is left out; the instructions are in the system prompt.
     for absent in ("validate_items", "math utilities", "0.75", "Write 1-2 sentences"):
         assert absent not in text
-    assert "one sentence that starts with a verb" in SYSTEM_PROMPT
+    assert "one sentence of at most 20 words that starts with a verb" in SYSTEM_PROMPT
 
 
 def test_empty_lists_are_left_out() -> None:

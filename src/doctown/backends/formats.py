@@ -47,13 +47,14 @@ _FORMAT_WORDS = ("response_format", "response format", "json_schema", "json sche
 _FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n?|\n?```\s*$")
 
 
-def _strict_schema() -> dict[str, Any]:
-    schema = DocumentationOutput.model_json_schema()
-    schema["additionalProperties"] = False  # strict mode requires it
-    return schema
-
-
-SUMMARY_SCHEMA = _strict_schema()
+# The summary's rules are in the system prompt; the schema only holds its shape (strict mode
+# requires additionalProperties false).
+SUMMARY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"summary": {"type": "string"}},
+    "required": ["summary"],
+    "additionalProperties": False,
+}
 
 _REQUEST_FIELDS: dict[OutputFormat, dict[str, Any]] = {
     OutputFormat.JSON_SCHEMA: {
