@@ -34,7 +34,7 @@ def test_template_carries_the_facts_summaries_use_once_each() -> None:
     ]
     for expected in (
         "def calculate_total(items: list[int]) -> int",
-        "Calls: sum, len",
+        "Calls: len",  # the excerpt shows the call to sum
         "Called by: main",
         "Imports: typing",
         "<untrusted-docstring>\nAdd them up.\n</untrusted-docstring>",
@@ -53,7 +53,7 @@ def test_empty_lists_are_left_out() -> None:
     assert "none" not in text
 
 
-def test_a_docstring_is_shown_once_and_cut_out_of_the_excerpt() -> None:
+def test_a_docstring_the_excerpt_holds_is_shown_there_once() -> None:
     excerpt = (
         'def total(items):\n    """Add up the prices\n    of all items."""\n    return sum(items)'
     )
@@ -65,10 +65,29 @@ def test_a_docstring_is_shown_once_and_cut_out_of_the_excerpt() -> None:
         source_excerpt=excerpt,
     ).context
     text = user_text(ctx)
-    assert text.count("Add up the prices") == 1 and text.count("of all items.") == 1
-    assert "<untrusted-source>\ndef total(items):\n    return sum(items)\n" in text
+    assert text.count("Add up the prices") == 1 and f"<untrusted-source>\n{excerpt}\n" in text
+    assert "<untrusted-docstring>" not in text
     # The excerpt shows the signature, so it is not repeated either.
     assert "<untrusted-signature>" not in text and text.count("def total(items)") == 1
+
+
+def test_a_docstring_the_excerpt_cuts_short_is_fenced_whole_and_cut_from_the_excerpt() -> None:
+    excerpt = 'def total(items):\n    """Add up the prices'  # the excerpt's last line
+    ctx = symbol(
+        "s1", "total", docstring="Add up the prices\nof all items.", source_excerpt=excerpt
+    ).context
+    text = user_text(ctx)
+    assert "<untrusted-docstring>\nAdd up the prices\nof all items.\n</untrusted-docstring>" in text
+    assert "<untrusted-source>\ndef total(items):\n</untrusted-source>" in text
+
+
+def test_calls_the_excerpt_shows_are_not_listed_again() -> None:
+    calls = ["sum", "shop.pricing.apply_discount", "shop.tax.rate"]
+    code = "def f(items):\n    return apply_discount(sum(items))"
+    text = user_text(symbol("s1", "f", calls=calls, source_excerpt=code).context)
+    assert "Calls: shop.tax.rate" in text
+    bare = user_text(symbol("s1", "f", calls=calls).context)
+    assert "Calls: sum, shop.pricing.apply_discount, shop.tax.rate" in bare
 
 
 def test_the_signature_is_shown_when_no_excerpt_holds_it() -> None:

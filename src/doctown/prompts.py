@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -209,18 +210,26 @@ def _within(text: str | None, limit: int | None, counter: TokenCounter) -> str |
 def _docstring_and_source(
     ctx: SymbolContext, counter: TokenCounter, budget: _Budget
 ) -> tuple[str | None, str | None]:
-    """The docstring and the source excerpt to show, within their budgets. A docstring that
-    the excerpt holds is cut out of it: it is shown once, in its own fence."""
-    source = ctx.source_excerpt
-    if source and ctx.docstring and ctx.docstring.strip():
-        lines = source.split("\n")
-        span = docstring_span(lines, ctx.docstring)
-        if span is not None:
-            source = cut(lines, span)
-    return (
-        _within(ctx.docstring, budget.docstring_tokens, counter),
-        _within(source, budget.excerpt_tokens, counter),
-    )
+    """The docstring and the source excerpt to show, within their budgets, the docstring once:
+    in place when the excerpt holds all of it, else in its own fence, with whatever part of it
+    the excerpt holds cut out."""
+    docstring = _within(ctx.docstring, budget.docstring_tokens, counter)
+    source = _within(ctx.source_excerpt, budget.excerpt_tokens, counter)
+    if not source or not ctx.docstring or not ctx.docstring.strip():
+        return docstring, source
+    lines = source.split("\n")
+    if all(line.strip() in source for line in ctx.docstring.split("\n")):
+        return None, source
+    span = docstring_span(lines, ctx.docstring)
+    return docstring, (cut(lines, span) or None) if span is not None else source
+
+
+def _not_in(names: list[str], source: str | None) -> list[str]:
+    """The names whose last part the excerpt does not show (a call it makes is visible)."""
+    if not source:
+        return names
+    shown = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", source))
+    return [name for name in names if name.rsplit(".", 1)[-1] not in shown]
 
 
 def _holds(source: str | None, signature: str) -> bool:
@@ -234,9 +243,9 @@ def full_head(ctx: SymbolContext) -> str:
 
 
 def full_item(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
-    """The symbol's own facts: name, kind, its signature unless the excerpt shows it, calls,
-    callers and imports (names in its own module without the module), what its callees do,
-    its docstring and the first lines of its body.
+    """The symbol's own facts: name, kind, its signature unless the excerpt shows it, the
+    calls the excerpt does not show, callers, imports (names in its own module without the
+    module), what its callees do, its docstring and the first lines of its body.
 
     Empty lists are left out; so are related symbols, the cluster label and the centrality,
     which summaries did not use.
@@ -247,7 +256,7 @@ def full_item(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str
         lines.append(_fence("signature", _signature(ctx, counter, budget)))
     home = _home(ctx.file_path)
     for label, names in (
-        ("Calls", ctx.calls),
+        ("Calls", _not_in(ctx.calls, source)),
         ("Called by", ctx.called_by),
         ("Imports", ctx.imports),
     ):

@@ -93,7 +93,7 @@ def test_the_client_talks_to_a_live_worker(node: str, fake_openai: FakeOpenAISer
 
     estimate = results["estimate"]["value"]
     assert (estimate["job_id"], estimate["symbols"]) == ("job_123", 1)
-    assert estimate["prompt_tokens"] > 0
+    assert estimate["prompt_tokens"] > 0 and estimate["requests"] == 1
 
     generated = results["generate"]["value"]
     (documented,) = generated["documented_symbols"]
