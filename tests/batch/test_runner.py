@@ -14,7 +14,6 @@ from doctown.backends.formats import OutputFormat
 from doctown.backends.openai import OpenAIBackend
 from doctown.batch import BatchRunner
 from doctown.batch.client import BatchClient
-from doctown.batch.store import BatchStore
 from doctown.errors import (
     BatchExpiredError,
     BatchFailedError,
@@ -55,6 +54,22 @@ def prompts(*names: str) -> dict[str, Prompt]:
     builder = PromptBuilder(TokenCounter("gpt-5-nano"), max_prompt_tokens=2000, few_shot=False)
     built = [builder.build(symbol(name, name).context) for name in names]
     return {prompt.key: prompt for prompt in built}
+
+
+async def uploaded_then_killed(
+    first: BatchRunner, asked: dict[str, Prompt]
+) -> tuple[BatchClient, str]:
+    """What a build killed right after recording its upload leaves: the file and its record."""
+    requests = first.requests(asked)
+    groups = {r.prompt.key: [m.key for m in r.members] for r in requests if len(r.members) > 1}
+    (request_file,) = first.write_requests(requests)
+    client = BatchClient(first.backend.api, model=first.backend.model)
+    file_id = await client.upload(request_file.path.name, request_file.path.read_bytes())
+    first.store.uploaded(
+        file_id, base_url=first.backend.base_url, model=first.backend.model,
+        output_format="json_schema", keys=request_file.keys, groups=groups,
+    )  # fmt: skip
+    return client, file_id
 
 
 def runner(backend: OpenAIBackend, cache: SummaryCache, seen: list[events.Event], **kw):  # type: ignore[no-untyped-def]
@@ -143,16 +158,9 @@ async def test_a_batch_whose_creation_answer_was_lost_is_found_not_paid_twice(
 ) -> None:
     cache = SummaryCache(tmp_path / "c.sqlite3")
     asked = prompts("c1", "c2")
-    first = runner(backend, cache, [])
     # A build killed right after POST /v1/batches: uploaded and recorded, the batch created,
     # but its id never stored.
-    request_file = first.write_requests(first.requests(asked))[0]
-    client = BatchClient(backend.api, model=backend.model)
-    file_id = await client.upload(request_file.path.name, request_file.path.read_bytes())
-    BatchStore(cache.path).uploaded(
-        file_id, base_url=backend.base_url, model=backend.model,
-        output_format="json_schema", keys=request_file.keys,
-    )  # fmt: skip
+    client, file_id = await uploaded_then_killed(runner(backend, cache, []), asked)
     await client.create(file_id)
     answers = await runner(backend, cache, []).run(asked)
     assert all(isinstance(a, Completion) for a in answers.values()) and len(answers) == 2
@@ -216,16 +224,8 @@ async def test_a_killed_grouped_build_resumes_its_batch_and_splits_the_answer(
 ) -> None:
     cache = SummaryCache(tmp_path / "c.sqlite3")
     asked = prompts("g1", "g2")
-    first = grouped(backend, cache, [])
     # Killed right after the upload was recorded: the batch was never created.
-    (request,) = first.requests(asked)
-    request_file = first.write_requests([request])[0]
-    client = BatchClient(backend.api, model=backend.model)
-    file_id = await client.upload(request_file.path.name, request_file.path.read_bytes())
-    BatchStore(cache.path).uploaded(
-        file_id, base_url=backend.base_url, model=backend.model, output_format="json_schema",
-        keys=request_file.keys, groups={request.prompt.key: [m.key for m in request.members]},
-    )  # fmt: skip
+    await uploaded_then_killed(grouped(backend, cache, []), asked)
     answers = await grouped(backend, cache, []).run(asked)
     assert set(answers) == set(asked) and all(isinstance(a, Completion) for a in answers.values())
     assert len(server.requests_to("/v1/files")) == 1  # its members were covered: not re-sent

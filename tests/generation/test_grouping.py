@@ -19,6 +19,7 @@ from doctown.testing import FakeOpenAIServer, insufficient_quota, ok, refusal, t
 from doctown.tokens import TokenCounter
 from doctown.usage import Usage, total
 from tests.conftest import symbol
+from tests.generation.test_budget import dollar_a_token
 
 MakeEngine = Callable[..., GenerationEngine]
 COUNTER = TokenCounter("gpt-5-nano")
@@ -195,13 +196,7 @@ async def test_a_stop_on_a_group_stops_the_job_for_all_its_symbols(
 async def test_the_cost_cap_reserves_a_group_s_worst_case(
     fake_openai: FakeOpenAIServer, make_engine: MakeEngine
 ) -> None:
-    engine = make_engine(
-        input_token_price="1000000",
-        output_token_price="1000000",
-        max_completion_tokens=100,
-        max_concurrent_requests=1,
-        doctown_group_size=2,
-    )
+    engine = dollar_a_token(make_engine, doctown_group_size=2)
     symbols = in_files(2, 2, 2, 2)
     first = engine.requests_for([p.prompt for p in engine.plan(symbols[:2])])[0].prompt
     worst = Decimal(first.prompt_tokens + 100 + 160)  # the prompt and room for two summaries
