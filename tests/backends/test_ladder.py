@@ -170,6 +170,24 @@ async def test_text_summaries_are_marked_and_warned_about(
     assert any(w.startswith("a: the answer held no JSON") for w in result.warnings)
 
 
+async def test_a_group_is_asked_and_read_at_the_rung_the_server_supports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCTOWN_CACHE_DIR", str(tmp_path))
+    with refusing(json_schema=vllm_refusal(), json_object=vllm_refusal("json_object")) as server:
+        # A server that ignores formats and wraps its JSON in prose still answers a group.
+        server.on("Symbol: alpha\n", text('Here: {"1": "Adds.", "2": "Subtracts."} Done.'))
+        engine = build_engine(openai_settings(server))
+        try:
+            result = await engine.generate("job", [symbol("a", "alpha"), symbol("b", "beta")])
+        finally:
+            await engine.backend.aclose()
+        kinds = asked(server)
+    assert kinds == ["json_schema", "json_object", None]  # probed once, with the group
+    assert [d.summary for d in result.documented_symbols] == ["Adds.", "Subtracts."]
+    assert {d.output_format for d in result.documented_symbols} == {"json_instructions"}
+
+
 async def test_the_rung_is_remembered_in_the_file_and_probed_again_when_stale(
     tmp_path: Path,
 ) -> None:

@@ -9,8 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from doctown import pricing
-from doctown.generation import GenerationEngine
+from doctown.backends.facts import FactsBackend
+from doctown.config import load_settings
+from doctown.generation import GenerationEngine, build_engine
 from doctown.generation.cache import SummaryCache
+from doctown.generation.engine import DependencyOrder
 from doctown.generation.grouping import Grouping, divide, share
 from doctown.models import Price
 from doctown.prompts import PromptBuilder
@@ -267,3 +270,39 @@ async def test_a_rerun_asks_only_the_changed_symbol_and_groups_what_changed(
     cached = second.documented_symbols[0]
     assert cached.original_usage is not None
     assert cached.original_usage.input_tokens == first.documented_symbols[0].input_tokens
+
+
+async def test_each_wave_is_grouped_on_its_own_callees_first(
+    fake_openai: FakeOpenAIServer, make_engine: MakeEngine
+) -> None:
+    fake_openai.on("Symbol: leaf_a\n", ok("Returns one."))
+    symbols = [
+        symbol("top_a", "top_a", calls=["pkg.leaf_a"]),
+        symbol("top_b", "top_b", calls=["pkg.leaf_b"]),
+        symbol("leaf_a", "leaf_a", calls=[]),
+        symbol("leaf_b", "leaf_b", calls=[]),
+    ]
+    order = DependencyOrder(
+        waves=[["leaf_a", "leaf_b"], ["top_a", "top_b"]],
+        callees={"top_a": [("pkg.leaf_a", "leaf_a")], "top_b": [("pkg.leaf_b", "leaf_b")]},
+    )
+    engine = make_engine()
+    try:
+        result = await engine.generate("job", symbols, order=order)
+    finally:
+        await engine.backend.aclose()
+    assert result.status == "success" and items_per_request(fake_openai) == [2, 2]
+    callers = fake_openai.chat_requests()[1]["body"]["messages"][-1]["content"]
+    assert "[1]\nSymbol: top_a\n" in callers and "- pkg.leaf_a: Returns one." in callers
+
+
+def test_backends_that_answer_one_symbol_are_never_sent_a_group() -> None:
+    facts = build_engine(load_settings(doctown_backend="facts", doctown_group_size=8))
+    assert facts.grouping is None
+    forced = GenerationEngine(
+        FactsBackend(),
+        PromptBuilder(COUNTER, max_prompt_tokens=2000, few_shot=False),
+        grouping=Grouping(COUNTER),
+    )
+    assert forced.grouping is None
+    assert len(forced.requests_for([p.prompt for p in forced.plan(in_files(3))])) == 3
