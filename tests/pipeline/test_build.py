@@ -257,3 +257,16 @@ def test_ungrounded_summaries_are_marked_in_the_pack_or_failed_when_strict(
     assert strict.returncode == 3
     total = next(s for s in read_docpack(tmp_path / "strict.docpack").symbols if s.name == "total")
     assert total.documentation.status == "failed" and total.documentation.reason == "ungrounded"
+
+
+def test_a_path_too_long_for_a_symbol_id_is_left_out_not_a_crash(
+    tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    root = tmp_path / "repo"
+    long = root.joinpath(*(letter * 250 for letter in "abcd"))
+    long.mkdir(parents=True)
+    (long / "mod.py").write_text("def f():\n    return 1\n")
+    (root / "short.py").write_text("def g():\n    return 2\n")
+    result = build(root, tmp_path / "out.docpack", fake_openai, "--dry-run", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["plan"]["files"] == 1
