@@ -256,3 +256,20 @@ def test_a_repositorys_git_configuration_never_runs_a_program(
         worker.stop()
     assert job["state"] == "succeeded", job["error"]
     assert list(markers.iterdir()) == [], "a POST /jobs path job ran a program"
+
+
+@pytest.mark.parametrize("ref", ["-x", "--upload-pack=touch /tmp/x", "a b", "a..b", "x@{1}", ""])
+def test_refs_that_could_read_as_options_or_ranges_are_refused(
+    shop_repo: Path, tmp_path: Path, ref: str
+) -> None:
+    bare = tmp_path / "shop.git"
+    git(tmp_path, "clone", "-q", "--bare", str(shop_repo), str(bare))
+    with pytest.raises(InputError, match=r"^ref .*(not a branch, tag or commit name|characters)"):
+        open_source(f"file://{bare}", ref=ref, workdir=tmp_path / "w")
+
+
+def test_a_failed_clone_never_shows_the_urls_credentials(tmp_path: Path) -> None:
+    url = "http://builder:S3CRET-PASS@127.0.0.1:9/team/repo.git"  # nothing listens on port 9
+    with pytest.raises(InputError, match="git clone failed") as raised:
+        open_source(url, ref=None, workdir=tmp_path)
+    assert "S3CRET" not in str(raised.value)

@@ -384,12 +384,9 @@ def test_jobs_a_dead_worker_left_running_read_interrupted_after_a_restart(
     ]
 
 
-def test_git_urls_need_the_setting_then_build_like_the_cli(
-    worker: Any, repo: Path, tmp_path: Path
-) -> None:
-    refused = worker().client.post("/jobs", json={"url": "https://example.com/r.git"})
-    assert refused.status_code == 403 and "JOBS_ALLOW_GIT_URLS=true" in refused.json()["detail"]
-
+@pytest.fixture
+def served_repo(repo: Path, tmp_path: Path) -> Iterator[str]:
+    """`repo` committed and served over dumb HTTP on loopback; yields the clone URL."""
     served = tmp_path / "served"
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
     subprocess.run([*git, "init", "-q", "-b", "main", str(repo)], check=True)
@@ -400,13 +397,66 @@ def test_git_urls_need_the_setting_then_build_like_the_cli(
     )
     subprocess.run(["git", "-C", str(served / "shapes.git"), "update-server-info"], check=True)
     with ThreadedServer(StaticFiles(directory=served), lifespan="off") as remote:
-        running = worker(jobs_allow_git_urls=True)
-        url = f"{remote.url}/shapes.git"
-        local = running.client.post("/jobs", json={"url": f"file://{served}/shapes.git"})
-        assert local.status_code == 422 and "remote git repository" in local.json()["detail"]
-        accepted = running.submit(json={"url": url, "ref": "main", "limit": 2})
-        job = running.wait(accepted["id"], "succeeded", "failed")
+        yield f"{remote.url}/shapes.git"
+
+
+def test_git_urls_need_the_setting_then_build_like_the_cli(
+    worker: Any, served_repo: str, tmp_path: Path
+) -> None:
+    refused = worker().client.post("/jobs", json={"url": "https://example.com/r.git"})
+    assert refused.status_code == 403 and "JOBS_ALLOW_GIT_URLS=true" in refused.json()["detail"]
+
+    running = worker(jobs_allow_git_urls=True)
+    local = running.client.post("/jobs", json={"url": f"file://{tmp_path}/served/shapes.git"})
+    assert local.status_code == 422 and "remote git repository" in local.json()["detail"]
+    accepted = running.submit(json={"url": served_repo, "ref": "main", "limit": 2})
+    job = running.wait(accepted["id"], "succeeded", "failed")
     assert job["state"] == "succeeded", job["error"]
-    assert job["source"] == {"kind": "git", "name": url}
+    assert job["source"] == {"kind": "git", "name": served_repo}
     download = running.client.get(job["links"]["docpack"])
     assert 'filename="shapes.docpack"' in download.headers["content-disposition"]
+
+
+def test_credentials_in_a_git_url_are_used_but_never_kept_or_shown(
+    worker: Any, served_repo: str, jobs_dir: str, tmp_path: Path
+) -> None:
+    running = worker(jobs_allow_git_urls=True)
+    secret_url = served_repo.replace("://", "://builder:S3CRET-PASS@")
+    accepted = running.submit(json={"url": secret_url, "ref": "main", "limit": 1})
+    job = running.wait(accepted["id"], "succeeded", "failed")
+    assert job["state"] == "succeeded", job["error"]
+    assert job["source"]["name"] == served_repo
+    (tmp_path / "out.docpack").write_bytes(running.client.get(job["links"]["docpack"]).content)
+    assert read_docpack(tmp_path / "out.docpack").manifest.source.repo_url == served_repo
+
+    missing = secret_url.replace("shapes.git", "missing.git")
+    failed = running.wait(running.submit(json={"url": missing, "ref": "main"})["id"], "failed")
+    assert "git clone failed" in failed["error"]["message"]
+    running.stop()
+    for path in Path(jobs_dir).rglob("*"):
+        if path.is_file():
+            assert b"S3CRET" not in path.read_bytes(), path
+    assert "S3CRET" not in json.dumps(failed)
+
+
+def test_malformed_requests_get_a_4xx_naming_the_field(worker: Any, repo: Path) -> None:
+    running = worker(jobs_allowed_roots=str(repo.parent), jobs_allow_git_urls=True)
+
+    def refused(body: bytes, field: str) -> None:
+        response = running.client.post(
+            "/jobs", content=body, headers={"content-type": "application/json"}
+        )
+        assert 400 <= response.status_code < 500, (response.status_code, response.text)
+        payload = response.json()
+        assert field in str(payload.get("message") or payload["detail"]), payload
+
+    refused(b'{"path": "/srv/\xff\xfe"}', "UTF-8")
+    refused(b'{"path": "/srv", "limit": ' + b"9" * 5_000 + b"}", "limit")
+    refused(b"[" * 100_000 + b"]" * 100_000, "nested too deeply")
+    refused(json.dumps({"path": f"{repo}\u0000/x"}).encode(), "path")
+    refused(json.dumps({"path": "/" + "a" * 5_000}).encode(), "path")
+    refused(json.dumps({"path": "/" + "a" * 300 + "/b"}).encode(), "path")
+    refused(
+        json.dumps({"url": "https://example.com/r.git", "ref": "--upload-pack=x"}).encode(), "ref"
+    )
+    refused(json.dumps({"url": "https://example.com/r .git"}).encode(), "url")

@@ -30,6 +30,7 @@ from doctown.errors import ConfigurationError, DoctownError, InputError
 from doctown.generation import GenerationEngine
 from doctown.generation.cache import SummaryCache, default_cache_path
 from doctown.pipeline import Build, BuildOptions
+from doctown.pipeline.git import public_url
 from doctown.schemas import JobError
 from doctown.server.jobs.log import EventLog, LoggedEvent, read_log
 from doctown.server.jobs.models import Job, JobCreate, JobOptions, JobSource, JobState, utc_now
@@ -168,7 +169,8 @@ class JobService:
             source = check_path(request.path, self.settings.jobs_allowed_root_list)
         else:
             url = request.url or ""
-            origin = JobSource(kind="git", name=url)
+            # Only the build sees the credentials a URL may carry; the record keeps none.
+            origin = JobSource(kind="git", name=public_url(url))
             source = check_git_url(url, allowed=self.settings.jobs_allow_git_urls)
         store = self._open()
         folder.mkdir()

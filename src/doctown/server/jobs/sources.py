@@ -30,7 +30,10 @@ def check_path(path: str, roots: Sequence[Path]) -> Path:
     if not given.is_absolute():
         raise InputError(f"path must be absolute; got {path!r}")
     # Resolved before the check, so a link inside an allowed folder cannot lead out of it.
-    resolved = given.resolve()
+    try:
+        resolved = given.resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise InputError(f"path cannot be resolved ({exc}); send an existing folder") from None
     if not any(resolved.is_relative_to(root) for root in roots):
         raise SourceNotAllowedError(
             f"{path} is outside the folders JOBS_ALLOWED_ROOTS allows; move the repository "

@@ -21,6 +21,7 @@ from doctown.server.jobs.service import JobService, Upload
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Authorized])
 
 MAX_FORM_FIELDS = 20
+MAX_INTEGER_DIGITS = 30
 KEEP_ALIVE = b": keep-alive\n\n"
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".git")
 
@@ -65,6 +66,36 @@ def get_job(job_id: str, jobs: Jobs) -> Job:
 KnownJob = Annotated[Job, Depends(get_job)]
 
 
+class _HugeNumber:
+    """A JSON integer too long to be any option's value; validation names its field."""
+
+    def __repr__(self) -> str:
+        return "a number too long to read"
+
+
+def _integer(digits: str) -> int | _HugeNumber:
+    return _HugeNumber() if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS else int(digits)
+
+
+def _json_body(body: bytes) -> object:
+    """The JSON of a request body, or an InputError that says what is wrong with it."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"The body is not UTF-8 (byte {exc.start} cannot be decoded); send JSON as UTF-8."
+        ) from None
+    try:
+        return json.loads(text, parse_int=_integer)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"The body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(
+            "The JSON body is nested too deeply; send one flat object with 'path' or 'url' "
+            "and the options."
+        ) from None
+
+
 def _parse(fields: object) -> JobCreate:
     try:
         return JobCreate.model_validate(fields)
@@ -84,11 +115,7 @@ async def _submit(request: Request, jobs: JobService) -> Job:
                 upload = Upload(name=archive.filename or "archive", content=archive.file)
             return await jobs.submit(_parse(fields), upload)
     if content_type.startswith("application/json"):
-        try:
-            body = await request.json()
-        except json.JSONDecodeError as exc:
-            raise InputError(f"The body is not valid JSON: {exc}") from None
-        return await jobs.submit(_parse(body))
+        return await jobs.submit(_parse(_json_body(await request.body())))
     raise HTTPException(
         status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
         "Send multipart/form-data with the repository archive in the field 'archive', or "
