@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from doctown.errors import ConfigurationError
+from doctown.redaction import add_secret
 
 DEFAULT_MODEL = "gpt-5-nano"
 DEFAULT_PORT = 8003
@@ -124,10 +125,13 @@ def _split(value: str) -> list[str]:
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning validation errors into one readable ConfigurationError."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
             for error in exc.errors()
         )
         raise ConfigurationError(f"Invalid configuration: {problems}") from None
+    for secret in (settings.openai_api_key, settings.worker_api_key):
+        add_secret(secret.get_secret_value() if secret else None)
+    return settings

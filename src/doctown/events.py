@@ -17,6 +17,8 @@ from typing import IO, Any
 
 from pydantic import BaseModel, Field
 
+from doctown.redaction import redact
+
 ENVELOPE_VERSION = "1.0"
 
 GENERATION_STARTED = "generation.started.v1"
@@ -46,7 +48,8 @@ class Event(BaseModel):
     meta: dict[str, Any] | None = None
 
     def to_json(self) -> str:
-        return self.model_dump_json(exclude_none=True)
+        """The event as one line of JSON, with every configured secret taken out."""
+        return redact(self.model_dump_json(exclude_none=True))
 
 
 Subscriber = Callable[[Event], None]

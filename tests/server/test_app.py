@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from doctown import events
 from doctown.server.app import create_app
@@ -205,3 +210,39 @@ def test_the_api_key_never_reaches_responses_or_events(
     generated = client.post("/generate", json=SEED_REQUEST).text
     for text in (health, generated, path.read_text()):
         assert "SECRET" not in text and "0123456789" not in text
+
+
+def echoing_gateway(key_seen: list[str]) -> Starlette:
+    """An OpenAI-compatible gateway that echoes the key it was sent in every error."""
+
+    async def refuse(request: Request) -> JSONResponse:
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        key_seen.append(key)
+        message = f"upstream refused the request made with key {key}"
+        return JSONResponse({"error": {"message": message, "type": "server_error"}}, 502)
+
+    return Starlette(routes=[Route("/v1/{rest:path}", refuse, methods=["GET", "POST"])])
+
+
+def test_a_key_of_any_shape_echoed_upstream_is_never_shown_logged_or_written(
+    worker: Worker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "gw-live-7f3a9c2e1b5d"  # no sk- prefix: only its literal value can be redacted
+    seen: list[str] = []
+    path = tmp_path / "events.jsonl"
+    with ThreadedServer(echoing_gateway(seen), lifespan="off") as gateway:
+        client = worker(
+            openai_api_key=key,
+            openai_base_url=f"{gateway.url}/v1",
+            events_file=str(path),
+            max_retries=1,
+            worker_api_key="worker-secret-42",
+        )
+        auth = {"Authorization": "Bearer worker-secret-42"}
+        health = client.get("/health")
+        generated = client.post("/generate", json=SEED_REQUEST, headers=auth)
+    assert seen and set(seen) == {key}  # the gateway really echoed it
+    assert health.status_code == 503 and "upstream refused" in health.json()["detail"]
+    assert generated.json()["failed_symbols"][0]["reason"] == "retries_exhausted"
+    for text in (health.text, generated.text, path.read_text(), caplog.text):
+        assert "7f3a9c2e1b5d" not in text and "worker-secret-42" not in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.utils
-import re
 import time
 from typing import Any
 
@@ -26,6 +25,7 @@ from doctown.errors import (
 )
 from doctown.models import Price
 from doctown.prompts import Prompt
+from doctown.redaction import add_secret, redact
 from doctown.schemas import DocumentationOutput
 from doctown.usage import Usage
 
@@ -34,12 +34,6 @@ DEFAULT_COMPLETION_CAP = 300
 DEFAULT_TEMPERATURE = 0.2
 CONNECTIONS_PER_CLIENT = 16
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
-_KEY_PATTERN = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-*.]{3,}")
-
-
-def redact(text: str) -> str:
-    """Remove anything shaped like an API key from text we are about to show or log."""
-    return _KEY_PATTERN.sub(r"\1***", text)
 
 
 def completion_parameters(
@@ -136,6 +130,7 @@ class OpenAIBackend:
         reasoning_effort: str | None = None,
         max_concurrency: int = 10,
     ) -> None:
+        add_secret(api_key)  # upstream errors may echo it back
         self.model = model
         self.price = price
         self.base_url = base_url

@@ -22,6 +22,7 @@ from doctown.generation.grounding import GroundingBackend, GroundingPolicy
 from doctown.generation.limits import ConcurrencyLimitedBackend, StopOnAbortBackend
 from doctown.generation.retry import DEFAULT_MAX_ATTEMPTS, INITIAL_RETRY_DELAY, RetryingBackend
 from doctown.prompts import Prompt, PromptBuilder
+from doctown.redaction import redact
 from doctown.schemas import (
     DocumentedSymbol,
     EstimateResponse,
@@ -167,7 +168,7 @@ class _Job:
             failure = FailedSymbol(
                 symbol_id=item.symbol_id,
                 reason=outcome.failure.reason,
-                message=str(outcome.failure),
+                message=redact(str(outcome.failure)),
                 tokens_used=usage.total_tokens,
                 cost=pricing.as_float(pricing.cost(usage, self.price)),
                 attempts=outcome.failure.attempts if reused is None else 0,
@@ -205,7 +206,7 @@ class _Job:
             model=backend.model,
             preview=backend.preview,
             duration_ms=_elapsed_ms(started),
-            error=JobError(type=stopped.reason, message=str(stopped)) if stopped else None,
+            error=JobError(type=stopped.reason, message=redact(str(stopped))) if stopped else None,
         )
         self.emitter.emit(
             events.GENERATION_COMPLETED,

@@ -17,6 +17,7 @@ from doctown import __version__
 from doctown.config import Settings, load_settings
 from doctown.events import JsonLinesWriter
 from doctown.generation import GenerationEngine, build_engine
+from doctown.redaction import add_secret, redact_logs
 from doctown.server.jobs.service import JobService
 from doctown.server.routes import estimate, generate, health, jobs
 from doctown.server.state import WorkerState
@@ -111,6 +112,9 @@ def create_app(
 ) -> FastAPI:
     """Build the worker. Configuration errors surface here, before the first request."""
     settings = settings or load_settings()
+    redact_logs()
+    for secret in (settings.openai_api_key, settings.worker_api_key):
+        add_secret(secret.get_secret_value() if secret else None)
     engine = engine or build_engine(settings)
     state = WorkerState(settings=settings, engine=engine, jobs=JobService(settings, engine))
     writer = JsonLinesWriter(settings.events_file) if settings.events_file else None

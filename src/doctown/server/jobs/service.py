@@ -31,6 +31,7 @@ from doctown.generation import GenerationEngine
 from doctown.generation.cache import SummaryCache, default_cache_path
 from doctown.pipeline import Build, BuildOptions
 from doctown.pipeline.git import public_url
+from doctown.redaction import redact
 from doctown.schemas import JobError
 from doctown.server.jobs.log import EventLog, LoggedEvent, read_log
 from doctown.server.jobs.models import Job, JobCreate, JobOptions, JobSource, JobState, utc_now
@@ -245,7 +246,7 @@ class JobService:
             self._end(store, job, log, "interrupted", INTERRUPTED)
             raise
         except DoctownError as exc:
-            error = JobError(type=_snake_case(type(exc).__name__), message=str(exc))
+            error = JobError(type=_snake_case(type(exc).__name__), message=redact(str(exc)))
             self._end(store, job, log, "failed", error)
         except Exception:
             logger.exception("job %s failed", job.id)
