@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -246,3 +248,42 @@ def test_a_key_of_any_shape_echoed_upstream_is_never_shown_logged_or_written(
     assert generated.json()["failed_symbols"][0]["reason"] == "retries_exhausted"
     for text in (health.text, generated.text, path.read_text(), caplog.text):
         assert "7f3a9c2e1b5d" not in text and "worker-secret-42" not in text
+
+
+def test_health_answers_while_a_large_estimate_is_counted(worker: Worker) -> None:
+    client = worker()
+    assert client.get("/health").status_code == 200  # readiness cached from here on
+    text = "word " * 19_000  # within the 100,000 characters a field may have
+    context = {
+        **SEED_REQUEST["symbols"][0]["context"],  # type: ignore[index]
+        "signature": "def f(" + "a: int, " * 2_000 + ")",
+        "calls": [f"callee_{i}" for i in range(5_000)],
+        "docstring": text,
+        "source_excerpt": text,
+    }
+    big = {
+        "job_id": "big",
+        "symbols": [
+            {"symbol_id": f"s{i}", "context": {**context, "symbol_id": f"s{i}"}} for i in range(14)
+        ],
+    }
+    finished: list[float] = []
+
+    def estimate() -> None:
+        with httpx2.Client(base_url=str(client.base_url), timeout=120) as other:
+            assert other.post("/estimate", json=big).status_code == 200
+        finished.append(time.monotonic())
+
+    thread = threading.Thread(target=estimate)
+    thread.start()
+    time.sleep(0.3)  # the estimate is being counted
+    answers: list[tuple[float, float]] = []  # (latency, when answered)
+    while thread.is_alive():
+        started = time.monotonic()
+        assert client.get("/health").status_code == 200
+        answers.append((time.monotonic() - started, time.monotonic()))
+        time.sleep(0.05)
+    thread.join()
+    during = [latency for latency, at in answers if at < finished[0]]
+    assert len(during) >= 3, answers
+    assert max(during) < 1.0, answers

@@ -342,7 +342,9 @@ class GenerationEngine:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
         backend, gate = self._job_backend(max_cost, grounding)
         job = _Job(self, backend, emitter)
-        initial = self.plan(symbols)
+        # Building and counting prompts is CPU work proportional to the batch: in a thread,
+        # so that a large batch does not stall the event loop (and a worker's other routes).
+        initial = await asyncio.to_thread(self.plan, symbols)
         unique = {item.prompt.key: item.prompt for item in initial}
         waves = order.waves if order is not None else [[s.symbol_id for s in symbols]]
         emitter.emit(
@@ -363,7 +365,8 @@ class GenerationEngine:
         else:
             by_id = {s.symbol_id: s for s in symbols}
             for wave in waves:
-                await job.run(self.plan([order.enrich(by_id[i], job.summaries) for i in wave]))
+                enriched = [order.enrich(by_id[i], job.summaries) for i in wave]
+                await job.run(await asyncio.to_thread(self.plan, enriched))
         return job.finish(job_id, [s.symbol_id for s in symbols], gate.stopped, started)
 
 
