@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     worker_api_key: SecretStr | None = None
     cors_origins: str = Field(default="", description="Comma-separated origins allowed by CORS")
+    allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated host names the worker answers to besides its address",
+    )
     max_batch_size: int = Field(default=1_000, ge=1)
     max_request_bytes: int = Field(default=10_000_000, ge=1_000)
     health_cache_seconds: float = Field(default=30.0, ge=0)
@@ -111,6 +115,10 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return _split(self.cors_origins)
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return _split(self.allowed_hosts)
 
     @property
     def jobs_allowed_root_list(self) -> list[Path]:

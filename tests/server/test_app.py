@@ -287,3 +287,49 @@ def test_health_answers_while_a_large_estimate_is_counted(worker: Worker) -> Non
     during = [latency for latency, at in answers if at < finished[0]]
     assert len(during) >= 3, answers
     assert max(during) < 1.0, answers
+
+
+def test_state_changes_from_other_sites_are_refused(
+    worker: Worker, fake_openai: FakeOpenAIServer
+) -> None:
+    client = worker(cors_origins="https://docs.example.com")
+    own = str(client.base_url).rstrip("/")
+    form = {"files": {"archive": ("r.zip", b"PK\x05\x06" + b"\0" * 18, "application/zip")}}
+    for headers, named in (
+        ({"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, "Sec-Fetch-Site"),
+        ({"Origin": "https://evil.example"}, "Origin"),
+        ({"Origin": "null"}, "Origin"),
+        ({"Sec-Fetch-Site": "same-site"}, "Sec-Fetch-Site"),
+    ):
+        refused = client.post("/jobs", headers=headers, **form)  # a form any page can send
+        assert refused.status_code == 403, refused.text
+        detail = refused.json()["detail"]
+        assert named in detail and "CORS_ORIGINS" in detail
+        assert client.post("/generate", json=SEED_REQUEST, headers=headers).status_code == 403
+    assert fake_openai.chat_requests() == []
+
+    same_origin = {"Origin": own, "Sec-Fetch-Site": "same-origin"}  # a page the worker serves
+    assert client.post("/generate", json=SEED_REQUEST, headers=same_origin).status_code == 200
+    trusted = {"Origin": "https://docs.example.com", "Sec-Fetch-Site": "cross-site"}
+    assert client.post("/generate", json=SEED_REQUEST, headers=trusted).status_code == 200
+    assert client.post("/generate", json=SEED_REQUEST).status_code == 200  # curl, scripts
+    assert client.get("/health", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200
+
+
+def test_host_names_the_worker_does_not_answer_to_are_refused(worker: Worker) -> None:
+    client = worker(allowed_hosts="docs.internal, Build.Example.org")
+    port = str(client.base_url).rsplit(":", 1)[1].rstrip("/")
+    rebound = client.get("/health", headers={"Host": f"attacker.example:{port}"})
+    assert rebound.status_code == 400 and "ALLOWED_HOSTS" in rebound.json()["detail"]
+    assert client.post("/generate", json=SEED_REQUEST, headers={"Host": "evil"}).status_code == 400
+    for host in ("localhost", "127.0.0.1", "[::1]", "docs.internal", "build.example.org."):
+        assert client.get("/health", headers={"Host": f"{host}:{port}"}).status_code == 200, host
+
+
+def test_the_schema_and_its_pages_need_the_bearer_token(worker: Worker) -> None:
+    client = worker(worker_api_key="let-me-in")
+    for route in ("/openapi.json", "/docs", "/redoc"):
+        assert client.get(route).status_code == 401, route
+    authorized = client.get("/openapi.json", headers={"Authorization": "Bearer let-me-in"})
+    assert authorized.status_code == 200 and "/jobs" in authorized.json()["paths"]
+    assert worker().get("/openapi.json").status_code == 200  # no key set: open, as before

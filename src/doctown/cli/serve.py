@@ -18,9 +18,10 @@ def serve_command(host: str | None, port: int | None) -> None:
     from doctown.server.app import create_app
 
     with translated_errors():
-        settings = load_settings()
+        # The address it binds is also the host name it answers to (see server/guard.py).
+        settings = load_settings(**({"host": host} if host else {}))
         app = create_app(settings)
-    host, port = host or settings.host, port or settings.port
+    host, port = settings.host, port or settings.port
     click.echo(
         f"doctown worker: backend={settings.backend} on http://{host}:{port}",
         err=True,

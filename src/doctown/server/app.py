@@ -18,8 +18,9 @@ from doctown.config import Settings, load_settings
 from doctown.events import JsonLinesWriter
 from doctown.generation import GenerationEngine, build_engine
 from doctown.redaction import add_secret, redact_logs
+from doctown.server.guard import RequestGuard
 from doctown.server.jobs.service import JobService
-from doctown.server.routes import estimate, generate, health, jobs
+from doctown.server.routes import docs, estimate, generate, health, jobs
 from doctown.server.state import WorkerState
 
 logger = logging.getLogger("doctown.server")
@@ -139,9 +140,18 @@ def create_app(
             writer.close()
         await engine.backend.aclose()
 
-    app = FastAPI(title="doctown generation worker", version=__version__, lifespan=lifespan)
+    # The schema and its pages are served by `routes/docs.py`, behind the bearer token.
+    app = FastAPI(
+        title="doctown generation worker",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.worker = state
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(generate.router)
     app.include_router(estimate.router)
@@ -165,5 +175,12 @@ def create_app(
                 "build from a server-side path instead (JOBS_ALLOWED_ROOTS), or raise the limit",
             )
         },
+    )
+    # Outermost: a request from another site or for another host name goes no further.
+    app.add_middleware(
+        RequestGuard,
+        bound_host=settings.host,
+        allowed_hosts=settings.allowed_host_list,
+        cors_origins=origins,
     )
     return app
