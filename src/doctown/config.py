@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(default=1_000, ge=1)
     max_request_bytes: int = Field(default=10_000_000, ge=1_000)
     health_cache_seconds: float = Field(default=30.0, ge=0)
+    request_head_timeout: float = Field(
+        default=20.0, gt=0, le=3_600, description="Seconds for a request's line and headers"
+    )
+    request_body_timeout: float = Field(
+        default=60.0, gt=0, le=3_600, description="Seconds a request body may stall"
+    )
     events_file: str | None = Field(default=None, description="Append v1 events as JSON lines")
     doctown_local_model_path: str | None = None
     # llama.cpp's threads spin while they wait: taking every core makes it collapse as soon as

@@ -22,6 +22,7 @@ from doctown.server.guard import RequestGuard
 from doctown.server.jobs.service import JobService
 from doctown.server.routes import docs, estimate, generate, health, jobs
 from doctown.server.state import WorkerState
+from doctown.server.timeouts import BodyTimeout
 
 logger = logging.getLogger("doctown.server")
 
@@ -176,6 +177,7 @@ def create_app(
             )
         },
     )
+    app.add_middleware(BodyTimeout, seconds=settings.request_body_timeout)
     # Outermost: a request from another site or for another host name goes no further.
     app.add_middleware(
         RequestGuard,
