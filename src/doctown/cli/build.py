@@ -264,8 +264,8 @@ def build_command(
         settings = load_settings(**overrides)
         cache = None if no_cache else SummaryCache(cache_path)
         engine = build_engine(settings, cache=cache)
+        writer = events.JsonLinesWriter(events_path) if events_path else None
     subscribers: list[events.Subscriber] = []
-    writer = events.JsonLinesWriter(events_path) if events_path else None
     if writer:
         subscribers.append(writer)
     display = BuildProgress(console, enabled=not quiet)

@@ -289,7 +289,7 @@ class GenerationEngine:
 
     def _job_backend(
         self, max_cost: Decimal | None, grounding: GroundingPolicy | None
-    ) -> tuple[Backend, StopOnAbortBackend]:
+    ) -> tuple[Backend, StopOnAbortBackend, CachingBackend | None]:
         """The policy stack for one job, outermost first: grounding, cache, retry, concurrency,
         stop, budget.
 
@@ -310,8 +310,9 @@ class GenerationEngine:
             initial_delay=self._retry_initial_delay,
             sleep=self._sleep,
         )
-        if self.cache is not None:
-            stack = CachingBackend(stack, self.cache)
+        caching = CachingBackend(stack, self.cache) if self.cache is not None else None
+        if caching is not None:
+            stack = caching
         if grounding is not None:
             stack = GroundingBackend(
                 stack,
@@ -319,7 +320,7 @@ class GenerationEngine:
                 strict=grounding.strict,
                 count_tokens=self.prompt_builder.counter.count_messages,
             )
-        return stack, gate
+        return stack, gate, caching
 
     async def generate(
         self,
@@ -340,7 +341,7 @@ class GenerationEngine:
         started = time.monotonic()
         if emitter is None:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
-        backend, gate = self._job_backend(max_cost, grounding)
+        backend, gate, caching = self._job_backend(max_cost, grounding)
         job = _Job(self, backend, emitter)
         # Building and counting prompts is CPU work proportional to the batch: in a thread,
         # so that a large batch does not stall the event loop (and a worker's other routes).
@@ -367,6 +368,8 @@ class GenerationEngine:
             for wave in waves:
                 enriched = [order.enrich(by_id[i], job.summaries) for i in wave]
                 await job.run(await asyncio.to_thread(self.plan, enriched))
+        if caching is not None:
+            job.warnings.extend(caching.warnings)
         return job.finish(job_id, [s.symbol_id for s in symbols], gate.stopped, started)
 
 

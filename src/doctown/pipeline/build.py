@@ -8,6 +8,7 @@ spends; `Build.pack` writes the .docpack. The CLI shows the plan between the fir
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -17,10 +18,13 @@ from pathlib import Path
 
 from doctown import events
 from doctown.analysis import AnalysisResult, analyze_repository
+from doctown.analysis.cache import default_cache_dir
 from doctown.docpack import Manifest, PackUsage, Source, write_docpack
+from doctown.errors import StateFileError
 from doctown.generation import GenerationEngine
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
+from doctown.outputs import check_writable
 from doctown.pipeline.packing import Outcomes, pack_content
 from doctown.pipeline.selection import DocstringMode, Selection, select
 from doctown.pipeline.sources import SourceTree, open_source
@@ -95,6 +99,7 @@ class Build:
 
     def prepare(self) -> Plan:
         """Open the source, analyse it, select symbols, build and price every prompt."""
+        check_writable(self.options.output, what="the pack")
         seconds: dict[str, float] = {}
         clock = time.monotonic()
         tree = open_source(
@@ -102,7 +107,13 @@ class Build:
         )
         seconds["source"] = time.monotonic() - clock
         clock = time.monotonic()
-        analysis = analyze_repository(tree.root, emitter=self.emitter)
+        try:
+            analysis = analyze_repository(tree.root, emitter=self.emitter)
+        except sqlite3.DatabaseError as exc:  # the analysis cache is the only database there
+            raise StateFileError(
+                f"The analysis cache in {default_cache_dir()} is corrupt ({exc}); delete "
+                "analysis.sqlite there (it is rebuilt from the sources) and run again."
+            ) from None
         seconds["analysis"] = time.monotonic() - clock
         clock = time.monotonic()
         excerpt = self.options.source_excerpt
@@ -147,7 +158,12 @@ class Build:
         )
 
     async def generate(self, plan: Plan) -> GenerateResponse:
-        """Document the selected symbols; every summary is cached the moment it arrives."""
+        """Document the selected symbols; every summary is cached the moment it arrives.
+
+        A cache that cannot take a write is refused here, before the first paid request.
+        """
+        if plan.to_send and self.engine.cache is not None:
+            self.engine.cache.check_writable()
         clock = time.monotonic()
         analysis = plan.analysis
         grounding = None

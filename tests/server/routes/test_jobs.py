@@ -460,3 +460,19 @@ def test_malformed_requests_get_a_4xx_naming_the_field(worker: Any, repo: Path) 
         json.dumps({"url": "https://example.com/r.git", "ref": "--upload-pack=x"}).encode(), "ref"
     )
     refused(json.dumps({"url": "https://example.com/r .git"}).encode(), "url")
+
+
+def test_corrupt_job_records_leave_the_worker_up_and_say_what_to_do(
+    worker: Any, jobs_dir: str, repo: Path
+) -> None:
+    (Path(jobs_dir) / "jobs.sqlite3").write_bytes(b"not a database at all" * 200)
+    running = worker()  # starts: /health and /generate do not depend on the job records
+    assert running.client.get("/health").status_code == 200
+    for response in (
+        running.client.post("/jobs", **upload(zipped(repo))),
+        running.client.get("/jobs/" + "a" * 32),
+    ):
+        assert response.status_code == 503, response.text
+        detail = response.json()["detail"]
+        assert f"{jobs_dir}/jobs.sqlite3 cannot be read" in detail
+        assert "move the file aside" in detail

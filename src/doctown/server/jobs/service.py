@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from doctown.config import Settings
-from doctown.errors import ConfigurationError, DoctownError, InputError
+from doctown.errors import ConfigurationError, DoctownError, InputError, StateFileError
 from doctown.generation import GenerationEngine
 from doctown.generation.cache import SummaryCache, default_cache_path
 from doctown.pipeline import Build, BuildOptions
@@ -92,14 +92,25 @@ class JobService:
         self._lock: IO[str] | None = None
         self._running: dict[str, tuple[Job, EventLog]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._broken: StateFileError | None = None
 
     async def start(self) -> None:
-        """Take over the jobs of a previous process, if there are any."""
+        """Take over the jobs of a previous process, if there are any.
+
+        Records that cannot be read do not stop the worker: /health and /generate go on,
+        and the job routes answer 503 with what to do.
+        """
         if (self.root / STORE_NAME).exists():
-            self._open()
+            try:
+                self._open()
+            except StateFileError as exc:
+                logger.error("%s", exc)
+                self._broken = exc
 
     def _open(self) -> JobStore:
         """Lock JOBS_DIR, open the records, and mark what an earlier process left unfinished."""
+        if self._broken is not None:
+            raise self._broken
         if self._store is not None:
             return self._store
         try:
@@ -266,6 +277,8 @@ class JobService:
         """The job as it stands now (live while it runs), or None for an unknown id."""
         if job_id in self._running:
             return self._running[job_id][0]
+        if self._broken is not None:
+            raise self._broken
         return self._store.get(job_id) if self._store else None
 
     def events(

@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from doctown.errors import StateFileError
 from doctown.server.jobs.models import ACTIVE_STATES, Job
 
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
@@ -33,9 +34,18 @@ class JobStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process
-        self._db.execute(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process
+            self._db.execute(_SCHEMA)
+            self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise StateFileError(
+                f"The job records {path} cannot be read ({exc}). Stop the worker, move the "
+                "file aside (the records of past jobs go with it; summaries already paid for "
+                "stay in the summary cache beside it), and start the worker again."
+            ) from None
 
     def save(self, job: Job) -> None:
         """Insert or replace the record of `job`."""
