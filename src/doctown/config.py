@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     )
     jobs_max_upload_bytes: int = Field(default=200_000_000, ge=1_000)
     jobs_max_concurrent: int = Field(default=1, ge=1, le=64, description="Jobs building at once")
+    jobs_max_queued: int = Field(
+        default=16, ge=0, le=10_000, description="Jobs waiting for a slot, at most; then 429"
+    )
     jobs_max_cost: Decimal | None = Field(
         default=None, ge=0, description="Dollar cap on every job; a job may ask for less"
     )

@@ -288,7 +288,10 @@ class GenerationEngine:
         )
 
     def _job_backend(
-        self, max_cost: Decimal | None, grounding: GroundingPolicy | None
+        self,
+        max_cost: Decimal | None,
+        grounding: GroundingPolicy | None,
+        stop: asyncio.Event | None = None,
     ) -> tuple[Backend, StopOnAbortBackend, CachingBackend | None]:
         """The policy stack for one job, outermost first: grounding, cache, retry, concurrency,
         stop, budget.
@@ -300,7 +303,7 @@ class GenerationEngine:
         inner: Backend = self.backend
         if max_cost is not None:
             inner = BudgetBackend(inner, max_cost=max_cost)
-        gate = StopOnAbortBackend(inner)
+        gate = StopOnAbortBackend(inner, cancel=stop)
         limited = ConcurrencyLimitedBackend(
             gate, limit=self.max_concurrency, semaphore=self._semaphore
         )
@@ -332,16 +335,19 @@ class GenerationEngine:
         max_cost: Decimal | None = None,
         grounding: GroundingPolicy | None = None,
         order: DependencyOrder | None = None,
+        stop: asyncio.Event | None = None,
     ) -> GenerateResponse:
         """Document `symbols`, in request order.
 
         `emitter` lets a pipeline number its events as one stream. `order` generates in waves
-        (callees before callers), each caller's prompt carrying its callees' summaries.
+        (callees before callers), each caller's prompt carrying its callees' summaries. Once
+        `stop` is set, nothing more is sent (the job ends `cancelled`); requests in flight
+        finish and are kept.
         """
         started = time.monotonic()
         if emitter is None:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
-        backend, gate, caching = self._job_backend(max_cost, grounding)
+        backend, gate, caching = self._job_backend(max_cost, grounding, stop)
         job = _Job(self, backend, emitter)
         # Building and counting prompts is CPU work proportional to the batch: in a thread,
         # so that a large batch does not stall the event loop (and a worker's other routes).

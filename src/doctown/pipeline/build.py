@@ -7,6 +7,7 @@ spends; `Build.pack` writes the .docpack. The CLI shows the plan between the fir
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import tempfile
@@ -39,6 +40,7 @@ SOURCE = "doctown.pipeline"
 class BuildOptions:
     source: str
     output: Path
+    source_name: str | None = None  # what the pack calls the source; default: `source`
     ref: str | None = None
     include_private: bool = False
     docstrings: DocstringMode = "context"
@@ -108,7 +110,9 @@ class Build:
         seconds["source"] = time.monotonic() - clock
         clock = time.monotonic()
         try:
-            analysis = analyze_repository(tree.root, emitter=self.emitter)
+            analysis = analyze_repository(
+                tree.root, emitter=self.emitter, keep_snapshot=not tree.temporary
+            )
         except sqlite3.DatabaseError as exc:  # the analysis cache is the only database there
             raise StateFileError(
                 f"The analysis cache in {default_cache_dir()} is corrupt ({exc}); delete "
@@ -157,10 +161,11 @@ class Build:
             seconds=seconds,
         )
 
-    async def generate(self, plan: Plan) -> GenerateResponse:
+    async def generate(self, plan: Plan, *, stop: asyncio.Event | None = None) -> GenerateResponse:
         """Document the selected symbols; every summary is cached the moment it arrives.
 
         A cache that cannot take a write is refused here, before the first paid request.
+        Setting `stop` cancels: nothing more is sent, requests in flight finish.
         """
         if plan.to_send and self.engine.cache is not None:
             self.engine.cache.check_writable()
@@ -181,6 +186,7 @@ class Build:
                 max_cost=self.options.max_cost,
                 grounding=grounding,
                 order=order,
+                stop=stop,
             )
         finally:
             plan.seconds["generation"] = time.monotonic() - clock
@@ -212,7 +218,7 @@ class Build:
             content,
             source=Source(
                 repo_url=plan.tree.repo_url,
-                path=plan.tree.path,
+                path=self.options.source_name or plan.tree.path,
                 git_ref=plan.tree.ref,
                 commit_hash=plan.tree.commit,
             ),

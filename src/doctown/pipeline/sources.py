@@ -31,6 +31,7 @@ class SourceTree:
     ref: str | None = None
     commit: str | None = None
     commit_time: datetime | None = None
+    temporary: bool = False  # unpacked or cloned for this build, and removed after it
 
 
 def is_git_url(source: str) -> bool:
@@ -77,7 +78,12 @@ def clone(url: str, ref: str | None, destination: Path) -> SourceTree:
         raise InputError(without_credentials(str(exc), url)) from None
     commit, when = _commit_of(target)
     return SourceTree(
-        root=target, repo_url=public_url(url), ref=ref, commit=commit, commit_time=when
+        root=target,
+        repo_url=public_url(url),
+        ref=ref,
+        commit=commit,
+        commit_time=when,
+        temporary=True,
     )
 
 
@@ -88,7 +94,7 @@ def unpack(archive: Path, destination: Path) -> SourceTree:
     unpack_archive(archive, target)
     entries = list(target.iterdir())
     root = entries[0] if len(entries) == 1 and entries[0].is_dir() else target
-    return SourceTree(root=root, path=str(archive))
+    return SourceTree(root=root, path=str(archive), temporary=True)
 
 
 def open_source(source: str, *, ref: str | None, workdir: Path) -> SourceTree:
@@ -99,7 +105,9 @@ def open_source(source: str, *, ref: str | None, workdir: Path) -> SourceTree:
     if ref:
         raise InputError("--ref applies to git URLs only; check out the ref yourself for a folder")
     if path.is_dir():
-        root = path.resolve()
+        # Not resolved here: the analysis opens the folder once and walks what it opened, so
+        # a path that names one particular folder (a job's pinned /proc/self/fd/N) stays so.
+        root = path.absolute()
         commit, when = _commit_of(root)
         return SourceTree(root=root, path=str(path), commit=commit, commit_time=when)
     if path.is_file():

@@ -13,7 +13,9 @@ from doctown.pipeline.git import MAX_URL_CHARS, check_ref
 from doctown.pipeline.selection import DocstringMode
 from doctown.schemas import JobError, UsageReport
 
-JobState = Literal["queued", "running", "succeeded", "partial", "failed", "interrupted"]
+JobState = Literal[
+    "queued", "running", "succeeded", "partial", "failed", "interrupted", "cancelled"
+]
 MAX_PATH_CHARS = 4_096  # PATH_MAX
 MAX_NAME_CHARS = 255  # NAME_MAX, for each part of a path
 ACTIVE_STATES: frozenset[JobState] = frozenset({"queued", "running"})
@@ -122,3 +124,10 @@ class JobPublic(Job):
         base = f"/jobs/{job.id}"
         links = JobLinks(job=base, events=f"{base}/events", docpack=f"{base}/docpack")
         return cls(**dict(job), links=links)
+
+
+class JobPage(BaseModel):
+    """One page of jobs, newest first, and the URL of the next page (None on the last)."""
+
+    jobs: list[JobPublic]
+    next: str | None = Field(description="GET this for older jobs; null when there are none")
