@@ -68,6 +68,11 @@ class Worker:
             assert time.monotonic() < deadline, job
             time.sleep(0.02)
 
+    def wait_documented(self, job_id: str, at_least: int) -> None:
+        """Poll the running job until it has documented `at_least` symbols."""
+        while self.wait(job_id, "running")["counts"]["documented"] < at_least:
+            time.sleep(0.02)
+
     def events(self, job_id: str, **headers: str) -> list[tuple[int, dict[str, Any]]]:
         with self.client.stream("GET", f"/jobs/{job_id}/events", headers=headers) as response:
             assert response.status_code == 200
@@ -339,8 +344,7 @@ def test_a_stopped_worker_marks_its_job_interrupted_and_a_resubmission_pays_noth
     fake_openai.latency = 0.3
     first = worker(max_concurrent_requests=1)
     accepted = first.submit(**upload(zipped(repo)))
-    while first.wait(accepted["id"], "running")["counts"]["documented"] < 2:
-        time.sleep(0.05)
+    first.wait_documented(accepted["id"], 2)
     first.stop()
 
     second = worker()
@@ -523,8 +527,7 @@ def test_cancelling_a_running_job_lets_requests_in_flight_finish_and_loses_nothi
     fake_openai.latency = 0.4
     running = worker(max_concurrent_requests=2)
     accepted = running.submit(**upload(zipped(repo)))
-    while running.wait(accepted["id"], "running")["counts"]["documented"] < 1:
-        time.sleep(0.02)
+    running.wait_documented(accepted["id"], 1)
     cancel = running.client.delete(f"/jobs/{accepted['id']}")
     assert cancel.status_code == 202
     job = running.wait(accepted["id"], "cancelled")
