@@ -27,6 +27,8 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,6 +127,19 @@ class SummaryCache:
             f"(or --no-cache). SQLite said: {problem}."
         )
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction under the lock, rolled back if anything in it fails."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
     @staticmethod
     def key(backend: str, model: str, prompt: Prompt) -> str:
         material = f"{backend}\n{model}\n{PROMPT_VERSION}\n{prompt.key}"
@@ -141,23 +156,35 @@ class SummaryCache:
             return None
         return row[0], Usage(row[1], row[2], row[3], row[4], 1)
 
-    def put(self, key: str, *, backend: str, model: str, summary: str, usage: Usage) -> None:
-        with self._lock:
+    def put(
+        self,
+        key: str,
+        *,
+        backend: str,
+        model: str,
+        summary: str,
+        usage: Usage,
+        release: str | None = None,
+    ) -> None:
+        """Store a summary; with `release`, drop that owner's lease on it in the same commit."""
+        row = (
+            key,
+            backend,
+            model,
+            PROMPT_VERSION,
+            summary,
+            usage.input_tokens,
+            usage.cached_tokens,
+            usage.output_tokens,
+            usage.reasoning_tokens,
+            time.time(),
+        )
+        with self._transaction():
             self._db.execute(
-                "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key,
-                    backend,
-                    model,
-                    PROMPT_VERSION,
-                    summary,
-                    usage.input_tokens,
-                    usage.cached_tokens,
-                    usage.output_tokens,
-                    usage.reasoning_tokens,
-                    time.time(),
-                ),
+                "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row
             )
+            if release is not None:
+                self._db.execute("DELETE FROM leases WHERE key = ? AND owner = ?", (key, release))
 
     def check_writable(self) -> None:
         """Write a row and remove it, both committed; StateFileError if the cache cannot."""
@@ -171,22 +198,15 @@ class SummaryCache:
     def lease(self, key: str, owner: str, *, seconds: float = LEASE_SECONDS) -> bool:
         """Take the lease on `key` unless another owner holds a live one; whether it was."""
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "SELECT owner, expires FROM leases WHERE key = ?", (key,)
-                ).fetchone()
-                taken = row is None or row[0] == owner or not _live(row[0], row[1], now)
-                if taken:
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO leases VALUES (?, ?, ?)",
-                        (key, owner, now + seconds),
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT owner, expires FROM leases WHERE key = ?", (key,)
+            ).fetchone()
+            taken = row is None or row[0] == owner or not _live(row[0], row[1], now)
+            if taken:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (key, owner, now + seconds)
+                )
         return taken
 
     def leased_by_another(self, key: str, owner: str) -> bool:
@@ -311,7 +331,8 @@ class CachingBackend(WrapperBackend):
                 return found
         try:
             completion = await self.wrapped.complete(prompt)
-            self._store(key, completion)
+            if self._store(key, completion):
+                self._held.discard(key)  # released with the summary, in one commit
             return completion
         finally:
             self._unlease(key)
@@ -361,7 +382,8 @@ class CachingBackend(WrapperBackend):
             except sqlite3.Error:
                 return
 
-    def _store(self, key: str, completion: Completion) -> None:
+    def _store(self, key: str, completion: Completion) -> bool:
+        """Cache the answer (and release its lease); whether that worked."""
         try:
             self.cache.put(
                 key,
@@ -369,6 +391,7 @@ class CachingBackend(WrapperBackend):
                 model=self.model,
                 summary=completion.output.summary,
                 usage=completion.usage,
+                release=self.owner if key in self._held else None,
             )
         except sqlite3.Error as exc:
             self.unsaved += 1
@@ -379,3 +402,5 @@ class CachingBackend(WrapperBackend):
                     self.cache.path,
                     exc,
                 )
+            return False
+        return True

@@ -123,6 +123,7 @@ class JobService:
         self._running: dict[str, _Active] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._broken: StateFileError | None = None
+        self._accepting = 0  # submissions between their capacity check and their record
 
     async def start(self) -> None:
         """Take over the jobs of a previous process, if there are any.
@@ -188,9 +189,10 @@ class JobService:
     def check_capacity(self) -> None:
         """WorkerBusyError when JOBS_MAX_CONCURRENT jobs run and JOBS_MAX_QUEUED wait."""
         capacity = self.settings.jobs_max_concurrent + self.settings.jobs_max_queued
-        if len(self._running) >= capacity:
+        held = len(self._running) + self._accepting
+        if held >= capacity:
             raise WorkerBusyError(
-                f"The worker has {len(self._running)} jobs running or queued, as many as "
+                f"The worker has {held} jobs running or queued, as many as "
                 "JOBS_MAX_CONCURRENT plus JOBS_MAX_QUEUED allow; submit this one again once "
                 "some have finished."
             )
@@ -203,6 +205,13 @@ class JobService:
         WorkerBusyError when the queue is full.
         """
         self.check_capacity()
+        self._accepting += 1  # the upload is saved below: its place is taken meanwhile
+        try:
+            return await self._accept(request, upload)
+        finally:
+            self._accepting -= 1
+
+    async def _accept(self, request: JobCreate, upload: Upload | None) -> Job:
         sources = {"archive": upload, "path": request.path, "url": request.url}
         given = [name for name, value in sources.items() if value]
         if len(given) != 1:
