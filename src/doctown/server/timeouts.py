@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import HTTPException
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -38,49 +37,53 @@ HEAD_TIMEOUT_RESPONSE = (
 )
 
 
-class _HeadTimeoutProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP protocol with a deadline on each request head."""
+def head_timeout_protocol(seconds: float) -> type[asyncio.Protocol]:
+    """The HTTP protocol class for uvicorn's `http` option, with this head deadline.
 
-    head_timeout = 20.0
-    _head_timer: asyncio.TimerHandle | None = None
+    A subclass of uvicorn's httptools protocol (uvicorn[standard] installs httptools),
+    imported here so that building the app does not depend on it.
+    """
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm_head_timer()
+    class HeadTimeoutProtocol(HttpToolsProtocol):
+        """uvicorn's HTTP protocol with a deadline on each request head."""
 
-    def on_headers_complete(self) -> None:
-        self._cancel_head_timer()
-        super().on_headers_complete()
+        _head_timer: asyncio.TimerHandle | None = None
 
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        idle = self.cycle is None or self.cycle.response_complete  # no pipelined request
-        if idle and not self.transport.is_closing():
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
             self._arm_head_timer()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head_timer()
-        super().connection_lost(exc)
+        def on_headers_complete(self) -> None:
+            self._cancel_head_timer()
+            super().on_headers_complete()
 
-    def _arm_head_timer(self) -> None:
-        self._cancel_head_timer()
-        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            idle = self.cycle is None or self.cycle.response_complete  # nothing pipelined
+            if idle and not self.transport.is_closing():
+                self._arm_head_timer()
 
-    def _cancel_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._cancel_head_timer()
+            super().connection_lost(exc)
+
+        def _arm_head_timer(self) -> None:
+            self._cancel_head_timer()
+            self._head_timer = self.loop.call_later(seconds, self._head_timed_out)
+
+        def _cancel_head_timer(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _head_timed_out(self) -> None:
             self._head_timer = None
+            if not self.transport.is_closing():
+                self.transport.write(HEAD_TIMEOUT_RESPONSE)
+                self.transport.close()
 
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
-        if not self.transport.is_closing():
-            self.transport.write(HEAD_TIMEOUT_RESPONSE)
-            self.transport.close()
-
-
-def head_timeout_protocol(seconds: float) -> type[asyncio.Protocol]:
-    """The HTTP protocol class for uvicorn's `http` option, with this head deadline."""
-    return type("HeadTimeoutProtocol", (_HeadTimeoutProtocol,), {"head_timeout": seconds})
+    return HeadTimeoutProtocol
 
 
 class BodyTimeout:
