@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -24,7 +25,7 @@ from doctown.schemas import SymbolContext
 from doctown.tokens import TokenCounter
 
 # Bump when the wording changes: cached summaries are keyed by it.
-PROMPT_VERSION = "2"
+PROMPT_VERSION = "3"
 COMPACT_PROMPT_VERSION = "compact-1"
 
 DEFAULT_MAX_RELATIONS = 15
@@ -96,14 +97,21 @@ class Prompt:
         return hashlib.sha256(f"{self.version}\n{body}".encode()).hexdigest()
 
 
+# "untrusted" followed by anything a reader could take for the tag's hyphen, in any case.
+_FENCE_WORD = re.compile(r"(untrusted)\s*[-_\u2010-\u2015\u2212\ufe63\uff0d]", re.IGNORECASE)
+
+
+def _defused(text: str) -> str:
+    """`text` unable to open or close a fence: the tag's hyphen becomes an underscore."""
+    return _FENCE_WORD.sub(r"\1_", text)
+
+
 def _fence(tag: str, text: str) -> str:
-    # Content can neither open nor close a fence of its own.
-    safe = text.replace("untrusted-", "untrusted_").strip("\n")
-    return f"<untrusted-{tag}>\n{safe}\n</untrusted-{tag}>"
+    return f"<untrusted-{tag}>\n{_defused(text).strip(chr(10))}\n</untrusted-{tag}>"
 
 
 def _name(value: str) -> str:
-    flat = " ".join(value.split()).replace("untrusted-", "untrusted_")
+    flat = _defused(" ".join(value.split()))
     return flat if len(flat) <= MAX_NAME_CHARS else flat[: MAX_NAME_CHARS - 1] + "…"
 
 
@@ -163,7 +171,8 @@ def render_user_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budg
         "",
         f"Symbol: {_name(ctx.name)}",
         f"Kind: {_name(ctx.kind)}",
-        f"File: {_name(ctx.file_path)}",
+        # A file name is repository text like any other: fenced, on one line.
+        f"File: <untrusted-path>{_name(ctx.file_path)}</untrusted-path>",
         f"Signature:\n{_fence('signature', signature)}",
         f"Calls: {_names(ctx.calls, budget.relations)}",
         f"Called by: {_names(ctx.called_by, budget.relations)}",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email.utils
 import json
-import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -35,6 +34,7 @@ from doctown.errors import (
 )
 from doctown.models import Price
 from doctown.prompts import Prompt
+from doctown.redaction import add_secret, redact
 from doctown.usage import Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -42,12 +42,6 @@ DEFAULT_REASONING_COMPLETION_CAP = 2_048  # room for minimal reasoning plus the 
 DEFAULT_COMPLETION_CAP = 300
 DEFAULT_TEMPERATURE = 0.2
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
-_KEY_PATTERN = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-*.]{3,}")
-
-
-def redact(text: str) -> str:
-    """Remove anything shaped like an API key from text we are about to show or log."""
-    return _KEY_PATTERN.sub(r"\1***", text)
 
 
 def completion_parameters(
@@ -180,6 +174,7 @@ class OpenAIBackend:
         organization: str | None = None,
         project: str | None = None,
     ) -> None:
+        add_secret(api_key)  # upstream errors may echo it back
         self.model = model
         self.price = price
         self.api = OpenAIAPI(

@@ -9,7 +9,8 @@ import aiohttp
 from pydantic import BaseModel, Field
 
 from doctown.backends.http import RawResponse
-from doctown.backends.openai import OpenAIAPI, redact
+from doctown.backends.openai import OpenAIAPI
+from doctown.redaction import redact
 from doctown.batch.requests import ENDPOINT
 from doctown.errors import JobAbortedError, TransientError
 

@@ -12,6 +12,7 @@ import logging
 import click
 
 from doctown import __version__
+from doctown.redaction import redact_logs
 
 # command name -> "module:attribute"; adding a command means adding one line here.
 COMMANDS = {
@@ -50,5 +51,6 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="doctown")
 def main() -> None:
     """doctown: documentation for source code, written by an LLM from computed facts."""
+    redact_logs()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("doctown").setLevel(logging.INFO)

@@ -328,8 +328,8 @@ def build_command(
         engine = build_engine(settings, cache=cache)
         # A dry run spends nothing, so it needs no workers.
         shards = distributed_workers(settings, engine) if distributed and not dry_run else None
+        writer = events.JsonLinesWriter(events_path) if events_path else None
     subscribers: list[events.Subscriber] = []
-    writer = events.JsonLinesWriter(events_path) if events_path else None
     if writer:
         subscribers.append(writer)
     display = BuildProgress(console, enabled=not quiet)

@@ -24,6 +24,7 @@ from doctown.generation.grounding import GroundingBackend, GroundingPolicy
 from doctown.generation.limits import ConcurrencyLimitedBackend, StopOnAbortBackend
 from doctown.generation.retry import DEFAULT_MAX_ATTEMPTS, INITIAL_RETRY_DELAY, RetryingBackend
 from doctown.prompts import Prompt, PromptBuilder
+from doctown.redaction import redact
 from doctown.schemas import (
     DocumentedSymbol,
     EstimateResponse,
@@ -200,7 +201,7 @@ class _Job:
             failure = FailedSymbol(
                 symbol_id=item.symbol_id,
                 reason=outcome.failure.reason,
-                message=str(outcome.failure),
+                message=redact(str(outcome.failure)),
                 tokens_used=usage.total_tokens,
                 cost=pricing.as_float(cost),
                 attempts=outcome.failure.attempts if reused is None else 0,
@@ -239,7 +240,7 @@ class _Job:
             model=backend.model,
             preview=backend.preview,
             duration_ms=_elapsed_ms(started),
-            error=JobError(type=stopped.reason, message=str(stopped)) if stopped else None,
+            error=JobError(type=stopped.reason, message=redact(str(stopped))) if stopped else None,
         )
         self.emitter.emit(
             events.GENERATION_COMPLETED,
@@ -328,7 +329,8 @@ class GenerationEngine:
         max_cost: Decimal | None,
         grounding: GroundingPolicy | None,
         answers: Mapping[str, Answer] | None = None,
-    ) -> tuple[Backend, StopOnAbortBackend]:
+        stop: asyncio.Event | None = None,
+    ) -> tuple[Backend, StopOnAbortBackend, CachingBackend | None]:
         """The policy stack for one job, outermost first: grounding, answers given in advance,
         cache, retry, concurrency, stop, budget.
 
@@ -343,7 +345,7 @@ class GenerationEngine:
         inner: Backend = self.backend
         if max_cost is not None:
             inner = BudgetBackend(inner, max_cost=max_cost)
-        gate = StopOnAbortBackend(inner)
+        gate = StopOnAbortBackend(inner, cancel=stop)
         limited = ConcurrencyLimitedBackend(
             gate, limit=self.max_concurrency, semaphore=self._semaphore
         )
@@ -353,8 +355,9 @@ class GenerationEngine:
             initial_delay=self._retry_initial_delay,
             sleep=self._sleep,
         )
-        if self.cache is not None:
-            stack = CachingBackend(stack, self.cache)
+        caching = CachingBackend(stack, self.cache) if self.cache is not None else None
+        if caching is not None:
+            stack = caching
         if answers:
             stack = AnsweredBackend(stack, answers)
         if grounding is not None:
@@ -364,7 +367,7 @@ class GenerationEngine:
                 strict=grounding.strict,
                 count_tokens=self.prompt_builder.counter.count_messages,
             )
-        return stack, gate
+        return stack, gate, caching
 
     def _answers_cost(self, answers: Mapping[str, Answer]) -> Decimal:
         batch_price = pricing.batch_price(self.backend.price)
@@ -388,6 +391,7 @@ class GenerationEngine:
         order: DependencyOrder | None = None,
         planned: Sequence[PlannedSymbol] | None = None,
         answers: Mapping[str, Answer] | None = None,
+        stop: asyncio.Event | None = None,
     ) -> GenerateResponse:
         """Document `symbols`, in request order.
 
@@ -395,17 +399,20 @@ class GenerationEngine:
         (callees before callers), each caller's prompt carrying its callees' summaries.
         `planned` gives prompts already built for `symbols` (same order), so they are not
         built twice. `answers` holds answers obtained in advance by prompt key (a Batch API
-        result); prompts without one are sent as usual.
+        result); prompts without one are sent as usual. Once `stop` is set, nothing more is
+        sent (the job ends `cancelled`); requests in flight finish and are kept.
         """
         started = time.monotonic()
         if emitter is None:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
-        backend, gate = self._job_backend(max_cost, grounding, answers)
+        backend, gate, caching = self._job_backend(max_cost, grounding, answers, stop)
         job = _Job(self, backend, emitter)
         if order is None and planned is None:
             initial = await self._plan_while_asking(job, symbols)
+        elif planned is not None:
+            initial = list(planned)
         else:
-            initial = list(planned) if planned is not None else self.plan(symbols)
+            initial = await asyncio.to_thread(self.plan, symbols)
         unique = {item.prompt.key: item.prompt for item in initial}
         waves = order.waves if order is not None else [[s.symbol_id for s in symbols]]
         emitter.emit(
@@ -429,8 +436,11 @@ class GenerationEngine:
         else:
             by_id = {s.symbol_id: s for s in symbols}
             for wave in waves:
-                job.submit(self.plan([order.enrich(by_id[i], job.summaries) for i in wave]))
+                enriched = [order.enrich(by_id[i], job.summaries) for i in wave]
+                job.submit(await asyncio.to_thread(self.plan, enriched))
                 await job.wait()
+        if caching is not None:
+            job.warnings.extend(caching.warnings)
         return job.finish(job_id, [s.symbol_id for s in symbols], gate.stopped, started)
 
     async def _plan_while_asking(
@@ -440,10 +450,11 @@ class GenerationEngine:
         planned: list[PlannedSymbol] = []
         step = max(PLAN_SLICE_MIN, self.max_concurrency)
         for start in range(0, len(symbols), step):
-            chunk = self.plan(symbols[start : start + step])
+            # Building and counting prompts is CPU work: in a thread, so that a large batch
+            # stalls neither the requests already sent nor a worker's other routes.
+            chunk = await asyncio.to_thread(self.plan, symbols[start : start + step])
             job.submit(chunk)
             planned.extend(chunk)
-            await asyncio.sleep(0)  # let the requests just submitted go out
         return planned
 
 

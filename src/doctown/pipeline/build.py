@@ -7,7 +7,9 @@ spends; `Build.pack` writes the .docpack. The CLI shows the plan between the fir
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 import tempfile
 import time
 from collections.abc import Mapping
@@ -20,11 +22,14 @@ from typing import TYPE_CHECKING
 
 from doctown import events
 from doctown.analysis import AnalysisResult, analyze_repository
+from doctown.analysis.cache import default_cache_dir
 from doctown.docpack import Manifest, Source, write_docpack
+from doctown.errors import StateFileError
 from doctown.generation import GenerationEngine, PlannedSymbol
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
+from doctown.outputs import check_writable
 from doctown.pipeline.packing import Outcomes, pack_content
 from doctown.pipeline.selection import DocstringMode, Selection, select
 from doctown.pipeline.sources import SourceTree, open_source
@@ -42,6 +47,7 @@ SOURCE = "doctown.pipeline"
 class BuildOptions:
     source: str
     output: Path
+    source_name: str | None = None  # what the pack calls the source; default: `source`
     ref: str | None = None
     include_private: bool = False
     include_tests: bool = False
@@ -107,6 +113,7 @@ class Build:
 
     def prepare(self) -> Plan:
         """Open the source, analyse it, select symbols, build and price every prompt."""
+        check_writable(self.options.output, what="the pack")
         seconds: dict[str, float] = {}
         clock = time.monotonic()
         tree = open_source(
@@ -114,7 +121,15 @@ class Build:
         )
         seconds["source"] = time.monotonic() - clock
         clock = time.monotonic()
-        analysis = analyze_repository(tree.root, emitter=self.emitter)
+        try:
+            analysis = analyze_repository(
+                tree.root, emitter=self.emitter, keep_snapshot=not tree.temporary
+            )
+        except sqlite3.DatabaseError as exc:  # the analysis cache is the only database there
+            raise StateFileError(
+                f"The analysis cache in {default_cache_dir()} is corrupt ({exc}); delete "
+                "analysis.sqlite there (it is rebuilt from the sources) and run again."
+            ) from None
         seconds["analysis"] = time.monotonic() - clock
         clock = time.monotonic()
         excerpt = self.options.source_excerpt
@@ -166,12 +181,20 @@ class Build:
         )
 
     async def generate(
-        self, plan: Plan, *, answers: Mapping[str, Answer] | None = None
+        self,
+        plan: Plan,
+        *,
+        answers: Mapping[str, Answer] | None = None,
+        stop: asyncio.Event | None = None,
     ) -> GenerateResponse:
         """Document the selected symbols; every summary is cached the moment it arrives.
 
         `answers` are answers obtained in advance by prompt key (`doctown build --batch`).
+        A cache that cannot take a write is refused here, before the first paid request.
+        Setting `stop` cancels: nothing more is sent, requests in flight finish.
         """
+        if plan.to_send and self.engine.cache is not None:
+            self.engine.cache.check_writable()
         clock = time.monotonic()
         analysis = plan.analysis
         grounding = None
@@ -199,6 +222,7 @@ class Build:
                         PlannedSymbol(i.symbol_id, plan.prompts[i.symbol_id]) for i in plan.inputs
                     ],
                     answers=answers,
+                    stop=stop,
                 )
         finally:
             plan.seconds["generation"] = time.monotonic() - clock
@@ -230,7 +254,7 @@ class Build:
             content,
             source=Source(
                 repo_url=plan.tree.repo_url,
-                path=plan.tree.path,
+                path=self.options.source_name or plan.tree.path,
                 git_ref=plan.tree.ref,
                 commit_hash=plan.tree.commit,
             ),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from doctown.config import Settings
 from doctown.events import Subscriber
 from doctown.generation import GenerationEngine
+from doctown.redaction import redact
 from doctown.schemas import HealthResponse
 from doctown.server.jobs.service import JobService
 
@@ -33,7 +34,7 @@ class WorkerState:
             model=backend.model,
             ready=problem is None,
             backend=backend.name,
-            detail=problem,
+            detail=redact(problem) if problem else None,
         )
         self._health_at = now
         return self._health
