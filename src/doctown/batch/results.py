@@ -15,10 +15,10 @@ from typing import Any
 from doctown.backends.formats import OutputFormat
 from doctown.backends.http import RawResponse
 from doctown.backends.openai import OpenAIAPI
-from doctown.redaction import redact
 from doctown.backends.openai_wire import parse_chat_completion, read_answer
 from doctown.errors import BatchExpiredError, BatchFailedError, SymbolFailure
 from doctown.generation.answered import Answer
+from doctown.redaction import redact
 
 
 def read_results(

@@ -558,7 +558,7 @@ def test_an_uploads_pack_names_the_upload_and_keeps_no_analysis_snapshot(
 
     for _ in range(2):  # a folder on the worker keeps one snapshot, reused
         job = running.wait(running.submit(json={"path": str(repo), "limit": 1})["id"], "succeeded")
-    assert len(list(snapshots.iterdir())) == 1
+    assert len(list(snapshots.glob("*.snapshot"))) == 1
     (tmp_path / "path.docpack").write_bytes(running.client.get(job["links"]["docpack"]).content)
     assert read_docpack(tmp_path / "path.docpack").manifest.source.path == str(repo)
 
