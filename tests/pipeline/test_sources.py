@@ -95,7 +95,7 @@ def test_git_urls_clone_at_a_branch_tag_or_commit(shop_repo: Path, tmp_path: Pat
 def test_unknown_sources_and_refs_are_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such folder"):
         open_source(str(tmp_path / "missing"), ref=None, workdir=tmp_path)
-    with pytest.raises(InputError, match="--ref applies to git URLs"):
-        open_source(str(tmp_path), ref="main", workdir=tmp_path)
+    with pytest.raises(InputError, match="--ref applies to git URLs and git checkouts"):
+        open_source(str(tmp_path), ref="main", workdir=tmp_path / "w")
     with pytest.raises(InputError, match="git clone failed"):
         open_source(f"file://{tmp_path}/nothing.git", ref=None, workdir=tmp_path)

@@ -18,12 +18,14 @@ COMMANDS = {
     "analyze": "doctown.cli.analyze:analyze_command",
     "build": "doctown.cli.build:build_command",
     "cache": "doctown.cli.cache:cache_group",
+    "diff": "doctown.cli.diff:diff_command",
     "eval": "doctown.cli.eval:eval_command",
     "generate": "doctown.cli.generate:generate_command",
     "inspect": "doctown.cli.inspect:inspect_command",
     "query": "doctown.cli.query:query_command",
     "search": "doctown.cli.search:search_command",
     "serve": "doctown.cli.serve:serve_command",
+    "status": "doctown.cli.status:status_command",
 }
 
 

@@ -21,6 +21,7 @@ from doctown.generation.cache import CachingBackend, SummaryCache
 from doctown.generation.grounding import GroundingBackend, GroundingPolicy
 from doctown.generation.limits import ConcurrencyLimitedBackend, StopOnAbortBackend
 from doctown.generation.retry import DEFAULT_MAX_ATTEMPTS, INITIAL_RETRY_DELAY, RetryingBackend
+from doctown.generation.reuse import ReusingBackend, SummarySource
 from doctown.prompts import Prompt, PromptBuilder
 from doctown.schemas import (
     DocumentedSymbol,
@@ -88,11 +89,16 @@ class _Job:
     """One call of `generate`: its policy stack, what it has asked, and what came back."""
 
     def __init__(
-        self, engine: GenerationEngine, backend: Backend, emitter: events.EventEmitter
+        self,
+        engine: GenerationEngine,
+        backend: Backend,
+        emitter: events.EventEmitter,
+        on_prompt: Callable[[str, Prompt], None] | None = None,
     ) -> None:
         self.engine = engine
         self.backend = backend
         self.emitter = emitter
+        self.on_prompt = on_prompt
         self.price = engine.backend.price
         self.first: dict[str, PlannedSymbol] = {}  # prompt key -> the symbol that asked it
         self.outcomes: dict[str, _Outcome] = {}
@@ -106,6 +112,8 @@ class _Job:
         """Ask every new prompt concurrently; identical prompts share one answer."""
         members: dict[str, list[PlannedSymbol]] = {}
         for item in planned:
+            if self.on_prompt is not None:
+                self.on_prompt(item.symbol_id, item.prompt)
             if item.prompt.truncated:
                 self.warnings.append(
                     f"{item.symbol_id}: prompt shortened to fit MAX_PROMPT_TOKENS "
@@ -264,10 +272,12 @@ class GenerationEngine:
         """Prompt tokens of `prompts` and what sending them costs: with empty answers (low)
         and with every answer, reasoning included, using the whole completion cap (high)."""
         tokens = sum(prompt.prompt_tokens for prompt in prompts)
-        price = self.backend.price
-        cap = self.backend.max_completion_tokens
-        low = pricing.cost(Usage(input_tokens=tokens), price)
-        high = pricing.cost(Usage(input_tokens=tokens, output_tokens=cap * len(prompts)), price)
+        low, high = pricing.cost_range(
+            tokens,
+            len(prompts),
+            completion_cap=self.backend.max_completion_tokens,
+            price=self.backend.price,
+        )
         return tokens, low, high
 
     def estimate(self, job_id: str, symbols: Sequence[SymbolInput]) -> EstimateResponse:
@@ -291,14 +301,18 @@ class GenerationEngine:
         )
 
     def _job_backend(
-        self, max_cost: Decimal | None, grounding: GroundingPolicy | None
+        self,
+        max_cost: Decimal | None,
+        grounding: GroundingPolicy | None,
+        reuse: SummarySource | None = None,
     ) -> tuple[Backend, StopOnAbortBackend]:
-        """The policy stack for one job, outermost first: grounding, cache, retry, concurrency,
-        stop, budget.
+        """The policy stack for one job, outermost first: reuse, grounding, cache, retry,
+        concurrency, stop, budget.
 
-        Grounding sits outside the cache so that a rerun replays the check and any re-ask from
-        the cache. Cache hits take no slot and spend nothing; the stop and budget checks run
-        after a slot is granted, right before a request would be sent.
+        Reused answers (a previous pack's) are settled, so nothing checks them again. Grounding
+        sits outside the cache so that a rerun replays the check and any re-ask from the cache.
+        Cache hits take no slot and spend nothing; the stop and budget checks run after a slot
+        is granted, right before a request would be sent.
         """
         inner: Backend = self.backend
         if max_cost is not None:
@@ -322,6 +336,8 @@ class GenerationEngine:
                 strict=grounding.strict,
                 count_tokens=self.prompt_builder.counter.count_messages,
             )
+        if reuse is not None:
+            stack = ReusingBackend(stack, reuse)
         return stack, gate
 
     async def generate(
@@ -334,17 +350,21 @@ class GenerationEngine:
         max_cost: Decimal | None = None,
         grounding: GroundingPolicy | None = None,
         order: DependencyOrder | None = None,
+        reuse: SummarySource | None = None,
+        on_prompt: Callable[[str, Prompt], None] | None = None,
     ) -> GenerateResponse:
         """Document `symbols`, in request order.
 
         `emitter` lets a pipeline number its events as one stream. `order` generates in waves
-        (callees before callers), each caller's prompt carrying its callees' summaries.
+        (callees before callers), each caller's prompt carrying its callees' summaries. `reuse`
+        answers before anything else (a previous pack's unchanged summaries). `on_prompt` is
+        told each symbol's prompt exactly as it is asked (with any callee summaries).
         """
         started = time.monotonic()
         if emitter is None:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
-        backend, gate = self._job_backend(max_cost, grounding)
-        job = _Job(self, backend, emitter)
+        backend, gate = self._job_backend(max_cost, grounding, reuse)
+        job = _Job(self, backend, emitter, on_prompt)
         initial = self.plan(symbols)
         unique = {item.prompt.key: item.prompt for item in initial}
         waves = order.waves if order is not None else [[s.symbol_id for s in symbols]]

@@ -17,16 +17,18 @@ from pathlib import Path
 
 from doctown import events
 from doctown.analysis import AnalysisResult, analyze_repository
-from doctown.docpack import Manifest, Source, write_docpack
+from doctown.docpack import Documentation, Manifest, Recipe, Source, read_docpack, write_docpack
+from doctown.freshness.previous import PreviousPack
+from doctown.freshness.reuse import ReuseRule
 from doctown.generation import GenerationEngine
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
 from doctown.pipeline.packing import Outcomes, pack_content
-from doctown.pipeline.selection import DocstringMode, Selection, select
+from doctown.pipeline.selection import DocstringMode, Selection, inputs_of, select
 from doctown.pipeline.sources import SourceTree, open_source
 from doctown.pipeline.waves import dependency_order
 from doctown.prompts import Prompt
-from doctown.schemas import GenerateResponse, SymbolContext, SymbolInput
+from doctown.schemas import GenerateResponse, SymbolInput
 
 SOURCE = "doctown.pipeline"
 
@@ -47,6 +49,8 @@ class BuildOptions:
     grounding: bool = True  # re-ask summaries that name unknown identifiers, mark the rest
     strict_grounding: bool = False  # drop (fail) summaries still ungrounded after the re-ask
     job_id: str | None = None
+    update: Path | None = None  # a previous pack whose unchanged summaries are reused
+    reuse_foreign: bool = False  # ... even when another model or prompt version wrote them
 
 
 @dataclass
@@ -56,18 +60,21 @@ class Plan:
     tree: SourceTree
     analysis: AnalysisResult
     selection: Selection
+    recipe: Recipe
     inputs: list[SymbolInput]
-    prompts: dict[str, Prompt]
+    prompts: dict[str, Prompt]  # by symbol id: as planned, then as really asked
     unique_prompts: int
     cached_prompts: int
     prompt_tokens: int  # of the prompts that will really be sent (unique and not cached)
     cost_min: Decimal
     cost_max: Decimal
     seconds: dict[str, float] = field(default_factory=dict)
+    previous: PreviousPack | None = None  # with --update
+    from_previous: int = 0  # unique prompts the previous pack answers
 
     @property
     def to_send(self) -> int:
-        return self.unique_prompts - self.cached_prompts
+        return self.unique_prompts - self.from_previous - self.cached_prompts
 
 
 class Build:
@@ -101,34 +108,33 @@ class Build:
             self.options.source, ref=self.options.ref, workdir=Path(self._workdir.name)
         )
         seconds["source"] = time.monotonic() - clock
+        previous = self._previous_pack()
         clock = time.monotonic()
         analysis = analyze_repository(tree.root, emitter=self.emitter)
         seconds["analysis"] = time.monotonic() - clock
         clock = time.monotonic()
-        excerpt = self.options.source_excerpt
-        preview = self.engine.backend.preview
+        recipe = self.recipe()
         selection = select(
             analysis,
-            include_private=self.options.include_private,
-            # A human's docstring is truer than anything the preview model would make of it.
-            docstrings=self.options.docstrings or ("reuse" if preview else "context"),
-            source_excerpt=(not preview) if excerpt is None else excerpt,
-            limit=self.options.limit,
+            include_private=recipe.include_private,
+            docstrings=recipe.docstrings,
+            source_excerpt=recipe.source_excerpt,
+            limit=recipe.limit,
         )
-        inputs = [
-            SymbolInput(
-                symbol_id=context["symbol_id"], context=SymbolContext.model_construct(**context)
-            )
-            for context in (selection.contexts[index] for index in sorted(selection.contexts))
-        ]
+        inputs = inputs_of(selection)
         planned = self.engine.plan(inputs)
         prompts = {item.symbol_id: item.prompt for item in planned}
         unique = {prompt.key: prompt for prompt in prompts.values()}
         backend = self.engine.backend
         cache = self.engine.cache
-        uncached = [
+        unanswered = [
             prompt
             for prompt in unique.values()
+            if previous is None or previous.lookup(prompt) is None
+        ]
+        uncached = [
+            prompt
+            for prompt in unanswered
             if cache is None
             or cache.get(SummaryCache.key(backend.name, backend.model, prompt)) is None
         ]
@@ -138,15 +144,44 @@ class Build:
             tree=tree,
             analysis=analysis,
             selection=selection,
+            recipe=recipe,
             inputs=inputs,
             prompts=prompts,
             unique_prompts=len(unique),
-            cached_prompts=len(unique) - len(uncached),
+            cached_prompts=len(unanswered) - len(uncached),
             prompt_tokens=tokens,
             cost_min=cost_min,
             cost_max=cost_max,
             seconds=seconds,
+            previous=previous,
+            from_previous=len(unique) - len(unanswered),
         )
+
+    def recipe(self) -> Recipe:
+        """How this build chooses symbols and writes prompts, with every default resolved."""
+        backend = self.engine.backend
+        excerpt = self.options.source_excerpt
+        return Recipe(
+            backend=backend.name,
+            model=backend.model,
+            prompt_version=self.engine.prompt_builder.version,
+            max_prompt_tokens=self.engine.prompt_builder.max_prompt_tokens,
+            max_completion_tokens=backend.max_completion_tokens,
+            include_private=self.options.include_private,
+            # A human's docstring is truer than anything the preview model would make of it.
+            docstrings=self.options.docstrings or ("reuse" if backend.preview else "context"),
+            source_excerpt=(not backend.preview) if excerpt is None else excerpt,
+            limit=self.options.limit,
+            callee_summaries=self.options.callee_summaries,
+        )
+
+    def _previous_pack(self) -> PreviousPack | None:
+        """The pack given to --update, read as untrusted input like any other."""
+        if self.options.update is None:
+            return None
+        backend = self.engine.backend
+        rule = ReuseRule(backend.name, backend.model, reuse_foreign=self.options.reuse_foreign)
+        return PreviousPack(read_docpack(self.options.update, load_contexts=False), rule)
 
     async def generate(self, plan: Plan) -> GenerateResponse:
         """Document the selected symbols; every summary is cached the moment it arrives."""
@@ -167,6 +202,8 @@ class Build:
                 max_cost=self.options.max_cost,
                 grounding=grounding,
                 order=order,
+                reuse=plan.previous,
+                on_prompt=plan.prompts.__setitem__,  # waves add callee summaries to prompts
             )
         finally:
             plan.seconds["generation"] = time.monotonic() - clock
@@ -183,7 +220,12 @@ class Build:
             },
             failed={f.symbol_id: f for f in response.failed_symbols},
             prompts=plan.prompts,
-            contexts={item.symbol_id: item.context for item in plan.inputs},
+            contexts={
+                symbol_id: prompt.context
+                for symbol_id, prompt in plan.prompts.items()
+                if prompt.context is not None
+            },
+            carried=self.carried(plan, response),
         )
         content = pack_content(
             plan.analysis,
@@ -192,6 +234,7 @@ class Build:
             model=response.model,
             preview=response.preview,
             with_contexts=self.options.with_contexts,
+            recipe=plan.recipe,
         )
         manifest = write_docpack(
             self.options.output,
@@ -214,6 +257,19 @@ class Build:
             },
         )
         return manifest
+
+    @staticmethod
+    def carried(plan: Plan, response: GenerateResponse) -> dict[str, Documentation]:
+        """The documentation the previous pack answered with, by symbol id: kept as it was
+        (summary, provenance, fingerprint), so a summary never claims another maker."""
+        if plan.previous is None:
+            return {}
+        served = plan.previous.served
+        return {
+            d.symbol_id: served[key]
+            for d in response.documented_symbols
+            if d.cached and (key := plan.prompts[d.symbol_id].key) in served
+        }
 
     def created_at(self, plan: Plan) -> datetime:
         """The pack's timestamp: given, else the commit's, else SOURCE_DATE_EPOCH, else the
@@ -238,6 +294,7 @@ class Build:
                 "symbols": len(plan.selection.indices),
                 "documented": len(response.documented_symbols),
                 "reused": len(plan.selection.reused),
+                "from_previous": len(self.carried(plan, response)),
                 "cached": sum(d.cached for d in response.documented_symbols),
                 "failed": len(response.failed_symbols) - remaining,
                 "remaining": remaining,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from doctown.analysis import AnalysisResult
+from doctown.schemas import SymbolContext, SymbolInput
 
 DocstringMode = Literal["context", "reuse", "ignore"]
 
@@ -91,3 +92,13 @@ def select(
             context["source_excerpt"] = None
         contexts[index] = context
     return Selection(indices=indices, reused=reused, contexts=contexts)
+
+
+def inputs_of(selection: Selection) -> list[SymbolInput]:
+    """The symbols to ask about, in analysis order, as generation inputs."""
+    return [
+        SymbolInput(
+            symbol_id=context["symbol_id"], context=SymbolContext.model_construct(**context)
+        )
+        for context in (selection.contexts[index] for index in sorted(selection.contexts))
+    ]

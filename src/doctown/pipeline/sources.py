@@ -113,6 +113,33 @@ def clone(url: str, ref: str | None, destination: Path) -> SourceTree:
     return SourceTree(root=target, repo_url=url, ref=ref, commit=commit, commit_time=when)
 
 
+def export_ref(folder: Path, ref: str, destination: Path) -> SourceTree:
+    """The files of `ref` in the git checkout at `folder` (only that folder's part of the
+    repository), exported with `git archive`: the checkout itself is not touched."""
+    try:
+        commit = _git("rev-parse", "--verify", "--end-of-options", f"{ref}^{{commit}}", cwd=folder)
+        when = _git("log", "-1", "--format=%cI", commit, cwd=folder)
+        archive = destination / "ref.tar"
+        _git("archive", "--format=tar", f"--output={archive}", commit, cwd=folder)
+    except InputError as exc:
+        raise InputError(
+            f"--ref applies to git URLs and git checkouts: cannot read {ref!r} in {folder} ({exc})"
+        ) from None
+    target = destination / "source"
+    target.mkdir(parents=True)
+    try:
+        _unpack_tar(archive, target)
+    finally:
+        archive.unlink(missing_ok=True)
+    return SourceTree(
+        root=target,
+        path=str(folder),
+        ref=ref,
+        commit=commit,
+        commit_time=datetime.fromisoformat(when) if when else None,
+    )
+
+
 def _check_member(name: str, size: int, compressed: int | None, totals: list[int]) -> PurePosixPath:
     path = PurePosixPath(name)
     parts = path.parts
@@ -193,7 +220,9 @@ def open_source(source: str, *, ref: str | None, workdir: Path) -> SourceTree:
         return clone(source, ref, workdir)
     path = Path(source).expanduser()
     if ref:
-        raise InputError("--ref applies to git URLs only; check out the ref yourself for a folder")
+        if not path.is_dir():
+            raise InputError("--ref applies to git URLs and git checkouts, not to archives")
+        return export_ref(path.resolve(), ref, workdir)
     if path.is_dir():
         root = path.resolve()
         commit, when = _commit_of(root)
