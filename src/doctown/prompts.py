@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from doctown.schemas import SymbolContext
 from doctown.tokens import TokenCounter
@@ -103,7 +104,7 @@ class Prompt:
     version: str = PROMPT_VERSION  # of the template it was built with
     parts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def key(self) -> str:
         """sha256 of the exact messages: identical prompts are asked once and cached once."""
         body = json.dumps(self.messages, sort_keys=True, ensure_ascii=False)
@@ -331,6 +332,25 @@ class PromptBuilder:
                 messages.append({"role": "user", "content": user})
                 messages.append({"role": "assistant", "content": json.dumps({"summary": summary})})
         return messages
+
+    def uncounted(self, ctx: SymbolContext) -> Prompt | None:
+        """The prompt `build` would return, when it certainly fits whole without counting
+        (a token is at least one byte, so its bytes bound its tokens); None when only a count
+        can tell. Its `prompt_tokens` is that bound, not a count: use it for the messages (a
+        fingerprint), and `build` for the tokens."""
+        sections = self._template.sections(ctx, self.counter, _Budget())
+        user = _joined(sections)
+        bound = self._prefix_tokens + self._user_overhead + len(user.encode())
+        if bound > self.max_prompt_tokens:
+            return None
+        return Prompt(
+            messages=[*self._prefix, {"role": "user", "content": user}],
+            prompt_tokens=bound,
+            truncated=False,
+            context=ctx,
+            version=self._template.version,
+            parts=parts_of(sections),
+        )
 
     def build(self, ctx: SymbolContext) -> Prompt:
         """The prompt for `ctx`; parts are shrunk in a fixed order until it fits the budget.

@@ -357,14 +357,20 @@ def build_command(
             if engine.backend.price.output or engine.backend.price.input:
                 confirm_spend(plan, yes=yes, threshold=confirm_above, max_cost=max_cost)
 
-            async def run() -> GenerateResponse:
+            responses: list[GenerateResponse] = []
+
+            async def run() -> None:
+                # The response is not the main task's result: asyncio.run formats the task,
+                # result included, when it restores the SIGINT handler (CPython 3.11), which
+                # for a large build is a repr of every summary (0.2 s per 10,000).
                 try:
-                    return await build.generate(plan)
+                    responses.append(await build.generate(plan))
                 finally:
                     await engine.backend.aclose()
 
             with display.progress:
-                response = asyncio.run(run())
+                asyncio.run(run())
+            response = responses[0]
             manifest = build.pack(plan, response)
             build.finish(plan, response, manifest)
             from_previous = len(build.carried(plan, response))

@@ -86,8 +86,11 @@ def builder_for(recipe: Recipe) -> PromptBuilder:
     )
 
 
-def expected(pack: Docpack, analysis: AnalysisResult, recipe: Recipe) -> Expected:
-    """The fingerprint of every symbol a build following `recipe` would document now."""
+def expected(
+    pack: Docpack, analysis: AnalysisResult, recipe: Recipe, builder: PromptBuilder
+) -> Expected:
+    """The fingerprint of every symbol a build following `recipe` (and writing its prompts
+    with `builder`) would document now."""
     selection = select(
         analysis,
         include_private=recipe.include_private,
@@ -98,15 +101,20 @@ def expected(pack: Docpack, analysis: AnalysisResult, recipe: Recipe) -> Expecte
     result = Expected()
     for index, sentence in selection.reused.items():
         result.fingerprints[analysis.symbols[index].id] = fingerprint.of_docstring(sentence)
-    builder = builder_for(recipe)
     inputs = inputs_of(selection)
     if recipe.callee_summaries:
         _in_waves(pack, analysis, inputs, builder, result)
     else:
-        result.prompts = {item.symbol_id: builder.build(item.context) for item in inputs}
+        result.prompts = {item.symbol_id: _prompt(builder, item) for item in inputs}
     for symbol_id, prompt in result.prompts.items():
         result.fingerprints[symbol_id] = fingerprint.of_prompt(prompt)
     return result
+
+
+def _prompt(builder: PromptBuilder, item: SymbolInput) -> Prompt:
+    # Counting tokens is most of the work, and a prompt that certainly fits needs no count:
+    # its messages are what a build sends. Tokens are counted for the few asked again.
+    return builder.uncounted(item.context) or builder.build(item.context)
 
 
 def _in_waves(
@@ -126,7 +134,7 @@ def _in_waves(
     for wave in order.waves:
         kept: dict[str, str] = {}
         for symbol_id in wave:
-            prompt = builder.build(order.enrich(by_id[symbol_id], known).context)
+            prompt = _prompt(builder, order.enrich(by_id[symbol_id], known))
             result.prompts[symbol_id] = prompt
             callees = [callee for _name, callee in order.callees.get(symbol_id, [])]
             if any(callee in again for callee in callees):
@@ -162,12 +170,15 @@ def price_of(recipe: Recipe) -> Price | None:
 
 
 def refresh_cost(
-    records: Iterable[SymbolFreshness], prompts: dict[str, Prompt], recipe: Recipe
+    records: Iterable[SymbolFreshness],
+    prompts: dict[str, Prompt],
+    recipe: Recipe,
+    counter: TokenCounter,
 ) -> RefreshCost:
     """What asking again for every stale, new, undocumented or unknown symbol would cost."""
     asked = [r.symbol_id for r in records if r.state in TO_ASK and r.symbol_id in prompts]
     unique = {prompts[symbol_id].key: prompts[symbol_id] for symbol_id in asked}
-    tokens = sum(prompt.prompt_tokens for prompt in unique.values())
+    tokens = sum(counter.count_messages(prompt.messages) for prompt in unique.values())
     price = price_of(recipe)
     low, high = (
         pricing.cost_range(
@@ -195,13 +206,14 @@ def check(
     `files` (paths relative to the source root) limits the report to those files.
     """
     recipe = recipe_of(pack)
-    now = expected(pack, analysis, recipe)
+    builder = builder_for(recipe)
+    now = expected(pack, analysis, recipe, builder)
     records = compare(
         pack.symbols, analysis.symbols, now.fingerprints, forced=now.forced, files=files
     )
     return StatusReport(
         symbols=tuple(records),
-        refresh=refresh_cost(records, now.prompts, recipe),
+        refresh=refresh_cost(records, now.prompts, recipe, builder.counter),
         recipe=pack.content.nodes.recipe,
     )
 

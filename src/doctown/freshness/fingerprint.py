@@ -37,6 +37,13 @@ def of_prompt(prompt: Prompt) -> Fingerprint:
     )
 
 
+def digest_of(prompt: Prompt) -> Fingerprint:
+    """`of_prompt` without the parts: enough to tell whether two prompts are the same."""
+    return Fingerprint.model_construct(
+        prompt_version=prompt.version, digest=f"sha256:{prompt.key}", parts={}
+    )
+
+
 def of_docstring(sentence: str) -> Fingerprint:
     """The fingerprint of a summary taken from a docstring: the sentence taken, no prompt."""
     taken = "docstring\n" + sentence

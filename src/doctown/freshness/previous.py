@@ -99,7 +99,7 @@ class PreviousPack:
 
     def _allows(self, found: Documentation, prompt: Prompt) -> bool:
         assert found.fingerprint is not None
-        return self.rule.allows(found.fingerprint, found.provenance, fingerprint.of_prompt(prompt))
+        return self.rule.allows(found.fingerprint, found.provenance, fingerprint.digest_of(prompt))
 
     def _other_templates(self, version: str) -> list[PromptBuilder]:
         if self.recipe is None:  # an older pack does not say how its prompts were written

@@ -352,20 +352,22 @@ class GenerationEngine:
         order: DependencyOrder | None = None,
         reuse: SummarySource | None = None,
         on_prompt: Callable[[str, Prompt], None] | None = None,
+        planned: Sequence[PlannedSymbol] | None = None,
     ) -> GenerateResponse:
         """Document `symbols`, in request order.
 
         `emitter` lets a pipeline number its events as one stream. `order` generates in waves
         (callees before callers), each caller's prompt carrying its callees' summaries. `reuse`
         answers before anything else (a previous pack's unchanged summaries). `on_prompt` is
-        told each symbol's prompt exactly as it is asked (with any callee summaries).
+        told each symbol's prompt exactly as it is asked (with any callee summaries). `planned`
+        is `plan(symbols)` when the caller has it already: prompts are not built twice.
         """
         started = time.monotonic()
         if emitter is None:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
         backend, gate = self._job_backend(max_cost, grounding, reuse)
         job = _Job(self, backend, emitter, on_prompt)
-        initial = self.plan(symbols)
+        initial = list(planned) if planned is not None else self.plan(symbols)
         unique = {item.prompt.key: item.prompt for item in initial}
         waves = order.waves if order is not None else [[s.symbol_id for s in symbols]]
         emitter.emit(

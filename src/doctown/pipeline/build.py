@@ -20,7 +20,7 @@ from doctown.analysis import AnalysisResult, analyze_repository
 from doctown.docpack import Documentation, Manifest, Recipe, Source, read_docpack, write_docpack
 from doctown.freshness.previous import PreviousPack
 from doctown.freshness.reuse import ReuseRule
-from doctown.generation import GenerationEngine
+from doctown.generation import GenerationEngine, PlannedSymbol
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
 from doctown.pipeline.packing import Outcomes, pack_content
@@ -204,6 +204,10 @@ class Build:
                 order=order,
                 reuse=plan.previous,
                 on_prompt=plan.prompts.__setitem__,  # waves add callee summaries to prompts
+                planned=[
+                    PlannedSymbol(item.symbol_id, plan.prompts[item.symbol_id])
+                    for item in plan.inputs
+                ],
             )
         finally:
             plan.seconds["generation"] = time.monotonic() - clock

@@ -1,0 +1,212 @@
+"""Keeping documentation true on a repository of about 10,000 symbols.
+
+The corpus is the one `build_pipeline.py` uses (part of the running interpreter's standard
+library). A cold build documents it against the fake server, in its own process at a fixed
+latency. Then three edits, as a day's work might bring: one function's body, another's
+signature, and one module's imports. Then, as a CI job would run them with no cache:
+
+- `doctown status` (fresh analysis cache, then warm): what is stale or new, and at what cost;
+- `doctown build --update` with no summary cache: what it asks, against what status said;
+- `doctown diff` between the two packs.
+
+    .venv/bin/python bench/freshness.py [--latency 0.1] [--concurrency 100]
+
+Prints a table and writes bench/results/freshness.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from build_pipeline import RUNNER, make_corpus
+from worker_throughput import free_port, print_table, wait_until_ready
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "freshness.json"
+
+BODY = ("colorsys.py", "rgb_to_yiq")  # a line added inside the body
+SIGNATURE = ("colorsys.py", "yiq_to_rgb")  # a keyword parameter added
+IMPORTS = "shlex.py"  # one more import
+
+
+def doctown(*args: str, env: dict[str, str]) -> tuple[float, dict[str, Any], int]:
+    """Run the CLI in a fresh interpreter: wall seconds, its JSON output, its exit status."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER, *args], env=env, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - started
+    lines = done.stdout.strip()
+    if not lines:
+        raise SystemExit(f"doctown {args[0]} printed nothing: {done.stderr[-2000:]}")
+    output = json.loads(lines if args[0] != "build" else lines.splitlines()[-1])
+    peak = json.loads(done.stderr.strip().splitlines()[-1])
+    return wall, output, int(peak["exit"] or 0)
+
+
+def function_lines(path: Path, name: str) -> ast.FunctionDef:
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return node
+    raise SystemExit(f"{path.name} has no function {name}")
+
+
+def edit(corpus: Path) -> None:
+    """The three edits. Each stays inside what the prompts show (the excerpt is a body's
+    first lines), so each must make its symbol stale."""
+    path = corpus / BODY[0]
+    lines = path.read_text().splitlines(keepends=True)
+    node = function_lines(path, BODY[1])
+    last = node.body[-1].lineno - 1  # before the last statement
+    indent = lines[last][: len(lines[last]) - len(lines[last].lstrip())]
+    lines.insert(last, f"{indent}y = round(y, 12)  # changed\n")
+    path.write_text("".join(lines))
+
+    node = function_lines(path, SIGNATURE[1])
+    lines = path.read_text().splitlines(keepends=True)
+    header = node.lineno - 1
+    assert "):" in lines[header], lines[header]
+    lines[header] = lines[header].replace("):", ", scale=1.0):", 1)
+    path.write_text("".join(lines))
+
+    path = corpus / IMPORTS
+    text = path.read_text()
+    anchor = "\nimport "
+    at = text.index(anchor)
+    path.write_text(text[:at] + "\nimport zlib" + text[at:])
+
+
+def requests_in(log: Path) -> int:
+    return sum(1 for _ in log.open()) if log.exists() else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--concurrency", type=int, default=100)
+    args = parser.parse_args()
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="doctown-bench-") as scratch:
+        work = Path(scratch)
+        (work / "corpus").mkdir()
+        corpus = make_corpus(work / "corpus")
+        log = work / "requests.jsonl"
+        port = free_port()
+        fake = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "doctown.testing",
+                "--port",
+                str(port),
+                "--latency",
+                str(args.latency),
+                "--request-log",
+                str(log),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        base = {
+            **os.environ,
+            "OPENAI_API_KEY": "sk-bench",
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
+            "MAX_CONCURRENT_REQUESTS": str(args.concurrency),
+        }
+
+        def fresh_caches(name: str) -> dict[str, str]:
+            return {**base, "XDG_CACHE_HOME": str(work / name)}  # analysis and summary caches
+
+        old, new = work / "old.docpack", work / "new.docpack"
+        try:
+            wait_until_ready(f"http://127.0.0.1:{port}/v1/models/x", fake)
+            cold_wall, cold, _ = doctown(
+                "build", str(corpus), "-o", str(old), "--yes", "--quiet", "--json",
+                env=fresh_caches("cold"),
+            )  # fmt: skip
+            cold_requests = requests_in(log)
+            edit(corpus)
+            status_cold_wall, status, _ = doctown(
+                "status", str(old), str(corpus), "--json", env=fresh_caches("status")
+            )
+            status_warm_wall, _, _ = doctown(
+                "status", str(old), str(corpus), "--json", env=fresh_caches("status")
+            )
+            update_wall, update, _ = doctown(
+                "build", str(corpus), "--update", str(old), "-o", str(new), "--no-cache",
+                "--yes", "--quiet", "--json", env=fresh_caches("update"),
+            )  # fmt: skip
+            update_requests = requests_in(log) - cold_requests
+            diff_wall, changes, _ = doctown("diff", str(old), str(new), "--json", env=base)
+        finally:
+            fake.terminate()
+            fake.wait(timeout=30)
+    load_after = os.getloadavg()
+    counts = status["counts"]
+    flagged = [s for s in status["symbols"] if s["state"] in ("stale", "new")]
+    report = {
+        "command": "python bench/freshness.py " + " ".join(sys.argv[1:]),
+        "latency_s": args.latency,
+        "concurrency": args.concurrency,
+        "load_average": {"before": load_before, "after": load_after},
+        "symbols": cold["plan"]["symbols"],
+        "selected": cold["plan"]["selected"],
+        "cold": {
+            "wall_s": round(cold_wall, 2),
+            "requests": cold_requests,
+            "cost": cold["result"]["usage"]["cost"],
+            "seconds": cold["result"]["seconds"],
+        },
+        "status": {
+            "wall_s_fresh_analysis_cache": round(status_cold_wall, 2),
+            "wall_s_warm_analysis_cache": round(status_warm_wall, 2),
+            "counts": counts,
+            "stale_or_new": [
+                {"name": s["name"], "state": s["state"], "changed": s["changed"]} for s in flagged
+            ],
+            "refresh": status["refresh"],
+        },
+        "update": {
+            "wall_s": round(update_wall, 2),
+            "requests": update_requests,
+            "from_previous": update["result"]["from_previous"],
+            "cost": update["result"]["usage"]["cost"],
+            "seconds": update["result"]["seconds"],
+        },
+        "diff": {"wall_s": round(diff_wall, 2), "totals": changes["totals"]},
+    }
+    print_table(
+        ["run", "wall s", "requests", "cost $", "of cold (wall)", "of cold (cost)"],
+        [
+            ["cold build", report["cold"]["wall_s"], cold_requests, cold["result"]["usage"]["cost"],
+             "100%", "100%"],
+            ["status (fresh analysis cache)", report["status"]["wall_s_fresh_analysis_cache"],
+             0, 0, "", ""],
+            ["status (warm analysis cache)", report["status"]["wall_s_warm_analysis_cache"],
+             0, 0, "", ""],
+            ["build --update (no cache)", report["update"]["wall_s"], update_requests,
+             report["update"]["cost"], f"{update_wall / cold_wall:.1%}",
+             f"{report['update']['cost'] / report['cold']['cost']:.2%}"],
+            ["diff", report["diff"]["wall_s"], 0, 0, "", ""],
+        ],
+    )  # fmt: skip
+    print(f"status: {counts}; stale or new: {len(flagged)}; --update asked {update_requests}")
+    for item in flagged:
+        print(f"  {item['state']:<6} {item['name']}  ({', '.join(item['changed'])})")
+    print(f"load average before {load_before}, after {load_after}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
