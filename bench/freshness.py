@@ -20,6 +20,7 @@ import argparse
 import ast
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,19 +39,24 @@ SIGNATURE = ("colorsys.py", "yiq_to_rgb")  # a keyword parameter added
 IMPORTS = "shlex.py"  # one more import
 
 
-def doctown(*args: str, env: dict[str, str]) -> tuple[float, dict[str, Any], int]:
-    """Run the CLI in a fresh interpreter: wall seconds, its JSON output, its exit status."""
-    started = time.perf_counter()
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def doctown(*args: str, env: dict[str, str]) -> tuple[float, float, dict[str, Any]]:
+    """Run the CLI in a fresh interpreter: wall seconds, CPU seconds (its processes and theirs)
+    and its JSON output."""
+    started, cpu = time.perf_counter(), cpu_of_children()
     done = subprocess.run(
         [sys.executable, "-c", RUNNER, *args], env=env, capture_output=True, text=True, check=False
     )
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, cpu_of_children() - cpu
     lines = done.stdout.strip()
     if not lines:
         raise SystemExit(f"doctown {args[0]} printed nothing: {done.stderr[-2000:]}")
     output = json.loads(lines if args[0] != "build" else lines.splitlines()[-1])
-    peak = json.loads(done.stderr.strip().splitlines()[-1])
-    return wall, output, int(peak["exit"] or 0)
+    return wall, cpu, output
 
 
 def function_lines(path: Path, name: str) -> ast.FunctionDef:
@@ -128,48 +134,55 @@ def main() -> None:
             return {**base, "XDG_CACHE_HOME": str(work / name)}  # analysis and summary caches
 
         old, new = work / "old.docpack", work / "new.docpack"
+
+        def run(*command: str, env: dict[str, str]) -> dict[str, Any]:
+            wall, cpu, output = doctown(*command, env=env)
+            return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "output": output}
+
         try:
             wait_until_ready(f"http://127.0.0.1:{port}/v1/models/x", fake)
-            cold_wall, cold, _ = doctown(
+            cold = run(
                 "build", str(corpus), "-o", str(old), "--yes", "--quiet", "--json",
                 env=fresh_caches("cold"),
             )  # fmt: skip
             cold_requests = requests_in(log)
             edit(corpus)
-            status_cold_wall, status, _ = doctown(
-                "status", str(old), str(corpus), "--json", env=fresh_caches("status")
-            )
-            status_warm_wall, _, _ = doctown(
-                "status", str(old), str(corpus), "--json", env=fresh_caches("status")
-            )
-            update_wall, update, _ = doctown(
+            status_cold = run("status", str(old), str(corpus), "--json", env=fresh_caches("s"))
+            status_warm = run("status", str(old), str(corpus), "--json", env=fresh_caches("s"))
+            update = run(
                 "build", str(corpus), "--update", str(old), "-o", str(new), "--no-cache",
                 "--yes", "--quiet", "--json", env=fresh_caches("update"),
             )  # fmt: skip
             update_requests = requests_in(log) - cold_requests
-            diff_wall, changes, _ = doctown("diff", str(old), str(new), "--json", env=base)
+            changes = run("diff", str(old), str(new), "--json", env=base)
         finally:
             fake.terminate()
             fake.wait(timeout=30)
     load_after = os.getloadavg()
+    status = status_warm["output"]
     counts = status["counts"]
     flagged = [s for s in status["symbols"] if s["state"] in ("stale", "new")]
+    cold_result, update_result = cold["output"]["result"], update["output"]["result"]
     report = {
         "command": "python bench/freshness.py " + " ".join(sys.argv[1:]),
         "latency_s": args.latency,
         "concurrency": args.concurrency,
         "load_average": {"before": load_before, "after": load_after},
-        "symbols": cold["plan"]["symbols"],
-        "selected": cold["plan"]["selected"],
+        "symbols": cold["output"]["plan"]["symbols"],
+        "selected": cold["output"]["plan"]["selected"],
         "cold": {
-            "wall_s": round(cold_wall, 2),
+            "wall_s": cold["wall_s"],
+            "cpu_s": cold["cpu_s"],
             "requests": cold_requests,
-            "cost": cold["result"]["usage"]["cost"],
-            "seconds": cold["result"]["seconds"],
+            "cost": cold_result["usage"]["cost"],
+            "seconds": cold_result["seconds"],
         },
         "status": {
-            "wall_s_fresh_analysis_cache": round(status_cold_wall, 2),
-            "wall_s_warm_analysis_cache": round(status_warm_wall, 2),
+            "fresh_analysis_cache": {
+                "wall_s": status_cold["wall_s"],
+                "cpu_s": status_cold["cpu_s"],
+            },
+            "warm_analysis_cache": {"wall_s": status_warm["wall_s"], "cpu_s": status_warm["cpu_s"]},
             "counts": counts,
             "stale_or_new": [
                 {"name": s["name"], "state": s["state"], "changed": s["changed"]} for s in flagged
@@ -177,27 +190,37 @@ def main() -> None:
             "refresh": status["refresh"],
         },
         "update": {
-            "wall_s": round(update_wall, 2),
+            "wall_s": update["wall_s"],
+            "cpu_s": update["cpu_s"],
             "requests": update_requests,
-            "from_previous": update["result"]["from_previous"],
-            "cost": update["result"]["usage"]["cost"],
-            "seconds": update["result"]["seconds"],
+            "from_previous": update_result["from_previous"],
+            "cost": update_result["usage"]["cost"],
+            "seconds": update_result["seconds"],
         },
-        "diff": {"wall_s": round(diff_wall, 2), "totals": changes["totals"]},
+        "diff": {
+            "wall_s": changes["wall_s"],
+            "cpu_s": changes["cpu_s"],
+            "totals": changes["output"]["totals"],
+        },
     }
+
+    def share(part: float, whole: float) -> str:
+        return f"{part / whole:.1%}" if whole else "-"
+
+    rows = [
+        ("cold build", cold, cold_requests, cold_result["usage"]["cost"]),
+        ("status, fresh analysis cache", status_cold, 0, 0.0),
+        ("status, warm analysis cache", status_warm, 0, 0.0),
+        ("build --update, no cache", update, update_requests, update_result["usage"]["cost"]),
+        ("diff", changes, 0, 0.0),
+    ]
     print_table(
-        ["run", "wall s", "requests", "cost $", "of cold (wall)", "of cold (cost)"],
+        ["run", "wall s", "CPU s", "requests", "cost $", "wall/cold", "CPU/cold", "cost/cold"],
         [
-            ["cold build", report["cold"]["wall_s"], cold_requests, cold["result"]["usage"]["cost"],
-             "100%", "100%"],
-            ["status (fresh analysis cache)", report["status"]["wall_s_fresh_analysis_cache"],
-             0, 0, "", ""],
-            ["status (warm analysis cache)", report["status"]["wall_s_warm_analysis_cache"],
-             0, 0, "", ""],
-            ["build --update (no cache)", report["update"]["wall_s"], update_requests,
-             report["update"]["cost"], f"{update_wall / cold_wall:.1%}",
-             f"{report['update']['cost'] / report['cold']['cost']:.2%}"],
-            ["diff", report["diff"]["wall_s"], 0, 0, "", ""],
+            [label, r["wall_s"], r["cpu_s"], asked, f"{cost:.6f}",
+             share(r["wall_s"], cold["wall_s"]), share(r["cpu_s"], cold["cpu_s"]),
+             share(cost, cold_result["usage"]["cost"])]
+            for label, r, asked, cost in rows
         ],
     )  # fmt: skip
     print(f"status: {counts}; stale or new: {len(flagged)}; --update asked {update_requests}")

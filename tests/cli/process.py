@@ -40,9 +40,12 @@ def doctown(*args: str) -> Outcome:
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
-def invoke(*args: str) -> Outcome:
-    """Run the `doctown` command group in this process, with the same terminal settings."""
-    result = CliRunner().invoke(main, list(args), env={**_ENV, "DOCTOWN_DEBUG": None})
+def invoke(*args: str, env: dict[str, str] | None = None) -> Outcome:
+    """Run the `doctown` command group in this process, with the same terminal settings and
+    `env` added to the environment."""
+    result = CliRunner().invoke(
+        main, list(args), env={**_ENV, "DOCTOWN_DEBUG": None, **(env or {})}
+    )
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Outcome(result.exit_code, result.stdout, result.stderr)
