@@ -99,3 +99,24 @@ def test_unknown_sources_and_refs_are_named(tmp_path: Path) -> None:
         open_source(str(tmp_path), ref="main", workdir=tmp_path / "w")
     with pytest.raises(InputError, match="git clone failed"):
         open_source(f"file://{tmp_path}/nothing.git", ref=None, workdir=tmp_path)
+
+
+def test_a_ref_of_a_local_checkout_is_exported_without_touching_it(
+    shop_repo: Path, tmp_path: Path
+) -> None:
+    first = git(shop_repo, "rev-parse", "HEAD")
+    (shop_repo / "shop" / "extra.py").write_text("def extra():\n    return 2\n")
+    git(shop_repo, "add", ".")
+    git(shop_repo, "commit", "-q", "-m", "extra")
+    (tmp_path / "w").mkdir()
+    tree = open_source(str(shop_repo), ref="HEAD~1", workdir=tmp_path / "w")
+    assert tree.commit == first and tree.ref == "HEAD~1" and tree.path == str(shop_repo)
+    assert (tree.root / "shop" / "cart.py").exists() and not (
+        tree.root / "shop" / "extra.py"
+    ).exists()
+    assert (shop_repo / "shop" / "extra.py").exists() and git(
+        shop_repo, "status", "--porcelain"
+    ) == ""
+    (tmp_path / "sub").mkdir()
+    part = open_source(str(shop_repo / "shop"), ref="HEAD", workdir=tmp_path / "sub")
+    assert (part.root / "extra.py").exists()  # a folder inside the repository: only its files

@@ -55,7 +55,7 @@ def _cost(refresh: RefreshCost) -> str:
     if refresh.cost_min is None or refresh.cost_max is None:
         return f"no price known for {refresh.model}"
     if refresh.cost_max == 0:
-        return "free"
+        return f"free with {refresh.model}"
     return f"${refresh.cost_min:.4f} to ${refresh.cost_max:.4f} at {refresh.model}'s prices"
 
 
@@ -81,7 +81,9 @@ def _print(report: StatusReport, pack: Path, show_all: bool) -> None:
     console.print(Text(safe(f"pack      {pack} (built with {made})")))
     listing = ", ".join(f"{counts[state]} {state}" for state in STATES if counts[state])
     console.print(f"symbols   {listing or 'none documented, none to document'}")
-    if report.refresh is not None:
+    if report.refresh is not None and not report.refresh.symbols:
+        console.print("refresh   nothing to ask")
+    elif report.refresh is not None:
         refresh = report.refresh
         console.print(
             Text(
