@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 from datetime import datetime
@@ -348,6 +349,9 @@ def build_command(
         with Build(options, engine, subscribers=subscribers) as build, translated_errors():
             with display.progress:
                 plan = build.prepare()
+            # The analysis and the plan live until this process ends: out of the collector's
+            # reach, they are not walked again by every collection while generating.
+            gc.freeze()
             summary = plan_summary(plan, engine.backend.model, engine.backend.price.output == 0)
             print_plan(console, summary)
             if dry_run:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from doctown import pricing
+from doctown import collector, pricing
 from doctown.analysis import AnalysisResult, analyze_repository
 from doctown.config import load_settings
 from doctown.docpack import Docpack, Fingerprint, Recipe
@@ -207,10 +207,11 @@ def check(
     """
     recipe = recipe_of(pack)
     builder = builder_for(recipe)
-    now = expected(pack, analysis, recipe, builder)
-    records = compare(
-        pack.symbols, analysis.symbols, now.fingerprints, forced=now.forced, files=files
-    )
+    with collector.paused():  # a prompt and a fingerprint for each of thousands of symbols
+        now = expected(pack, analysis, recipe, builder)
+        records = compare(
+            pack.symbols, analysis.symbols, now.fingerprints, forced=now.forced, files=files
+        )
     return StatusReport(
         symbols=tuple(records),
         refresh=refresh_cost(records, now.prompts, recipe, builder.counter),

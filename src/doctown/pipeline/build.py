@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from doctown import events
+from doctown import collector, events
 from doctown.analysis import AnalysisResult, analyze_repository
 from doctown.docpack import Documentation, Manifest, Recipe, Source, read_docpack, write_docpack
 from doctown.freshness.previous import PreviousPack
@@ -114,30 +114,31 @@ class Build:
         seconds["analysis"] = time.monotonic() - clock
         clock = time.monotonic()
         recipe = self.recipe()
-        selection = select(
-            analysis,
-            include_private=recipe.include_private,
-            docstrings=recipe.docstrings,
-            source_excerpt=recipe.source_excerpt,
-            limit=recipe.limit,
-        )
-        inputs = inputs_of(selection)
-        planned = self.engine.plan(inputs)
-        prompts = {item.symbol_id: item.prompt for item in planned}
-        unique = {prompt.key: prompt for prompt in prompts.values()}
-        backend = self.engine.backend
-        cache = self.engine.cache
-        unanswered = [
-            prompt
-            for prompt in unique.values()
-            if previous is None or previous.lookup(prompt) is None
-        ]
-        uncached = [
-            prompt
-            for prompt in unanswered
-            if cache is None
-            or cache.get(SummaryCache.key(backend.name, backend.model, prompt)) is None
-        ]
+        with collector.paused():  # a prompt for each of thousands of symbols
+            selection = select(
+                analysis,
+                include_private=recipe.include_private,
+                docstrings=recipe.docstrings,
+                source_excerpt=recipe.source_excerpt,
+                limit=recipe.limit,
+            )
+            inputs = inputs_of(selection)
+            planned = self.engine.plan(inputs)
+            prompts = {item.symbol_id: item.prompt for item in planned}
+            unique = {prompt.key: prompt for prompt in prompts.values()}
+            backend = self.engine.backend
+            cache = self.engine.cache
+            unanswered = [
+                prompt
+                for prompt in unique.values()
+                if previous is None or previous.lookup(prompt) is None
+            ]
+            uncached = [
+                prompt
+                for prompt in unanswered
+                if cache is None
+                or cache.get(SummaryCache.key(backend.name, backend.model, prompt)) is None
+            ]
         tokens, cost_min, cost_max = self.engine.cost_range(uncached)
         seconds["plan"] = time.monotonic() - clock
         return Plan(
@@ -231,26 +232,27 @@ class Build:
             },
             carried=self.carried(plan, response),
         )
-        content = pack_content(
-            plan.analysis,
-            outcomes,
-            backend=response.backend,
-            model=response.model,
-            preview=response.preview,
-            with_contexts=self.options.with_contexts,
-            recipe=plan.recipe,
-        )
-        manifest = write_docpack(
-            self.options.output,
-            content,
-            source=Source(
-                repo_url=plan.tree.repo_url,
-                path=plan.tree.path,
-                git_ref=plan.tree.ref,
-                commit_hash=plan.tree.commit,
-            ),
-            created_at=self.created_at(plan),
-        )
+        with collector.paused():  # thousands of symbols, edges and prompts, serialised
+            content = pack_content(
+                plan.analysis,
+                outcomes,
+                backend=response.backend,
+                model=response.model,
+                preview=response.preview,
+                with_contexts=self.options.with_contexts,
+                recipe=plan.recipe,
+            )
+            manifest = write_docpack(
+                self.options.output,
+                content,
+                source=Source(
+                    repo_url=plan.tree.repo_url,
+                    path=plan.tree.path,
+                    git_ref=plan.tree.ref,
+                    commit_hash=plan.tree.commit,
+                ),
+                created_at=self.created_at(plan),
+            )
         plan.seconds["pack"] = time.monotonic() - clock
         self.emitter.emit(
             events.PACK_COMPLETED,
