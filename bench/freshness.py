@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from build_pipeline import RUNNER, make_corpus
-from worker_throughput import free_port, print_table, wait_until_ready
+from build_pipeline import RUNNER, make_corpus, start_fake_server
+from worker_throughput import print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "freshness.json"
@@ -108,21 +108,7 @@ def main() -> None:
         (work / "corpus").mkdir()
         corpus = make_corpus(work / "corpus")
         log = work / "requests.jsonl"
-        port = free_port()
-        fake = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "doctown.testing",
-                "--port",
-                str(port),
-                "--latency",
-                str(args.latency),
-                "--request-log",
-                str(log),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        fake, port = start_fake_server(args.latency, "--request-log", str(log))
         base = {
             **os.environ,
             "OPENAI_API_KEY": "sk-bench",
@@ -140,7 +126,6 @@ def main() -> None:
             return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "output": output}
 
         try:
-            wait_until_ready(f"http://127.0.0.1:{port}/v1/models/x", fake)
             cold = run(
                 "build", str(corpus), "-o", str(old), "--yes", "--quiet", "--json",
                 env=fresh_caches("cold"),

@@ -339,18 +339,10 @@ class PromptBuilder:
         can tell. Its `prompt_tokens` is that bound, not a count: use it for the messages (a
         fingerprint), and `build` for the tokens."""
         sections = self._template.sections(ctx, self.counter, _Budget())
-        user = _joined(sections)
-        bound = self._prefix_tokens + self._user_overhead + len(user.encode())
+        bound = self._prefix_tokens + self._user_overhead + len(_joined(sections).encode())
         if bound > self.max_prompt_tokens:
             return None
-        return Prompt(
-            messages=[*self._prefix, {"role": "user", "content": user}],
-            prompt_tokens=bound,
-            truncated=False,
-            context=ctx,
-            version=self._template.version,
-            parts=parts_of(sections),
-        )
+        return self._prompt(ctx, sections, tokens=bound, truncated=False)
 
     def build(self, ctx: SymbolContext) -> Prompt:
         """The prompt for `ctx`; parts are shrunk in a fixed order until it fits the budget.
@@ -365,8 +357,13 @@ class PromptBuilder:
             if tokens <= self.max_prompt_tokens:
                 break
             truncated = True
+        return self._prompt(ctx, sections, tokens=tokens, truncated=truncated)
+
+    def _prompt(
+        self, ctx: SymbolContext, sections: list[Section], *, tokens: int, truncated: bool
+    ) -> Prompt:
         return Prompt(
-            messages=[*self._prefix, {"role": "user", "content": user}],
+            messages=[*self._prefix, {"role": "user", "content": _joined(sections)}],
             prompt_tokens=tokens,
             truncated=truncated,
             context=ctx,

@@ -28,7 +28,7 @@ from doctown.freshness.status import (
     judge,
 )
 from doctown.models import Price
-from doctown.pipeline.selection import inputs_of, select
+from doctown.pipeline.selection import inputs_of, select_as
 from doctown.pipeline.sources import open_source
 from doctown.pipeline.waves import dependency_order
 from doctown.prompts import CALLEES, PROMPT_VERSION, TEMPLATES, Prompt, PromptBuilder
@@ -91,13 +91,7 @@ def expected(
 ) -> Expected:
     """The fingerprint of every symbol a build following `recipe` (and writing its prompts
     with `builder`) would document now."""
-    selection = select(
-        analysis,
-        include_private=recipe.include_private,
-        docstrings=recipe.docstrings,
-        source_excerpt=recipe.source_excerpt,
-        limit=recipe.limit,
-    )
+    selection = select_as(analysis, recipe)
     result = Expected()
     for index, sentence in selection.reused.items():
         result.fingerprints[analysis.symbols[index].id] = fingerprint.of_docstring(sentence)

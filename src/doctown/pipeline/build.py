@@ -24,7 +24,7 @@ from doctown.generation import GenerationEngine, PlannedSymbol
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
 from doctown.pipeline.packing import Outcomes, pack_content
-from doctown.pipeline.selection import DocstringMode, Selection, inputs_of, select
+from doctown.pipeline.selection import DocstringMode, Selection, inputs_of, select_as
 from doctown.pipeline.sources import SourceTree, open_source
 from doctown.pipeline.waves import dependency_order
 from doctown.prompts import Prompt
@@ -115,13 +115,7 @@ class Build:
         clock = time.monotonic()
         recipe = self.recipe()
         with collector.paused():  # a prompt for each of thousands of symbols
-            selection = select(
-                analysis,
-                include_private=recipe.include_private,
-                docstrings=recipe.docstrings,
-                source_excerpt=recipe.source_excerpt,
-                limit=recipe.limit,
-            )
+            selection = select_as(analysis, recipe)
             inputs = inputs_of(selection)
             planned = self.engine.plan(inputs)
             prompts = {item.symbol_id: item.prompt for item in planned}

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from doctown.analysis import AnalysisResult
+from doctown.docpack import Recipe
 from doctown.schemas import SymbolContext, SymbolInput
 
 DocstringMode = Literal["context", "reuse", "ignore"]
@@ -92,6 +93,17 @@ def select(
             context["source_excerpt"] = None
         contexts[index] = context
     return Selection(indices=indices, reused=reused, contexts=contexts)
+
+
+def select_as(result: AnalysisResult, recipe: Recipe) -> Selection:
+    """`select` with the choices a pack's recipe records."""
+    return select(
+        result,
+        include_private=recipe.include_private,
+        docstrings=recipe.docstrings,
+        source_excerpt=recipe.source_excerpt,
+        limit=recipe.limit,
+    )
 
 
 def inputs_of(selection: Selection) -> list[SymbolInput]:
