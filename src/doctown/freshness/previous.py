@@ -86,7 +86,7 @@ class PreviousPack:
         self.served[prompt.key] = found
         made = found.provenance
         return Completion(
-            DocumentationOutput(summary=found.summary),
+            DocumentationOutput.model_construct(summary=found.summary),  # read and checked
             Usage(),
             attempts=0,
             cached=True,
