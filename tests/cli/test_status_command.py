@@ -106,3 +106,14 @@ def test_an_unreadable_pack_is_one_line_and_status_1(shop_repo: Path, tmp_path: 
     (tmp_path / "bad.docpack").write_bytes(b"not a zip")
     result = invoke("status", str(tmp_path / "bad.docpack"), str(shop_repo))
     assert result.returncode == 1 and "Error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_source_url_is_shown_without_its_credentials() -> None:
+    from doctown.cli.status import _without_credentials
+
+    assert _without_credentials("https://me:ghp_secret@example.com/shop.git") == (
+        "https://example.com/shop.git"
+    )
+    assert _without_credentials(".") == "." and _without_credentials("git@example.com:a.git") == (
+        "git@example.com:a.git"
+    )

@@ -7,6 +7,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 from rich.table import Table
@@ -49,6 +50,14 @@ def _relative(files: list[str], source: str) -> list[str]:
         except ValueError:
             named.append(PurePosixPath(Path(name).as_posix()).as_posix())
     return named
+
+
+def _without_credentials(source: str) -> str:
+    """`source` as it may be shown: a URL's user name and password left out."""
+    parts = urlsplit(source)
+    if not parts.scheme or "@" not in parts.netloc:
+        return source
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def _cost(refresh: RefreshCost) -> str:
@@ -150,7 +159,7 @@ def status_command(
             json.dumps(
                 {
                     "pack": str(pack),
-                    "source": source,
+                    "source": _without_credentials(source),
                     "ref": ref,
                     "recipe": report.recipe.model_dump() if report.recipe else None,
                     "counts": report.counts,
