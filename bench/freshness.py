@@ -9,9 +9,9 @@ signature, and one module's imports. Then, as a CI job would run them with no ca
 - `doctown build --update` with no summary cache: what it asks, against what status said;
 - `doctown diff` between the two packs.
 
-    .venv/bin/python bench/freshness.py [--latency 0.1] [--concurrency 100]
+    .venv/bin/python bench/freshness.py [--latency 0.1] [--concurrency 100] [--results PATH]
 
-Prints a table and writes bench/results/freshness.json.
+Prints a table and writes bench/results/freshness.json (or PATH).
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ def main() -> None:
     )
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the figures")
     args = parser.parse_args()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="doctown-bench-") as scratch:
@@ -212,8 +213,8 @@ def main() -> None:
     for item in flagged:
         print(f"  {item['state']:<6} {item['name']}  ({', '.join(item['changed'])})")
     print(f"load average before {load_before}, after {load_after}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from doctown import collector, pricing
 from doctown.analysis import AnalysisResult, analyze_repository
-from doctown.config import load_settings
+from doctown.config import DEFAULT_MODEL, Settings, load_settings
 from doctown.docpack import Docpack, Fingerprint, Recipe
 from doctown.errors import ConfigurationError
 from doctown.events import EventEmitter
@@ -35,9 +35,6 @@ from doctown.prompts import CALLEES, PROMPT_VERSION, TEMPLATES, Prompt, PromptBu
 from doctown.schemas import SymbolInput
 from doctown.tokens import TokenCounter
 
-# What an older pack, which does not record its recipe, is assumed to have been built with:
-# only to find new symbols and price them, never to call a summary fresh.
-_DEFAULT_MAX_PROMPT_TOKENS = 2_000
 _FREE_BACKENDS = frozenset({"local", "facts"})
 
 
@@ -55,7 +52,8 @@ class Expected:
 
 
 def recipe_of(pack: Docpack) -> Recipe:
-    """The pack's recipe; for an older pack, a default build's with the pack's own model."""
+    """The pack's recipe; for an older pack, a default build's with the pack's own model
+    (only to find new symbols and price them: its summaries' freshness stays unknown)."""
     if pack.content.nodes.recipe is not None:
         return pack.content.nodes.recipe
     makers = Counter(
@@ -64,14 +62,14 @@ def recipe_of(pack: Docpack) -> Recipe:
         if p is not None and p.backend != "docstring"
     )
     backend, model, version = (
-        makers.most_common(1)[0][0] if makers else ("openai", "gpt-5-nano", PROMPT_VERSION)
+        makers.most_common(1)[0][0] if makers else ("openai", DEFAULT_MODEL, PROMPT_VERSION)
     )
     preview = backend == "local"
     return Recipe(
         backend=backend,
         model=model,
         prompt_version=version,
-        max_prompt_tokens=_DEFAULT_MAX_PROMPT_TOKENS,
+        max_prompt_tokens=Settings.model_fields["max_prompt_tokens"].default,
         docstrings="reuse" if preview else "context",
         source_excerpt=not preview,
     )
