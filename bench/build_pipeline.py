@@ -51,6 +51,21 @@ def make_corpus(target: Path) -> Path:
     return target
 
 
+def start_fake_server(latency: float, *options: str) -> tuple[subprocess.Popen[bytes], int]:
+    """The fake OpenAI server in its own process at `latency` seconds per answer, and its port."""
+    port = free_port()
+    command = [sys.executable, "-m", "doctown.testing", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--latency", str(latency), *options], stdout=subprocess.DEVNULL
+    )
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}/v1/models/x", server)
+    except BaseException:
+        server.terminate()
+        raise
+    return server, port
+
+
 def run_build(corpus: Path, out: Path, env: dict[str, str], label: str) -> dict[str, Any]:
     started = time.perf_counter()
     done = subprocess.run(
@@ -104,8 +119,7 @@ def main() -> None:
         work = Path(scratch)
         (work / "corpus").mkdir()
         corpus = make_corpus(work / "corpus")
-        port = free_port()
-        fake = start_fake(port, args.latency)
+        fake, port = start_fake_server(args.latency)
         env = {
             **os.environ,
             "OPENAI_API_KEY": "sk-bench",
@@ -114,7 +128,6 @@ def main() -> None:
             "XDG_CACHE_HOME": str(work / "cache"),  # cold analysis and summary caches
         }
         try:
-            wait_until_ready(f"http://127.0.0.1:{port}/v1/models/x", fake)
             rows = [
                 run_build(corpus, work / "cold.docpack", env, "cold"),
                 run_build(corpus, work / "warm.docpack", env, "warm (all cached)"),

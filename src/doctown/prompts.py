@@ -35,6 +35,19 @@ COMPACT_MAX_CALLEE_SUMMARIES = 3
 MAX_NAME_CHARS = 200
 SIGNATURE_HEAD_TOKENS = 60
 
+# The parts of a context a prompt shows; a fingerprint hashes each one as it was written, so
+# what changed in a symbol can be named.
+IDENTITY = "identity"  # name, kind, file (and language)
+SIGNATURE = "signature"
+BODY = "body"  # the source excerpt
+DOCSTRING = "docstring"
+CALLERS = "callers"
+CALLEES = "callees"  # with their summaries, when generating in dependency order
+IMPORTS = "imports"
+RELATED = "related"  # related symbols and the cluster's label
+IMPORTANCE = "importance"
+PARTS = (IDENTITY, SIGNATURE, BODY, DOCSTRING, CALLERS, CALLEES, IMPORTS, RELATED, IMPORTANCE)
+
 SYSTEM_PROMPT = (
     'You write API reference summaries. Answer with JSON {"summary": "..."}: one or two '
     "sentences that start with a verb and say what the symbol does and why. No code, no "
@@ -80,8 +93,9 @@ FEW_SHOT: tuple[tuple[SymbolContext, str], ...] = (
 class Prompt:
     """The messages sent for one symbol, with their token count and a stable key.
 
-    `context` is what the prompt was built from (for grounding checks); it is not sent and
-    not part of the key.
+    `context` is what the prompt was built from (for grounding checks) and `parts` the text
+    each part of it contributes to the user message (for fingerprints); neither is sent nor
+    part of the key.
     """
 
     messages: list[dict[str, str]]
@@ -89,6 +103,7 @@ class Prompt:
     truncated: bool
     context: SymbolContext | None = field(default=None, compare=False, repr=False)
     version: str = PROMPT_VERSION  # of the template it was built with
+    parts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def key(self) -> str:
@@ -151,48 +166,58 @@ def _callee_listing(ctx: SymbolContext, limit: int) -> str | None:
 
 
 def _texts(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> list[tuple[str, str]]:
-    """The docstring and the source excerpt, fenced, within their budgets: (tag, text) pairs."""
+    """The docstring and the source excerpt, fenced, within their budgets: (part, text) pairs."""
     texts = []
-    for tag, text, limit in (
-        ("docstring", ctx.docstring, budget.docstring_tokens),
-        ("source", ctx.source_excerpt, budget.excerpt_tokens),
+    for tag, part, text, limit in (
+        ("docstring", DOCSTRING, ctx.docstring, budget.docstring_tokens),
+        ("source", BODY, ctx.source_excerpt, budget.excerpt_tokens),
     ):
         if text and text.strip() and limit != 0:
             body = counter.truncate(text, limit) if limit is not None else text
-            texts.append((tag, _fence(tag, body)))
+            texts.append((part, _fence(tag, body)))
     return texts
 
 
-def render_user_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
+Section = tuple[str | None, str]
+"""One line (or fenced block) of a user message and the part of the context it shows (None:
+the template's own words, the same for every symbol)."""
+
+
+def full_sections(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> list[Section]:
     """The original template, extended with imports, related symbols, docstring and excerpt."""
     signature = _signature(ctx, counter, budget)
-    lines = [
-        f"You are documenting a {_name(ctx.language)} codebase.",
-        "",
-        f"Symbol: {_name(ctx.name)}",
-        f"Kind: {_name(ctx.kind)}",
+    sections: list[Section] = [
+        (IDENTITY, f"You are documenting a {_name(ctx.language)} codebase."),
+        (None, ""),
+        (IDENTITY, f"Symbol: {_name(ctx.name)}"),
+        (IDENTITY, f"Kind: {_name(ctx.kind)}"),
         # A file name is repository text like any other: fenced, on one line.
-        f"File: <untrusted-path>{_name(ctx.file_path)}</untrusted-path>",
-        f"Signature:\n{_fence('signature', signature)}",
-        f"Calls: {_names(ctx.calls, budget.relations)}",
-        f"Called by: {_names(ctx.called_by, budget.relations)}",
-        f"Imports: {_names(ctx.imports, budget.relations)}",
-        f"Related symbols: {_names(ctx.related_symbols, budget.relations)}",
-        f"Related to: {_name(ctx.cluster_label) if ctx.cluster_label else 'none'}",
-        f"Importance: {ctx.centrality:.2f} (0-1 scale)",
+        (IDENTITY, f"File: <untrusted-path>{_name(ctx.file_path)}</untrusted-path>"),
+        (SIGNATURE, f"Signature:\n{_fence('signature', signature)}"),
+        (CALLEES, f"Calls: {_names(ctx.calls, budget.relations)}"),
+        (CALLERS, f"Called by: {_names(ctx.called_by, budget.relations)}"),
+        (IMPORTS, f"Imports: {_names(ctx.imports, budget.relations)}"),
+        (RELATED, f"Related symbols: {_names(ctx.related_symbols, budget.relations)}"),
+        (RELATED, f"Related to: {_name(ctx.cluster_label) if ctx.cluster_label else 'none'}"),
+        (IMPORTANCE, f"Importance: {ctx.centrality:.2f} (0-1 scale)"),
     ]
     callees = _callee_listing(ctx, budget.callee_summaries)
     if callees:
-        lines.append(f"What its callees do:\n{callees}")
-    for tag, fenced in _texts(ctx, counter, budget):
-        label = "Existing docstring" if tag == "docstring" else "Source excerpt"
-        lines.append(f"{label}:\n{fenced}")
-    lines += [
-        "",
-        "Write 1-2 sentences describing what this symbol does.",
-        "Be concise and precise. Focus on purpose, not implementation.",
+        sections.append((CALLEES, f"What its callees do:\n{callees}"))
+    for part, fenced in _texts(ctx, counter, budget):
+        label = "Existing docstring" if part == DOCSTRING else "Source excerpt"
+        sections.append((part, f"{label}:\n{fenced}"))
+    sections += [
+        (None, ""),
+        (None, "Write 1-2 sentences describing what this symbol does."),
+        (None, "Be concise and precise. Focus on purpose, not implementation."),
     ]
-    return "\n".join(lines)
+    return sections
+
+
+def render_user_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
+    """The full template's user message."""
+    return _joined(full_sections(ctx, counter, budget))
 
 
 COMPACT_SYSTEM_PROMPT = (
@@ -203,35 +228,55 @@ COMPACT_SYSTEM_PROMPT = (
 )
 
 
-def render_compact_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
+def compact_sections(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> list[Section]:
     """What the small model uses of a context: identity, signature, calls and callers."""
     relations = min(budget.relations, COMPACT_MAX_RELATIONS)
-    lines = [
-        f"Symbol: {_name(ctx.name)} ({_name(ctx.kind)} in {_name(ctx.file_path)})",
-        _fence("signature", _signature(ctx, counter, budget)),
+    sections: list[Section] = [
+        (IDENTITY, f"Symbol: {_name(ctx.name)} ({_name(ctx.kind)} in {_name(ctx.file_path)})"),
+        (SIGNATURE, _fence("signature", _signature(ctx, counter, budget))),
     ]
     if ctx.calls and relations:
-        lines.append(f"Calls: {_names(ctx.calls, relations)}")
+        sections.append((CALLEES, f"Calls: {_names(ctx.calls, relations)}"))
     if ctx.called_by and relations:
-        lines.append(f"Called by: {_names(ctx.called_by, relations)}")
+        sections.append((CALLERS, f"Called by: {_names(ctx.called_by, relations)}"))
     callees = _callee_listing(ctx, min(budget.callee_summaries, COMPACT_MAX_CALLEE_SUMMARIES))
     if callees:
-        lines.append(f"Its callees:\n{callees}")
-    lines += [fenced for _tag, fenced in _texts(ctx, counter, budget)]
-    return "\n".join(lines)
+        sections.append((CALLEES, f"Its callees:\n{callees}"))
+    sections += _texts(ctx, counter, budget)
+    return sections
+
+
+def render_compact_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
+    """The compact template's user message."""
+    return _joined(compact_sections(ctx, counter, budget))
+
+
+def _joined(sections: list[Section]) -> str:
+    return "\n".join(text for _part, text in sections)
+
+
+def parts_of(sections: list[Section]) -> dict[str, str]:
+    """The text each part of the context contributes to a message, by part name."""
+    parts: dict[str, list[str]] = {}
+    for part, text in sections:
+        if part is not None:
+            parts.setdefault(part, []).append(text)
+    return {part: "\n".join(texts) for part, texts in parts.items()}
 
 
 @dataclass(frozen=True)
 class _Template:
-    """One way of writing prompts: its version, system prompt and user message."""
+    """One way of writing prompts: its version, system prompt and user message sections."""
 
     version: str
     system: str
-    render: Callable[[SymbolContext, TokenCounter, _Budget], str]
+    sections: Callable[[SymbolContext, TokenCounter, _Budget], list[Section]]
+    few_shot: bool
 
 
-FULL = _Template(PROMPT_VERSION, SYSTEM_PROMPT, render_user_message)
-COMPACT = _Template(COMPACT_PROMPT_VERSION, COMPACT_SYSTEM_PROMPT, render_compact_message)
+FULL = _Template(PROMPT_VERSION, SYSTEM_PROMPT, full_sections, few_shot=False)
+COMPACT = _Template(COMPACT_PROMPT_VERSION, COMPACT_SYSTEM_PROMPT, compact_sections, few_shot=True)
+TEMPLATES = {template.version: template for template in (FULL, COMPACT)}
 
 
 def _budgets() -> Iterator[_Budget]:
@@ -268,15 +313,45 @@ class PromptBuilder:
         self.few_shot = few_shot
         self._template = COMPACT if few_shot else FULL
         self._prefix = self._prefix_messages()
+        # The prefix is the same for every symbol: count it once. A chat request's tokens are
+        # the sum over its messages, so adding the user message's own count is exact.
+        self._prefix_tokens = counter.count_messages(self._prefix)
+        self._user_overhead = counter.count_messages([{"role": "user", "content": ""}]) - (
+            counter.count_messages([])
+        )
+
+    @classmethod
+    def for_version(
+        cls, version: str, counter: TokenCounter, *, max_prompt_tokens: int
+    ) -> PromptBuilder:
+        """The builder of the template called `version`; KeyError when no template has it."""
+        template = TEMPLATES[version]
+        return cls(counter, max_prompt_tokens=max_prompt_tokens, few_shot=template.few_shot)
+
+    @property
+    def version(self) -> str:
+        """The version of the template this builder writes."""
+        return self._template.version
 
     def _prefix_messages(self) -> list[dict[str, str]]:
         messages = [{"role": "system", "content": self._template.system}]
         if self.few_shot:
             for ctx, summary in FEW_SHOT:
-                user = self._template.render(ctx, self.counter, _Budget())
+                user = _joined(self._template.sections(ctx, self.counter, _Budget()))
                 messages.append({"role": "user", "content": user})
                 messages.append({"role": "assistant", "content": json.dumps({"summary": summary})})
         return messages
+
+    def uncounted(self, ctx: SymbolContext) -> Prompt | None:
+        """The prompt `build` would return, when it certainly fits whole without counting
+        (a token is at least one byte, so its bytes bound its tokens); None when only a count
+        can tell. Its `prompt_tokens` is that bound, not a count: use it for the messages (a
+        fingerprint), and `build` for the tokens."""
+        sections = self._template.sections(ctx, self.counter, _Budget())
+        bound = self._prefix_tokens + self._user_overhead + len(_joined(sections).encode())
+        if bound > self.max_prompt_tokens:
+            return None
+        return self._prompt(ctx, sections, tokens=bound, truncated=False)
 
     def build(self, ctx: SymbolContext) -> Prompt:
         """The prompt for `ctx`; parts are shrunk in a fixed order until it fits the budget.
@@ -285,16 +360,22 @@ class PromptBuilder:
         """
         truncated = False
         for budget in _budgets():
-            user = self._template.render(ctx, self.counter, budget)
-            messages = [*self._prefix, {"role": "user", "content": user}]
-            tokens = self.counter.count_messages(messages)
+            sections = self._template.sections(ctx, self.counter, budget)
+            user = _joined(sections)
+            tokens = self._prefix_tokens + self._user_overhead + self.counter.count(user)
             if tokens <= self.max_prompt_tokens:
                 break
             truncated = True
+        return self._prompt(ctx, sections, tokens=tokens, truncated=truncated)
+
+    def _prompt(
+        self, ctx: SymbolContext, sections: list[Section], *, tokens: int, truncated: bool
+    ) -> Prompt:
         return Prompt(
-            messages=messages,
+            messages=[*self._prefix, {"role": "user", "content": _joined(sections)}],
             prompt_tokens=tokens,
             truncated=truncated,
             context=ctx,
             version=self._template.version,
+            parts=parts_of(sections),
         )

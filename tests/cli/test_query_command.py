@@ -94,3 +94,19 @@ def test_query_shows_escape_sequences_from_a_pack_instead_of_running_them(
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "Empties the cart.\\x1b[2J\\x1b]0;owned\\x07 [bold]done[/bold]" in result.stdout
+
+
+def test_query_with_a_source_says_whether_the_summary_still_holds(tmp_path: Path) -> None:
+    from tests.freshness.conftest import build_pack, edit
+    from tests.pipeline.conftest import write_repo
+
+    repo = write_repo(tmp_path / "repo")
+    built = build_pack(repo, tmp_path / "shop.docpack")
+    edit(repo / "shop" / "cart.py", "self.items.append(price)", "self.items.append(-price)")
+    pack = str(built.pack.path)
+    stale = invoke("query", pack, "Cart.add", "--source", str(repo))
+    assert stale.returncode == 0 and "freshness: stale (body" in stale.stdout
+    fresh = invoke("query", pack, "apply_discount", "--source", str(repo), "--json")
+    assert json.loads(fresh.stdout)["freshness"]["state"] == "fresh"
+    plain = json.loads(invoke("query", pack, "apply_discount", "--json").stdout)
+    assert "freshness" not in plain

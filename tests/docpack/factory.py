@@ -384,3 +384,14 @@ def legacy_entries(path: Path) -> dict[str, bytes]:
         "cost": 0.000465,
     }
     return resign({**entries, MANIFEST: json.dumps(manifest).encode()})
+
+
+def before_fingerprints(path: Path) -> dict[str, bytes]:
+    """The pack at `path` as doctown wrote it before fingerprints: no `recipe` in nodes.json,
+    no `fingerprint` in any documentation, sealed with a correct checksum."""
+    entries = read_entries(path)
+    nodes: dict[str, Any] = json.loads(entries["nodes.json"])
+    nodes.pop("recipe", None)
+    for each in nodes["symbols"]:
+        each["documentation"].pop("fingerprint", None)
+    return resign({**entries, "nodes.json": json.dumps(nodes).encode()})

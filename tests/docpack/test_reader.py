@@ -292,3 +292,12 @@ def test_reading_a_hostile_pack_writes_nothing(
     assert _tree(tmp_path) == before
     assert not (tmp_path / "escaped.json").exists()
     assert os.listdir(inside) == []
+
+
+def test_a_pack_written_before_fingerprints_still_reads(pack: Path, tmp_path: Path) -> None:
+    from tests.docpack.factory import before_fingerprints
+
+    older = rezip(tmp_path / "older.docpack", before_fingerprints(pack).items())
+    read = read_docpack(older)
+    assert read.verified and read.content.nodes.recipe is None
+    assert all(s.documentation.fingerprint is None for s in read.symbols)

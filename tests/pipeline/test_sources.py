@@ -147,8 +147,8 @@ def test_git_urls_clone_at_a_branch_tag_or_commit(shop_repo: Path, tmp_path: Pat
 def test_unknown_sources_and_refs_are_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such folder"):
         open_source(str(tmp_path / "missing"), ref=None, workdir=tmp_path)
-    with pytest.raises(InputError, match="--ref applies to git URLs"):
-        open_source(str(tmp_path), ref="main", workdir=tmp_path)
+    with pytest.raises(InputError, match="--ref applies to git URLs and git checkouts"):
+        open_source(str(tmp_path), ref="main", workdir=tmp_path / "w")
     with pytest.raises(InputError, match="git clone failed"):
         open_source(f"file://{tmp_path}/nothing.git", ref=None, workdir=tmp_path)
 
@@ -273,3 +273,37 @@ def test_a_failed_clone_never_shows_the_urls_credentials(tmp_path: Path) -> None
     with pytest.raises(InputError, match="git clone failed") as raised:
         open_source(url, ref=None, workdir=tmp_path)
     assert "S3CRET" not in str(raised.value)
+
+
+def test_a_ref_of_a_local_checkout_is_exported_without_touching_it(
+    shop_repo: Path, tmp_path: Path
+) -> None:
+    first = git(shop_repo, "rev-parse", "HEAD")
+    (shop_repo / "shop" / "extra.py").write_text("def extra():\n    return 2\n")
+    git(shop_repo, "add", ".")
+    git(shop_repo, "commit", "-q", "-m", "extra")
+    (tmp_path / "w").mkdir()
+    tree = open_source(str(shop_repo), ref="HEAD~1", workdir=tmp_path / "w")
+    assert tree.commit == first and tree.ref == "HEAD~1" and tree.path == str(shop_repo)
+    assert (tree.root / "shop" / "cart.py").exists() and not (
+        tree.root / "shop" / "extra.py"
+    ).exists()
+    assert (shop_repo / "shop" / "extra.py").exists() and git(
+        shop_repo, "status", "--porcelain"
+    ) == ""
+    (tmp_path / "sub").mkdir()
+    part = open_source(str(shop_repo / "shop"), ref="HEAD", workdir=tmp_path / "sub")
+    assert (part.root / "extra.py").exists()  # a folder inside the repository: only its files
+
+
+def test_exporting_a_ref_of_a_hostile_checkout_runs_none_of_its_programs(
+    shop_repo: Path, tmp_path: Path
+) -> None:
+    markers = tmp_path / "markers"
+    signed = plant_hostile_git(shop_repo, tmp_path / "bin", markers)
+    (tmp_path / "w").mkdir()
+    tree = open_source(str(shop_repo), ref="main", workdir=tmp_path / "w")
+    assert tree.commit == signed and (tree.root / "shop" / "cart.py").exists()
+    assert list(markers.iterdir()) == [], "exporting a ref ran a program"
+    with pytest.raises(InputError, match="not a revision"):
+        open_source(str(shop_repo), ref="--output=/tmp/x", workdir=tmp_path / "w")

@@ -19,6 +19,7 @@ COMMANDS = {
     "analyze": "doctown.cli.analyze:analyze_command",
     "build": "doctown.cli.build:build_command",
     "cache": "doctown.cli.cache:cache_group",
+    "diff": "doctown.cli.diff:diff_command",
     "eval": "doctown.cli.eval:eval_command",
     "export": "doctown.cli.export:export_command",
     "generate": "doctown.cli.generate:generate_command",
@@ -27,8 +28,9 @@ COMMANDS = {
     "query": "doctown.cli.query:query_command",
     "search": "doctown.cli.search:search_command",
     "serve": "doctown.cli.serve:serve_command",
-    "worker": "doctown.cli.worker:worker_command",
+    "status": "doctown.cli.status:status_command",
     "view": "doctown.cli.view:view_command",
+    "worker": "doctown.cli.worker:worker_command",
 }
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from datetime import datetime
@@ -93,12 +94,13 @@ class BuildProgress:
 
 
 def plan_summary(plan: Plan, engine_model: str, price_free: bool) -> dict[str, Any]:
-    return {
+    summary: dict[str, Any] = {
         "files": len(plan.analysis.files),
         "symbols": len(plan.analysis.symbols),
         "selected": len(plan.selection.indices),
         "reused_docstrings": len(plan.selection.reused),
         "unique_prompts": plan.unique_prompts,
+        "from_previous": plan.from_previous,
         "cached": plan.cached_prompts,
         "to_send": plan.to_send,
         "prompt_tokens": plan.prompt_tokens,
@@ -109,14 +111,45 @@ def plan_summary(plan: Plan, engine_model: str, price_free: bool) -> dict[str, A
         "model": engine_model,
         "free": price_free,
     }
+    if plan.previous is not None:
+        summary["previous"] = {
+            "path": str(plan.previous.path),
+            "summaries": len(plan.previous.summaries),
+            "foreign": plan.previous.foreign,
+            "reuse_foreign": plan.previous.rule.reuse_foreign,
+            "made_by": sorted(
+                f"{maker.backend} ({maker.model}), prompt {maker.prompt_version}"
+                for maker in plan.previous.makers
+            ),
+        }
+    return summary
 
 
 def print_plan(console: Console, summary: dict[str, Any], *, batch: bool = False) -> None:
+    reused = (
+        f"{summary['from_previous']} from {Path(summary['previous']['path']).name}, "
+        if "previous" in summary
+        else ""
+    )
     console.print(
         f"[bold]plan[/bold]: {summary['files']} files, {summary['symbols']} symbols; "
         f"{summary['selected']} to document ({summary['reused_docstrings']} from docstrings, "
-        f"{summary['cached']} cached, {summary['to_send']} to ask {summary['model']})"
+        f"{reused}{summary['cached']} cached, {summary['to_send']} to ask {summary['model']})"
     )
+    previous = summary.get("previous")
+    if previous and previous["foreign"]:
+        made_by = "; ".join(previous["made_by"])
+        if previous["reuse_foreign"]:
+            console.print(
+                f"[yellow]note:[/yellow] --reuse-foreign: summaries written by another model or "
+                f"prompt version are kept where their prompt is unchanged ({made_by})"
+            )
+        else:
+            console.print(
+                f"[yellow]note:[/yellow] {previous['foreign']} summaries of the previous pack were "
+                f"written by another model or prompt version ({made_by}); they are asked again. "
+                "Pass --reuse-foreign to keep those whose prompt is unchanged."
+            )
     cost = (
         "free" if summary["free"] else f"${summary['cost_min']:.4f} to ${summary['cost_max']:.4f}"
     )
@@ -147,10 +180,12 @@ def confirm_spend(
         raise click.ClickException("Stopped before spending anything.")
 
 
-def print_result(console: Console, plan: Plan, response: GenerateResponse, output: Path) -> None:
+def print_result(
+    console: Console, plan: Plan, response: GenerateResponse, output: Path, from_previous: int
+) -> None:
     remaining = sum(f.reason == "not_attempted" for f in response.failed_symbols)
     failed = len(response.failed_symbols) - remaining
-    cached = sum(d.cached for d in response.documented_symbols)
+    cached = sum(d.cached for d in response.documented_symbols) - from_previous
     table = Table(show_header=False, box=None, pad_edge=False)
     rows = [
         (
@@ -160,8 +195,9 @@ def print_result(console: Console, plan: Plan, response: GenerateResponse, outpu
         ),
         (
             "documented",
-            f"{len(response.documented_symbols) - cached} new, {cached} cached, "
-            f"{len(plan.selection.reused)} from docstrings",
+            f"{len(response.documented_symbols) - cached - from_previous} new, {cached} cached, "
+            + (f"{from_previous} from the previous pack, " if plan.previous is not None else "")
+            + f"{len(plan.selection.reused)} from docstrings",
         ),
         ("ungrounded", str(sum(bool(d.ungrounded) for d in response.documented_symbols))),
         ("failed", str(failed)),
@@ -275,6 +311,18 @@ def distributed_workers(settings: Settings, engine: GenerationEngine) -> Distrib
     help="Send the requests through the OpenAI Batch API: half the price, answers within 24 h; "
     "a killed build resumes polling instead of paying again.",
 )
+@click.option(
+    "--update",
+    "update",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="A previous .docpack: its summaries whose prompt is unchanged are reused, not asked.",
+)
+@click.option(
+    "--reuse-foreign",
+    is_flag=True,
+    help="With --update, also reuse summaries another model or prompt version wrote.",
+)
 @concurrency_option
 @events_option
 @click.option("--quiet", is_flag=True, help="No progress display.")
@@ -301,12 +349,17 @@ def build_command(
     no_contexts: bool,
     distributed: bool,
     batch: bool,
+    update: Path | None,
+    reuse_foreign: bool,
     concurrency: int | None,
     events_path: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
     """Document a repository (folder, .zip/.tar.gz, or git URL) into a .docpack.
+
+    With --update OLD.docpack, every summary of OLD whose fingerprint matches the prompt that
+    would be sent now is reused as it is: only what changed is asked, with no cache needed.
 
     Exit status: 0 everything selected was documented, 1 bad input or configuration, 3 some
     symbols failed or remain (cost cap), 4 the job stopped (quota, key, model), 130 interrupted.
@@ -317,6 +370,8 @@ def build_command(
             "--batch and --distributed do not combine: the Batch API already runs the requests "
             "off this machine; choose one"
         )
+    if reuse_foreign and update is None:
+        raise click.UsageError("--reuse-foreign applies to --update; name the previous pack.")
     if created_at is not None and created_at.tzinfo is None:
         created_at = created_at.astimezone()
     with translated_errors():
@@ -350,6 +405,8 @@ def build_command(
         grounding=grounding,
         strict_grounding=strict_grounding,
         distributed=shards,
+        update=update,
+        reuse_foreign=reuse_foreign,
     )
     console.print(f"backend: {engine.backend.name} ({engine.backend.model})")
     for warning in engine.standing_warnings:
@@ -363,6 +420,9 @@ def build_command(
                 )
             with display.progress:
                 plan = build.prepare()
+            # The analysis and the plan live until this process ends: out of the collector's
+            # reach, they are not walked again by every collection while generating.
+            gc.freeze()
             summary = plan_summary(plan, engine.backend.model, engine.backend.price.output == 0)
             print_plan(console, summary, batch=batch)
             if dry_run:
@@ -389,6 +449,7 @@ def build_command(
                 response = run_async(run())
             manifest = build.pack(plan, response)
             build.finish(plan, response, manifest)
+            from_previous = len(build.carried(plan, response))
     except KeyboardInterrupt:
         Console(stderr=True).print(
             "\ninterrupted: every summary received so far is cached; run the same command again "
@@ -413,7 +474,9 @@ def build_command(
                         "model": response.model,
                         "preview": response.preview,
                         "documented": len(response.documented_symbols),
-                        "cached": sum(d.cached for d in response.documented_symbols),
+                        "cached": sum(d.cached for d in response.documented_symbols)
+                        - from_previous,
+                        "from_previous": from_previous,
                         "failed": len(response.failed_symbols),
                         "usage": response.usage.model_dump(),
                         "seconds": plan.seconds,
@@ -422,7 +485,7 @@ def build_command(
             )
         )
     else:
-        print_result(Console(stderr=True), plan, response, output)
+        print_result(Console(stderr=True), plan, response, output, from_previous)
     if response.error and response.error.type != "budget_exhausted":
         sys.exit(EXIT_ABORTED)
     if response.failed_symbols:

@@ -210,6 +210,21 @@ class Provenance(_Entry):
     batch: bool = Field(default=False, description="Answered through the Batch API")
 
 
+class Fingerprint(_Entry):
+    """What a summary was made from, so a later analysis can tell whether it still holds.
+
+    `digest` is `sha256:` + the sha256 of the prompt version and the exact messages sent (the
+    prompt's cache key); `parts` holds, for each part of the context the prompt showed
+    (signature, body, docstring, callers, callees, ...), the first 16 hex digits of the sha256
+    of its text as written in the prompt. A summary reused from a docstring has no
+    `prompt_version`; its digest covers the sentence taken.
+    """
+
+    prompt_version: str | None = None
+    digest: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    parts: dict[str, str] = Field(default_factory=dict)
+
+
 class Documentation(_Entry):
     """A symbol's documentation, or the reason it has none."""
 
@@ -221,6 +236,9 @@ class Documentation(_Entry):
     )
     message: str | None = None
     provenance: Provenance | None = None
+    fingerprint: Fingerprint | None = Field(
+        default=None, description="Addition: what the summary was made from (older packs: none)"
+    )
 
     @model_validator(mode="after")
     def _status_agrees(self) -> Self:
@@ -261,10 +279,31 @@ class Symbol(_Entry):
     )
 
 
+class Recipe(_Entry):
+    """How a build chose its symbols and wrote their prompts.
+
+    Everything `doctown status` needs to write the same prompts again from a new analysis, and
+    so to tell which summaries still match their code.
+    """
+
+    backend: str
+    model: str
+    prompt_version: str
+    max_prompt_tokens: PositiveInt
+    max_completion_tokens: NonNegativeInt = 0
+    include_private: bool = False
+    include_tests: bool = False
+    docstrings: Literal["context", "reuse", "ignore"] = "context"
+    source_excerpt: bool = True
+    limit: NonNegativeInt | None = None
+    callee_summaries: bool = False
+
+
 class Nodes(_Entry):
-    """nodes.json: the symbol table."""
+    """nodes.json: the symbol table, and the recipe its summaries were made with."""
 
     symbols: list[Symbol]
+    recipe: Recipe | None = Field(default=None, description="Addition: absent in older packs")
 
 
 # --- graph.json ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from doctown import collector
 from doctown.docpack.format import (
     CLUSTERS,
     EMBEDDINGS,
@@ -116,18 +117,19 @@ def read_docpack(
     entries = _read_entries(path, limits)
     manifest = _parse_manifest(path, entries[MANIFEST])
     contexts = entries.get(SYMBOL_CONTEXTS) if load_contexts else None
-    content = PackContent(
-        nodes=_parse(path, NODES, entries[NODES], Nodes),
-        graph=_parse(path, GRAPH, entries[GRAPH], Graph),
-        clusters=_parse(path, CLUSTERS, entries[CLUSTERS], Clusters),
-        source_map=_parse(path, SOURCE_MAP, entries[SOURCE_MAP], SourceMap),
-        symbol_contexts=(
-            _parse(path, SYMBOL_CONTEXTS, contexts, SymbolContexts)
-            if contexts is not None
-            else None
-        ),
-        embeddings=entries.get(EMBEDDINGS),
-    )
+    with collector.paused():  # hundreds of thousands of small objects, no cycles
+        content = PackContent(
+            nodes=_parse(path, NODES, entries[NODES], Nodes),
+            graph=_parse(path, GRAPH, entries[GRAPH], Graph),
+            clusters=_parse(path, CLUSTERS, entries[CLUSTERS], Clusters),
+            source_map=_parse(path, SOURCE_MAP, entries[SOURCE_MAP], SourceMap),
+            symbol_contexts=(
+                _parse(path, SYMBOL_CONTEXTS, contexts, SymbolContexts)
+                if contexts is not None
+                else None
+            ),
+            embeddings=entries.get(EMBEDDINGS),
+        )
     _check_unique_ids(path, content.nodes)
     problems = integrity_problems(manifest, content, entries)
     if verify and problems:

@@ -33,7 +33,6 @@ from doctown.docpack.format import (
     Generator,
     Graph,
     Manifest,
-    Nodes,
     OptionalEntries,
     PackContent,
     Source,
@@ -62,8 +61,12 @@ def canonical(content: PackContent) -> PackContent:
     ]
     contexts = content.symbol_contexts
     return PackContent(
-        nodes=Nodes(
-            symbols=sorted(content.nodes.symbols, key=lambda s: (s.file_path, s.byte_range, s.id))
+        nodes=content.nodes.model_copy(
+            update={
+                "symbols": sorted(
+                    content.nodes.symbols, key=lambda s: (s.file_path, s.byte_range, s.id)
+                )
+            }
         ),
         graph=Graph(
             nodes=sorted(content.graph.nodes),

@@ -23,6 +23,7 @@ from doctown.generation.cache import CachingBackend, SummaryCache
 from doctown.generation.grounding import GroundingBackend, GroundingPolicy
 from doctown.generation.limits import ConcurrencyLimitedBackend, StopOnAbortBackend
 from doctown.generation.retry import DEFAULT_MAX_ATTEMPTS, INITIAL_RETRY_DELAY, RetryingBackend
+from doctown.generation.reuse import ReusingBackend, SummarySource
 from doctown.prompts import Prompt, PromptBuilder
 from doctown.redaction import redact
 from doctown.schemas import (
@@ -93,11 +94,16 @@ class _Job:
     """One call of `generate`: its policy stack, what it has asked, and what came back."""
 
     def __init__(
-        self, engine: GenerationEngine, backend: Backend, emitter: events.EventEmitter
+        self,
+        engine: GenerationEngine,
+        backend: Backend,
+        emitter: events.EventEmitter,
+        on_prompt: Callable[[str, Prompt], None] | None = None,
     ) -> None:
         self.engine = engine
         self.backend = backend
         self.emitter = emitter
+        self.on_prompt = on_prompt
         self.price = engine.backend.price
         self.batch_price = pricing.batch_price(self.price)
         self.costs: list[Decimal] = []
@@ -118,6 +124,8 @@ class _Job:
     def submit(self, planned: Sequence[PlannedSymbol]) -> None:
         """Start asking every new prompt in `planned`; identical prompts share one answer."""
         for item in planned:
+            if self.on_prompt is not None:
+                self.on_prompt(item.symbol_id, item.prompt)
             if item.prompt.truncated:
                 self.warnings.append(
                     f"{item.symbol_id}: prompt shortened to fit MAX_PROMPT_TOKENS "
@@ -298,10 +306,12 @@ class GenerationEngine:
         and with every answer, reasoning included, using the whole completion cap (high).
         `batch` prices them at the Batch API's price."""
         tokens = sum(prompt.prompt_tokens for prompt in prompts)
-        price = pricing.batch_price(self.backend.price) if batch else self.backend.price
-        cap = self.backend.max_completion_tokens
-        low = pricing.cost(Usage(input_tokens=tokens), price)
-        high = pricing.cost(Usage(input_tokens=tokens, output_tokens=cap * len(prompts)), price)
+        low, high = pricing.cost_range(
+            tokens,
+            len(prompts),
+            completion_cap=self.backend.max_completion_tokens,
+            price=pricing.batch_price(self.backend.price) if batch else self.backend.price,
+        )
         return tokens, low, high
 
     def estimate(self, job_id: str, symbols: Sequence[SymbolInput]) -> EstimateResponse:
@@ -330,15 +340,17 @@ class GenerationEngine:
         grounding: GroundingPolicy | None,
         answers: Mapping[str, Answer] | None = None,
         stop: asyncio.Event | None = None,
+        reuse: SummarySource | None = None,
     ) -> tuple[Backend, StopOnAbortBackend, CachingBackend | None]:
-        """The policy stack for one job, outermost first: grounding, answers given in advance,
-        cache, retry, concurrency, stop, budget.
+        """The policy stack for one job, outermost first: reuse, grounding, answers given in
+        advance, cache, retry, concurrency, stop, budget.
 
-        Grounding sits outside the cache so that a rerun replays the check and any re-ask from
-        the cache. Cache hits take no slot and spend nothing; the stop and budget checks run
-        after a slot is granted, right before a request would be sent. Answers given in
-        advance (a Batch API result, already in the cache) were paid for at the batch price:
-        they leave what is left of `max_cost` to the requests still to send.
+        Reused answers (a previous pack's) are settled, so nothing checks them again. Grounding
+        sits outside the cache so that a rerun replays the check and any re-ask from the cache.
+        Cache hits take no slot and spend nothing; the stop and budget checks run after a slot
+        is granted, right before a request would be sent. Answers given in advance (a Batch API
+        result, already in the cache) were paid for at the batch price: they leave what is left
+        of `max_cost` to the requests still to send.
         """
         if answers and max_cost is not None:
             max_cost -= self._answers_cost(answers)
@@ -367,6 +379,8 @@ class GenerationEngine:
                 strict=grounding.strict,
                 count_tokens=self.prompt_builder.counter.count_messages,
             )
+        if reuse is not None:
+            stack = ReusingBackend(stack, reuse)
         return stack, gate, caching
 
     def _answers_cost(self, answers: Mapping[str, Answer]) -> Decimal:
@@ -392,6 +406,8 @@ class GenerationEngine:
         planned: Sequence[PlannedSymbol] | None = None,
         answers: Mapping[str, Answer] | None = None,
         stop: asyncio.Event | None = None,
+        reuse: SummarySource | None = None,
+        on_prompt: Callable[[str, Prompt], None] | None = None,
     ) -> GenerateResponse:
         """Document `symbols`, in request order.
 
@@ -400,13 +416,15 @@ class GenerationEngine:
         `planned` gives prompts already built for `symbols` (same order), so they are not
         built twice. `answers` holds answers obtained in advance by prompt key (a Batch API
         result); prompts without one are sent as usual. Once `stop` is set, nothing more is
-        sent (the job ends `cancelled`); requests in flight finish and are kept.
+        sent (the job ends `cancelled`); requests in flight finish and are kept. `reuse`
+        answers before anything else (a previous pack's unchanged summaries). `on_prompt` is
+        told each symbol's prompt exactly as it is asked (with any callee summaries).
         """
         started = time.monotonic()
         if emitter is None:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
-        backend, gate, caching = self._job_backend(max_cost, grounding, answers, stop)
-        job = _Job(self, backend, emitter)
+        backend, gate, caching = self._job_backend(max_cost, grounding, answers, stop, reuse)
+        job = _Job(self, backend, emitter, on_prompt)
         if order is None and planned is None:
             initial = await self._plan_while_asking(job, symbols)
         elif planned is not None:

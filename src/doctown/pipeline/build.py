@@ -20,22 +20,24 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from doctown import events
+from doctown import collector, events
 from doctown.analysis import AnalysisResult, analyze_repository
 from doctown.analysis.cache import default_cache_dir
-from doctown.docpack import Manifest, Source, write_docpack
+from doctown.docpack import Documentation, Manifest, Recipe, Source, read_docpack, write_docpack
 from doctown.errors import StateFileError
+from doctown.freshness.previous import PreviousPack
+from doctown.freshness.reuse import ReuseRule
 from doctown.generation import GenerationEngine, PlannedSymbol
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
 from doctown.outputs import check_writable
 from doctown.pipeline.packing import Outcomes, pack_content
-from doctown.pipeline.selection import DocstringMode, Selection, select
+from doctown.pipeline.selection import DocstringMode, Selection, inputs_of, select_as
 from doctown.pipeline.sources import SourceTree, open_source
 from doctown.pipeline.waves import dependency_order
 from doctown.prompts import Prompt
-from doctown.schemas import GenerateResponse, SymbolContext, SymbolInput
+from doctown.schemas import GenerateResponse, SymbolInput
 
 if TYPE_CHECKING:
     from doctown.distributed import Distributed
@@ -62,6 +64,8 @@ class BuildOptions:
     strict_grounding: bool = False  # drop (fail) summaries still ungrounded after the re-ask
     job_id: str | None = None
     distributed: Distributed | None = None  # generate in shards on `doctown worker` processes
+    update: Path | None = None  # a previous pack whose unchanged summaries are reused
+    reuse_foreign: bool = False  # ... even when another model or prompt version wrote them
 
 
 @dataclass
@@ -71,8 +75,9 @@ class Plan:
     tree: SourceTree
     analysis: AnalysisResult
     selection: Selection
+    recipe: Recipe
     inputs: list[SymbolInput]
-    prompts: dict[str, Prompt]
+    prompts: dict[str, Prompt]  # by symbol id: as planned, then as really asked
     unique_prompts: int
     cached_prompts: int
     prompt_tokens: int  # of the prompts that will really be sent (unique and not cached)
@@ -82,10 +87,12 @@ class Plan:
     batch_cost_min: Decimal = Decimal(0)  # the same requests through the Batch API
     batch_cost_max: Decimal = Decimal(0)
     uncached: dict[str, Prompt] = field(default_factory=dict)  # prompt key -> prompt to send
+    previous: PreviousPack | None = None  # with --update
+    from_previous: int = 0  # unique prompts the previous pack answers
 
     @property
     def to_send(self) -> int:
-        return self.unique_prompts - self.cached_prompts
+        return self.unique_prompts - self.from_previous - self.cached_prompts
 
 
 class Build:
@@ -120,6 +127,7 @@ class Build:
             self.options.source, ref=self.options.ref, workdir=Path(self._workdir.name)
         )
         seconds["source"] = time.monotonic() - clock
+        previous = self._previous_pack()
         clock = time.monotonic()
         try:
             analysis = analyze_repository(
@@ -132,34 +140,26 @@ class Build:
             ) from None
         seconds["analysis"] = time.monotonic() - clock
         clock = time.monotonic()
-        excerpt = self.options.source_excerpt
-        preview = self.engine.backend.preview
-        selection = select(
-            analysis,
-            include_private=self.options.include_private,
-            include_tests=self.options.include_tests,
-            # A human's docstring is truer than anything the preview model would make of it.
-            docstrings=self.options.docstrings or ("reuse" if preview else "context"),
-            source_excerpt=(not preview) if excerpt is None else excerpt,
-            limit=self.options.limit,
-        )
-        inputs = [
-            SymbolInput(
-                symbol_id=context["symbol_id"], context=SymbolContext.model_construct(**context)
-            )
-            for context in (selection.contexts[index] for index in sorted(selection.contexts))
-        ]
-        planned = self.engine.plan(inputs)
-        prompts = {item.symbol_id: item.prompt for item in planned}
-        unique = {prompt.key: prompt for prompt in prompts.values()}
-        backend = self.engine.backend
-        cache = self.engine.cache
-        cache_keys = {
-            key: SummaryCache.key(backend.name, backend.model, prompt)
-            for key, prompt in unique.items()
-        }
-        cached = cache.contains(cache_keys.values()) if cache is not None else set()
-        uncached = [prompt for key, prompt in unique.items() if cache_keys[key] not in cached]
+        recipe = self.recipe()
+        with collector.paused():  # a prompt for each of thousands of symbols
+            selection = select_as(analysis, recipe)
+            inputs = inputs_of(selection)
+            planned = self.engine.plan(inputs)
+            prompts = {item.symbol_id: item.prompt for item in planned}
+            unique = {prompt.key: prompt for prompt in prompts.values()}
+            backend = self.engine.backend
+            cache = self.engine.cache
+            unanswered = [
+                prompt
+                for prompt in unique.values()
+                if previous is None or previous.lookup(prompt) is None
+            ]
+            cache_keys = {
+                prompt.key: SummaryCache.key(backend.name, backend.model, prompt)
+                for prompt in unanswered
+            }
+            cached = cache.contains(cache_keys.values()) if cache is not None else set()
+            uncached = [prompt for prompt in unanswered if cache_keys[prompt.key] not in cached]
         tokens, cost_min, cost_max = self.engine.cost_range(uncached)
         _, batch_min, batch_max = self.engine.cost_range(uncached, batch=True)
         seconds["plan"] = time.monotonic() - clock
@@ -167,10 +167,11 @@ class Build:
             tree=tree,
             analysis=analysis,
             selection=selection,
+            recipe=recipe,
             inputs=inputs,
             prompts=prompts,
             unique_prompts=len(unique),
-            cached_prompts=len(unique) - len(uncached),
+            cached_prompts=len(unanswered) - len(uncached),
             prompt_tokens=tokens,
             cost_min=cost_min,
             cost_max=cost_max,
@@ -178,7 +179,36 @@ class Build:
             batch_cost_min=batch_min,
             batch_cost_max=batch_max,
             uncached={prompt.key: prompt for prompt in uncached},
+            previous=previous,
+            from_previous=len(unique) - len(unanswered),
         )
+
+    def recipe(self) -> Recipe:
+        """How this build chooses symbols and writes prompts, with every default resolved."""
+        backend = self.engine.backend
+        excerpt = self.options.source_excerpt
+        return Recipe(
+            backend=backend.name,
+            model=backend.model,
+            prompt_version=self.engine.prompt_builder.version,
+            max_prompt_tokens=self.engine.prompt_builder.max_prompt_tokens,
+            max_completion_tokens=backend.max_completion_tokens,
+            include_private=self.options.include_private,
+            include_tests=self.options.include_tests,
+            # A human's docstring is truer than anything the preview model would make of it.
+            docstrings=self.options.docstrings or ("reuse" if backend.preview else "context"),
+            source_excerpt=(not backend.preview) if excerpt is None else excerpt,
+            limit=self.options.limit,
+            callee_summaries=self.options.callee_summaries,
+        )
+
+    def _previous_pack(self) -> PreviousPack | None:
+        """The pack given to --update, read as untrusted input like any other."""
+        if self.options.update is None:
+            return None
+        backend = self.engine.backend
+        rule = ReuseRule(backend.name, backend.model, reuse_foreign=self.options.reuse_foreign)
+        return PreviousPack(read_docpack(self.options.update, load_contexts=False), rule)
 
     async def generate(
         self,
@@ -223,6 +253,9 @@ class Build:
                     ],
                     answers=answers,
                     stop=stop,
+                    reuse=plan.previous,
+                    # waves add callee summaries to prompts
+                    on_prompt=plan.prompts.__setitem__,
                 )
         finally:
             plan.seconds["generation"] = time.monotonic() - clock
@@ -239,27 +272,34 @@ class Build:
             },
             failed={f.symbol_id: f for f in response.failed_symbols},
             prompts=plan.prompts,
-            contexts={item.symbol_id: item.context for item in plan.inputs},
+            contexts={
+                symbol_id: prompt.context
+                for symbol_id, prompt in plan.prompts.items()
+                if prompt.context is not None
+            },
+            carried=self.carried(plan, response),
         )
-        content = pack_content(
-            plan.analysis,
-            outcomes,
-            backend=response.backend,
-            model=response.model,
-            preview=response.preview,
-            with_contexts=self.options.with_contexts,
-        )
-        manifest = write_docpack(
-            self.options.output,
-            content,
-            source=Source(
-                repo_url=plan.tree.repo_url,
-                path=self.options.source_name or plan.tree.path,
-                git_ref=plan.tree.ref,
-                commit_hash=plan.tree.commit,
-            ),
-            created_at=self.created_at(plan),
-        )
+        with collector.paused():  # thousands of symbols, edges and prompts, serialised
+            content = pack_content(
+                plan.analysis,
+                outcomes,
+                backend=response.backend,
+                model=response.model,
+                preview=response.preview,
+                with_contexts=self.options.with_contexts,
+                recipe=plan.recipe,
+            )
+            manifest = write_docpack(
+                self.options.output,
+                content,
+                source=Source(
+                    repo_url=plan.tree.repo_url,
+                    path=self.options.source_name or plan.tree.path,
+                    git_ref=plan.tree.ref,
+                    commit_hash=plan.tree.commit,
+                ),
+                created_at=self.created_at(plan),
+            )
         plan.seconds["pack"] = time.monotonic() - clock
         self.emitter.emit(
             events.PACK_COMPLETED,
@@ -270,6 +310,19 @@ class Build:
             },
         )
         return manifest
+
+    @staticmethod
+    def carried(plan: Plan, response: GenerateResponse) -> dict[str, Documentation]:
+        """The documentation the previous pack answered with, by symbol id: kept as it was
+        (summary, provenance, fingerprint), so a summary never claims another maker."""
+        if plan.previous is None:
+            return {}
+        served = plan.previous.served
+        return {
+            d.symbol_id: served[key]
+            for d in response.documented_symbols
+            if d.cached and (key := plan.prompts[d.symbol_id].key) in served
+        }
 
     def created_at(self, plan: Plan) -> datetime:
         """The pack's timestamp: given, else the commit's, else SOURCE_DATE_EPOCH, else the
@@ -294,6 +347,7 @@ class Build:
                 "symbols": len(plan.selection.indices),
                 "documented": len(response.documented_symbols),
                 "reused": len(plan.selection.reused),
+                "from_previous": len(self.carried(plan, response)),
                 "cached": sum(d.cached for d in response.documented_symbols),
                 "failed": len(response.failed_symbols) - remaining,
                 "remaining": remaining,

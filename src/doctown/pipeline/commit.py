@@ -66,6 +66,24 @@ def read_head_commit(root: Path) -> HeadCommit | None:
         return None
 
 
+@dataclass(frozen=True)
+class GitDirs:
+    """Where a work tree's git data lives: its own directory (HEAD) and the common one (refs,
+    packed-refs, objects), which differ for a linked work tree."""
+
+    git_dir: Path
+    common_dir: Path
+
+
+def find_git_dirs(root: Path) -> GitDirs | None:
+    """The git directories of the work tree at `root`, or None when it is not the top of one."""
+    try:
+        repository = _Repository.at(root)
+    except _DAMAGED:
+        return None
+    return GitDirs(repository.git_dir, repository.common_dir) if repository else None
+
+
 def _read(path: Path, limit: int) -> bytes:
     """A regular file's bytes, refused when over `limit`; a final symbolic link is refused."""
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC

@@ -95,6 +95,19 @@ def check_ref(ref: str) -> str:
     return ref
 
 
+def check_revision(revision: str) -> str:
+    """`revision` when git can only read it as a revision of a local checkout (`main`,
+    `v1.2`, `HEAD~1`, a hash), never as an option."""
+    if not revision or len(revision) > MAX_REF_CHARS:
+        raise InputError(f"ref must be 1 to {MAX_REF_CHARS} characters long")
+    if revision.startswith("-") or any(ord(char) <= 0x20 or char == "\x7f" for char in revision):
+        raise InputError(
+            f"ref {revision[:80]!r} is not a revision: it may not start with '-' nor contain a "
+            "space or a control character"
+        )
+    return revision
+
+
 def _split_userinfo(url: str) -> tuple[str, str]:
     """(`url` without its user name and password, the user name and password) of a URL."""
     scheme, separator, rest = url.partition("://")
