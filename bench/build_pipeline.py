@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from worker_throughput import free_port, print_table, start_fake, wait_until_ready
+from worker_throughput import free_port, print_table, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "build_pipeline.json"

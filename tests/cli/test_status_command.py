@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from doctown.prompts import PROMPT_VERSION
 from doctown.testing import FakeOpenAIServer
 from tests.cli.process import doctown, invoke
 from tests.cli.test_generate import openai_env
@@ -63,7 +64,10 @@ def test_json_lists_every_symbol_with_counts_and_the_refresh_cost(
     assert states["shop.refunds.refund"][0] == "new"
     assert states["shop.cart.Cart"] == ("fresh", [])
     assert report["counts"]["stale"] == 1 and report["failing"] is True
-    assert report["recipe"]["model"] == "gpt-5-nano" and report["recipe"]["prompt_version"] == "2"
+    assert (
+        report["recipe"]["model"] == "gpt-5-nano"
+        and report["recipe"]["prompt_version"] == PROMPT_VERSION
+    )
     refresh = report["refresh"]
     assert refresh["symbols"] == sum(s["state"] in ("stale", "new") for s in report["symbols"])
     assert 0 < refresh["cost_min"] < refresh["cost_max"] and refresh["prompt_tokens"] > 0

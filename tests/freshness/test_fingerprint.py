@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from doctown.freshness import fingerprint
 from doctown.freshness.fingerprint import PROMPT, changed_parts
-from doctown.prompts import PromptBuilder
+from doctown.prompts import PROMPT_VERSION, PromptBuilder
 from doctown.schemas import SymbolContext
 from doctown.tokens import TokenCounter
 from tests.conftest import symbol
@@ -23,7 +23,9 @@ def test_the_fingerprint_is_the_prompt_s_digest_and_is_deterministic() -> None:
     ctx = symbol("s1", "total", source_excerpt="return sum(items)").context
     first, again = fp(ctx), fp(ctx.model_copy())
     assert first == again
-    assert first.digest == f"sha256:{prompt_for(ctx).key}" and first.prompt_version == "2"
+    assert (
+        first.digest == f"sha256:{prompt_for(ctx).key}" and first.prompt_version == PROMPT_VERSION
+    )
     assert set(first.parts) >= {"identity", "signature", "body", "callers", "callees"}
     assert all(len(value) == 16 for value in first.parts.values())
 
