@@ -12,6 +12,7 @@ from functools import cached_property
 
 from doctown.docpack import Cluster, Docpack, InvertedSearchIndex, SourceFile, Symbol, SymbolIndex
 from doctown.docpack.authorship import Authorship, authorship
+from doctown.freshness.status import StatusReport, SymbolFreshness
 
 # The offline model's backend name: its summaries are a preview, and every page says so.
 # Related symbols come through the first few callers and callees, and a bounded number of
@@ -77,8 +78,19 @@ class Catalog:
     with; nothing here trusts its text, which the templates escape.
     """
 
-    def __init__(self, pack: Docpack, *, name: str | None = None) -> None:
+    def __init__(
+        self,
+        pack: Docpack,
+        *,
+        name: str | None = None,
+        freshness: StatusReport | None = None,
+        source: str | None = None,
+    ) -> None:
+        """`freshness` is the pack checked against the code at `source` (`view --source`):
+        every symbol's summary is then marked fresh, stale, new or removed."""
         self.pack = pack
+        self.freshness = freshness
+        self.freshness_source = source
         self.manifest = pack.manifest
         self.name = name or _pack_name(pack)
         self.symbols = sorted(pack.symbols, key=lambda s: (s.file_path, _source_order(s)))
@@ -104,6 +116,10 @@ class Catalog:
         self.tree = _tree(self.files)
         self.statistics = _statistics(self.symbols)
         self.anchors = _anchors(self.by_file)
+
+    def freshness_of(self, symbol_id: str) -> SymbolFreshness | None:
+        """The symbol's freshness against `source`, or None without one (or no record)."""
+        return self.freshness.of(symbol_id) if self.freshness is not None else None
 
     @cached_property
     def authorship(self) -> Authorship:

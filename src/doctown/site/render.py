@@ -98,6 +98,7 @@ class Renderer:
         self._items: dict[tuple[str, str, bool], Markup] = {}
         # Set before the macros load: a template sees the globals of the moment it loads.
         self.env.globals["item"] = self.item
+        self.env.globals["site"] = self.site  # the macros mark freshness from the catalog
         macros = self.env.get_template("macros.html.jinja2").module
         self._item_macro = macros.symbol_item  # type: ignore[attr-defined]
 
