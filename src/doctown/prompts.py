@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from doctown.schemas import SymbolContext
+from doctown.overviews.schemas import OverviewContext
+from doctown.schemas import DocumentationOutput, SymbolContext
 from doctown.tokens import TokenCounter
 
 # Bump when the wording changes: cached summaries are keyed by it.
@@ -77,17 +78,20 @@ FEW_SHOT: tuple[tuple[SymbolContext, str], ...] = (
 
 @dataclass(frozen=True)
 class Prompt:
-    """The messages sent for one symbol, with their token count and a stable key.
+    """The messages sent for one symbol (or one overview), with their token count and a
+    stable key.
 
-    `context` is what the prompt was built from (for grounding checks); it is not sent and
-    not part of the key.
+    `context` is what the prompt was built from (for grounding checks and the facts backend);
+    it is not sent and not part of the key. `output` is the kind of answer it asks for: every
+    backend requests and validates that schema.
     """
 
     messages: list[dict[str, str]]
     prompt_tokens: int
     truncated: bool
-    context: SymbolContext | None = field(default=None, compare=False, repr=False)
+    context: SymbolContext | OverviewContext | None = field(default=None, compare=False, repr=False)
     version: str = PROMPT_VERSION  # of the template it was built with
+    output: type[DocumentationOutput] = DocumentationOutput
 
     @cached_property
     def key(self) -> str:
@@ -96,13 +100,13 @@ class Prompt:
         return hashlib.sha256(f"{self.version}\n{body}".encode()).hexdigest()
 
 
-def _fence(tag: str, text: str) -> str:
+def fence(tag: str, text: str) -> str:
     # Content can neither open nor close a fence of its own.
     safe = text.replace("untrusted-", "untrusted_").strip("\n")
     return f"<untrusted-{tag}>\n{safe}\n</untrusted-{tag}>"
 
 
-def _name(value: str) -> str:
+def flat_name(value: str) -> str:
     flat = " ".join(value.split()).replace("untrusted-", "untrusted_")
     return flat if len(flat) <= MAX_NAME_CHARS else flat[: MAX_NAME_CHARS - 1] + "…"
 
@@ -110,7 +114,7 @@ def _name(value: str) -> str:
 def _names(values: list[str], limit: int) -> str:
     if not values:
         return "none"
-    shown = ", ".join(_name(v) for v in values[:limit])
+    shown = ", ".join(flat_name(v) for v in values[:limit])
     hidden = len(values) - limit
     return f"{shown} (+{hidden} more)" if hidden > 0 else shown
 
@@ -138,8 +142,10 @@ def _callee_listing(ctx: SymbolContext, limit: int) -> str | None:
     summaries = list((ctx.callee_summaries or {}).items())[:limit]
     if not summaries:
         return None
-    listing = "\n".join(f"- {_name(name)}: {' '.join(text.split())}" for name, text in summaries)
-    return _fence("callees", listing)
+    listing = "\n".join(
+        f"- {flat_name(name)}: {' '.join(text.split())}" for name, text in summaries
+    )
+    return fence("callees", listing)
 
 
 def _texts(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> list[tuple[str, str]]:
@@ -151,7 +157,7 @@ def _texts(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> list[t
     ):
         if text and text.strip() and limit != 0:
             body = counter.truncate(text, limit) if limit is not None else text
-            texts.append((tag, _fence(tag, body)))
+            texts.append((tag, fence(tag, body)))
     return texts
 
 
@@ -159,17 +165,17 @@ def render_user_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budg
     """The original template, extended with imports, related symbols, docstring and excerpt."""
     signature = _signature(ctx, counter, budget)
     lines = [
-        f"You are documenting a {_name(ctx.language)} codebase.",
+        f"You are documenting a {flat_name(ctx.language)} codebase.",
         "",
-        f"Symbol: {_name(ctx.name)}",
-        f"Kind: {_name(ctx.kind)}",
-        f"File: {_name(ctx.file_path)}",
-        f"Signature:\n{_fence('signature', signature)}",
+        f"Symbol: {flat_name(ctx.name)}",
+        f"Kind: {flat_name(ctx.kind)}",
+        f"File: {flat_name(ctx.file_path)}",
+        f"Signature:\n{fence('signature', signature)}",
         f"Calls: {_names(ctx.calls, budget.relations)}",
         f"Called by: {_names(ctx.called_by, budget.relations)}",
         f"Imports: {_names(ctx.imports, budget.relations)}",
         f"Related symbols: {_names(ctx.related_symbols, budget.relations)}",
-        f"Related to: {_name(ctx.cluster_label) if ctx.cluster_label else 'none'}",
+        f"Related to: {flat_name(ctx.cluster_label) if ctx.cluster_label else 'none'}",
         f"Importance: {ctx.centrality:.2f} (0-1 scale)",
     ]
     callees = _callee_listing(ctx, budget.callee_summaries)
@@ -198,8 +204,8 @@ def render_compact_message(ctx: SymbolContext, counter: TokenCounter, budget: _B
     """What the small model uses of a context: identity, signature, calls and callers."""
     relations = min(budget.relations, COMPACT_MAX_RELATIONS)
     lines = [
-        f"Symbol: {_name(ctx.name)} ({_name(ctx.kind)} in {_name(ctx.file_path)})",
-        _fence("signature", _signature(ctx, counter, budget)),
+        f"Symbol: {flat_name(ctx.name)} ({flat_name(ctx.kind)} in {flat_name(ctx.file_path)})",
+        fence("signature", _signature(ctx, counter, budget)),
     ]
     if ctx.calls and relations:
         lines.append(f"Calls: {_names(ctx.calls, relations)}")

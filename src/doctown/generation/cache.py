@@ -19,7 +19,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-from doctown.backends.base import Backend, Completion
+import pydantic
+
+from doctown.backends.base import Backend, Completion, restored, stored_text
 from doctown.backends.formats import OutputFormat
 from doctown.generation.wrapper import WrapperBackend
 from doctown.prompts import PROMPT_VERSION, Prompt
@@ -256,10 +258,11 @@ class CachingBackend(WrapperBackend):
     async def complete(self, prompt: Prompt) -> Completion:
         key = SummaryCache.key(self.name, self.model, prompt)
         found = self.cache.get(key)
-        if found is not None:
+        output = cached_answer(found.summary, prompt) if found is not None else None
+        if found is not None and output is not None:
             # Nothing is paid now: the run's usage for a cached answer is zero.
             return Completion(
-                DocumentationOutput(summary=found.summary),
+                output,
                 Usage(),
                 attempts=0,
                 cached=True,
@@ -271,8 +274,16 @@ class CachingBackend(WrapperBackend):
             key,
             backend=self.name,
             model=self.model,
-            summary=completion.output.summary,
+            summary=stored_text(completion.output),
             usage=completion.usage,
             output_format=completion.output_format,
         )
         return completion
+
+
+def cached_answer(text: str, prompt: Prompt) -> DocumentationOutput | None:
+    """The cached answer, or None when it no longer fits its schema (asked again, then)."""
+    try:
+        return restored(text, prompt.output)
+    except pydantic.ValidationError:
+        return None
