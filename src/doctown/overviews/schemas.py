@@ -137,7 +137,8 @@ OUTPUT_OF_LEVEL: dict[Level, type[DocumentationOutput]] = {
 
 # Every kind of answer by the name its schema is sent under: what travels between processes.
 OUTPUT_TYPES: dict[str, type[DocumentationOutput]] = {
-    output.schema_name: output for output in (DocumentationOutput, *OUTPUT_OF_LEVEL.values())
+    DocumentationOutput.schema_name: DocumentationOutput,
+    **{output.schema_name: output for output in OUTPUT_OF_LEVEL.values()},
 }
 
 

@@ -124,25 +124,25 @@ class OverviewStage:
         *,
         max_cost: Decimal | None = None,
         answers: Callable[[dict[str, Prompt]], Awaitable[Mapping[str, Answer]]] | None = None,
+        stopped: JobAbortedError | None = None,
     ) -> OverviewRun:
         """Ask for every overview; `summaries` are the symbols' (grounded) summaries.
 
         `max_cost` caps this stage's spending; `answers` obtains answers in advance for a
-        level's prompts (the Batch API), which the engine then reports like any other.
+        level's prompts, by prompt key (the Batch API), which the engine then reports like any
+        other. With `stopped` (the job stopped before this stage), nothing is attempted.
         """
-        run = OverviewRun()
+        run = OverviewRun(stopped=stopped)
         price = self.engine.backend.price
 
         async def ask(prompts: dict[str, Prompt], level: Level) -> dict[str, Answer]:
             if run.stopped is not None:
                 return {name: NotAttemptedError(run.stopped) for name in prompts}
             remaining = None if max_cost is None else max(max_cost - run.cost, Decimal(0))
-            given = await answers(prompts) if answers is not None else None
+            unique = {prompt.key: prompt for prompt in prompts.values()}
+            given = await answers(unique) if answers is not None else None
             results, stopped = await self.engine.answer(
-                prompts,
-                max_cost=remaining,
-                grounding=self.grounding,
-                answers={prompts[n].key: a for n, a in (given or {}).items()},
+                prompts, max_cost=remaining, grounding=self.grounding, answers=given
             )
             run.stopped = run.stopped or stopped
             figures = run.figures[level]

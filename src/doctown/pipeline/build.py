@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +25,8 @@ from doctown.generation import GenerationEngine, PlannedSymbol
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
+from doctown.overviews.prompts import DEFAULT_MAX_OVERVIEW_PROMPT_TOKENS
+from doctown.pipeline.overviews import OverviewAnswers, OverviewPlanner
 from doctown.pipeline.packing import Outcomes, pack_content
 from doctown.pipeline.selection import DocstringMode, Selection, select
 from doctown.pipeline.sources import SourceTree, open_source
@@ -56,6 +58,8 @@ class BuildOptions:
     strict_grounding: bool = False  # drop (fail) summaries still ungrounded after the re-ask
     job_id: str | None = None
     distributed: Distributed | None = None  # generate in shards on `doctown worker` processes
+    overviews: bool = True  # module, cluster and repository overviews after the summaries
+    max_overview_prompt_tokens: int = DEFAULT_MAX_OVERVIEW_PROMPT_TOKENS
 
 
 @dataclass
@@ -76,6 +80,8 @@ class Plan:
     batch_cost_min: Decimal = Decimal(0)  # the same requests through the Batch API
     batch_cost_max: Decimal = Decimal(0)
     uncached: dict[str, Prompt] = field(default_factory=dict)  # prompt key -> prompt to send
+    # The overview stage: what it is planned to ask, then (after `generate`) what it wrote.
+    overviews: OverviewPlanner | None = None
 
     @property
     def to_send(self) -> int:
@@ -147,6 +153,26 @@ class Build:
         uncached = [prompt for key, prompt in unique.items() if cache_keys[key] not in cached]
         tokens, cost_min, cost_max = self.engine.cost_range(uncached)
         _, batch_min, batch_max = self.engine.cost_range(uncached, batch=True)
+        overviews = None
+        if self.options.overviews:
+            overviews = OverviewPlanner(
+                self.engine,
+                analysis,
+                tree,
+                emitter=self.emitter,
+                max_prompt_tokens=self.options.max_overview_prompt_tokens,
+            )
+            known = {
+                analysis.symbols[index].id: sentence for index, sentence in selection.reused.items()
+            }
+            if cache is not None:
+                known |= overviews.cached_summaries(prompts, cache_keys, cached)
+            estimate = overviews.estimate([item.symbol_id for item in inputs], known, cache)
+            tokens += estimate.prompt_tokens
+            cost_min += estimate.cost_min
+            cost_max += estimate.cost_max
+            batch_min += estimate.batch_cost_min
+            batch_max += estimate.batch_cost_max
         seconds["plan"] = time.monotonic() - clock
         return Plan(
             tree=tree,
@@ -163,20 +189,31 @@ class Build:
             batch_cost_min=batch_min,
             batch_cost_max=batch_max,
             uncached={prompt.key: prompt for prompt in uncached},
+            overviews=overviews,
         )
 
     async def generate(
-        self, plan: Plan, *, answers: Mapping[str, Answer] | None = None
+        self,
+        plan: Plan,
+        *,
+        answers: Mapping[str, Answer] | None = None,
+        overview_answers: OverviewAnswers | None = None,
     ) -> GenerateResponse:
-        """Document the selected symbols; every summary is cached the moment it arrives.
+        """Document the selected symbols, then write the overviews above them; every answer
+        is cached the moment it arrives.
 
-        `answers` are answers obtained in advance by prompt key (`doctown build --batch`).
+        `answers` are answers obtained in advance by prompt key (`doctown build --batch`);
+        `overview_answers` obtains each overview level's answers the same way. What the
+        overviews cost is in `plan.overviews.run`, the response covers the symbols.
         """
         clock = time.monotonic()
         analysis = plan.analysis
         grounding = None
         if self.options.grounding or self.options.strict_grounding:
-            table = SymbolTable.of(symbol.qualified_name for symbol in analysis.symbols)
+            table = SymbolTable.of(
+                (symbol.qualified_name for symbol in analysis.symbols),
+                refs=plan.overviews.known_refs() if plan.overviews is not None else (),
+            )
             grounding = GroundingPolicy(table=table, strict=self.options.strict_grounding)
         order = None
         if self.options.callee_summaries:
@@ -188,7 +225,7 @@ class Build:
                     engine = await stack.enter_async_context(
                         self.options.distributed.engine_for(engine, self.job_id)
                     )
-                return await engine.generate(
+                response = await engine.generate(
                     self.job_id,
                     plan.inputs,
                     emitter=self.emitter,
@@ -200,8 +237,23 @@ class Build:
                     ],
                     answers=answers,
                 )
+                plan.seconds["generation"] = time.monotonic() - clock
+                if plan.overviews is not None:
+                    clock = time.monotonic()
+                    try:
+                        await plan.overviews.write(
+                            engine,
+                            plan.selection,
+                            response,
+                            grounding=grounding,
+                            max_cost=self.options.max_cost,
+                            answers=overview_answers,
+                        )
+                    finally:
+                        plan.seconds["overviews"] = time.monotonic() - clock
+                return response
         finally:
-            plan.seconds["generation"] = time.monotonic() - clock
+            plan.seconds.setdefault("generation", time.monotonic() - clock)
 
     def pack(self, plan: Plan, response: GenerateResponse) -> Manifest:
         """Write the .docpack: every symbol, documented or with the reason it is not."""
@@ -225,6 +277,10 @@ class Build:
             preview=response.preview,
             with_contexts=self.options.with_contexts,
         )
+        if plan.overviews is not None and plan.overviews.run is not None:
+            content = replace(
+                content, overviews=plan.overviews.entry(response.backend, response.model)
+            )
         manifest = write_docpack(
             self.options.output,
             content,
@@ -276,7 +332,9 @@ class Build:
                 "usage": response.usage.model_dump(),
                 "seconds": {stage: round(value, 3) for stage, value in plan.seconds.items()},
                 "docpack_id": manifest.docpack_id if manifest else None,
-                "warnings": response.warnings,
+                "warnings": response.warnings
+                + (plan.overviews.warnings() if plan.overviews is not None else []),
+                **({"overviews": plan.overviews.report()} if plan.overviews is not None else {}),
             },
             status=response.status,
         )
