@@ -148,7 +148,9 @@ class LocalBackend:
         return grammar
 
     def _generate(
-        self, messages: list[dict[str, str]], output: type[DocumentationOutput]
+        self,
+        messages: list[dict[str, str]],
+        output: type[DocumentationOutput] = DocumentationOutput,
     ) -> dict[str, Any]:
         # The prompt's shared head (system prompt and worked examples) is still in the KV
         # cache from the previous call: llama-cpp-python evaluates only what follows it.

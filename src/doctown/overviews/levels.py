@@ -55,7 +55,9 @@ def module_context(
     items = []
     own = written.summaries.get(facts.path)  # the module's own summary, when it has one
     if own:
-        items.append(OverviewItem(ref=facts.path, name=facts.path, kind="module", summary=own))
+        items.append(
+            OverviewItem(ref=module_ref(facts.path), name=facts.path, kind="module", summary=own)
+        )
     for symbol_id in facts.members:
         symbol = symbols.get(symbol_id)
         members = facts.methods.get(symbol_id, [])
