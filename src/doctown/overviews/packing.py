@@ -153,5 +153,5 @@ def overviews_entry(
         repository=repository,
         modules=modules,
         clusters=clusters,
-        diagram=architecture_diagram(structure),
+        diagram=architecture_diagram(structure.all_clusters, structure.cluster_edges),
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from doctown.analysis import CONFIDENT, AnalysisResult
+from doctown.overviews.diagram import DiagramCluster, cluster_edges
 from doctown.overviews.schemas import module_ref
 
 MAX_README_BYTES = 64 * 1024
@@ -82,6 +83,8 @@ class Structure:
     entry_points: list[EntryPoint]
     readme: str | None
     cluster_edges: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Every cluster of the analysis, documented or not: what the diagram draws.
+    all_clusters: list[DiagramCluster] = field(default_factory=list)
 
 
 def _module_dependencies(
@@ -105,16 +108,13 @@ def _module_dependencies(
 
 def _cluster_edges(analysis: AnalysisResult) -> dict[tuple[str, str], int]:
     """Confident call edges between clusters, weighted by call sites: (from, to) -> count."""
-    counts: Counter[tuple[str, str]] = Counter()
-    cluster_of = analysis.cluster_of
-    for edge in analysis.edges:
-        if edge.kind != "calls" or edge.confidence < CONFIDENT:
-            continue
-        source, target = cluster_of.get(edge.source), cluster_of.get(edge.target)
-        if source is None or target is None or source == target:
-            continue
-        counts[(str(source), str(target))] += edge.weight
-    return dict(counts)
+    cluster_of = {symbol: str(cluster) for symbol, cluster in analysis.cluster_of.items()}
+    calls = (
+        (edge.source, edge.target, edge.confidence, edge.weight)
+        for edge in analysis.edges
+        if edge.kind == "calls"
+    )
+    return cluster_edges(cluster_of, calls)
 
 
 def analyse_structure(
@@ -149,7 +149,7 @@ def analyse_structure(
         )
         for path, ids in sorted(members.items())
     }
-    cluster_edges = _cluster_edges(analysis)
+    edges = _cluster_edges(analysis)
     centrality = analysis.centrality
     clusters: dict[str, ClusterFacts] = {}
     for cluster in analysis.clusters:
@@ -167,7 +167,7 @@ def analyse_structure(
             size=cluster.size,
             members=chosen,
             modules=[path for path, _ in sorted(spanned.items(), key=lambda p: (-p[1], p[0]))],
-            neighbours=_neighbours(key, cluster_edges),
+            neighbours=_neighbours(key, edges),
         )
     return Structure(
         name=name,
@@ -175,7 +175,11 @@ def analyse_structure(
         clusters=clusters,
         entry_points=entry_points(analysis, root) if root is not None else [],
         readme=read_readme(root) if root is not None else None,
-        cluster_edges=cluster_edges,
+        cluster_edges=edges,
+        all_clusters=[
+            DiagramCluster(str(cluster.id), cluster.label, cluster.size)
+            for cluster in analysis.clusters
+        ],
     )
 
 
