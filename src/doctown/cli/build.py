@@ -14,7 +14,13 @@ from rich.table import Table
 
 from doctown import events
 from doctown.cli.aio import run_async
-from doctown.cli.batch import batch_runner, check_batch_budget, print_request_files, run_batch
+from doctown.cli.batch import (
+    batch_runner,
+    check_batch_budget,
+    overview_batches,
+    print_request_files,
+    run_batch,
+)
 from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
 from doctown.cli.options import concurrency_option, events_option
 from doctown.config import Settings, load_settings
@@ -444,9 +450,11 @@ def build_command(
                     return await build.generate(
                         plan,
                         answers=answers,
-                        overview_answers=runner.run if runner is not None else None,
+                        overview_answers=overview_batches(runner) if runner is not None else None,
                     )
                 finally:
+                    if runner is not None:
+                        runner.close()
                     await engine.backend.aclose()
 
             with display.progress:
