@@ -30,7 +30,8 @@ from doctown.overviews.stage import OverviewResult, OverviewRun
 from doctown.overviews.structure import Structure
 from doctown.usage import Usage
 
-_NOT_TRIED = frozenset({"not_attempted"})
+# Never sent: the job had stopped, or the request's worst case would have passed --max-cost.
+_NOT_TRIED = frozenset({"not_attempted", "budget_exhausted"})
 
 
 class _Writer:
