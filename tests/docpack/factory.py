@@ -41,9 +41,14 @@ from doctown.docpack import (
     write_docpack,
 )
 from doctown.docpack.format import MANIFEST, content_digest
-from doctown.docpack.overviews import ClusterOverview, EntryPoint, ModuleOverview, Overviews
+from doctown.docpack.overviews import (
+    ClusterOverview,
+    EntryPoint,
+    ModuleOverview,
+    Overviews,
+    RepositoryOverview,
+)
 from doctown.docpack.overviews import ClusterRelation as OverviewRelation
-from doctown.docpack.overviews import RepositoryOverview
 
 CREATED_AT = datetime(2025, 3, 14, 15, 9, 26, tzinfo=UTC)
 SOURCE = Source(repo_url="https://example.com/shop.git", git_ref="main", commit_hash="ab" * 20)

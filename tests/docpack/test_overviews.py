@@ -65,5 +65,5 @@ def test_readers_accept_1_0_packs_and_refuse_overviews_in_them(tmp_path: Path) -
     write_sample_with_overviews(tmp_path / "new.docpack")
     with_overviews = read_entries(tmp_path / "new.docpack")
     sneaked = resign({**legacy, "overviews.json": with_overviews["overviews.json"]})
-    with pytest.raises(DocpackError, match="'overviews.json' is not part of docpack/1.0"):
+    with pytest.raises(DocpackError, match=r"'overviews\.json' is not part of docpack/1\.0"):
         read_docpack(rezip(tmp_path / "sneaked.docpack", sneaked.items()))

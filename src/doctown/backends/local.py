@@ -180,7 +180,9 @@ class LocalBackend:
                 usage=usage,
             )
         try:
-            output = prompt.output.model_validate(json.loads(choice["message"]["content"] or ""))
+            # The grammar lets control characters into strings; JSON proper escapes them.
+            content = json.loads(choice["message"]["content"] or "", strict=False)
+            output = prompt.output.model_validate(content)
         except (ValueError, pydantic.ValidationError) as exc:
             raise InvalidOutputError(
                 f"the answer is not valid JSON for the {schema_label(prompt.output)} schema "
