@@ -9,7 +9,7 @@ estimates the rest, prices the stage before anything is spent (`plan`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -125,12 +125,14 @@ class OverviewStage:
         max_cost: Decimal | None = None,
         answers: Callable[[dict[str, Prompt]], Awaitable[Mapping[str, Answer]]] | None = None,
         stopped: JobAbortedError | None = None,
+        levels: Collection[Level] = ("module", "cluster", "repository"),
     ) -> OverviewRun:
         """Ask for every overview; `summaries` are the symbols' (grounded) summaries.
 
         `max_cost` caps this stage's spending; `answers` obtains answers in advance for a
         level's prompts, by prompt key (the Batch API), which the engine then reports like any
         other. With `stopped` (the job stopped before this stage), nothing is attempted.
+        `levels` leaves out the levels not named (evaluation asks for modules alone).
         """
         run = OverviewRun(stopped=stopped)
         price = self.engine.backend.price
@@ -160,7 +162,7 @@ class OverviewStage:
                 self._announce(name, level, answer, usage, pricing.cost(usage, billed))
             return results
 
-        await self.walk(ask, summaries, run)
+        await self.walk(ask, summaries, run, levels=levels)
         return run
 
     async def plan(
@@ -195,7 +197,14 @@ class OverviewStage:
         await self.walk(look_up, known, run)
         return run
 
-    async def walk(self, ask: Answerer, summaries: Mapping[str, str], run: OverviewRun) -> None:
+    async def walk(
+        self,
+        ask: Answerer,
+        summaries: Mapping[str, str],
+        run: OverviewRun,
+        *,
+        levels: Collection[Level] = ("module", "cluster", "repository"),
+    ) -> None:
         """Modules, clusters, then the repository: each level's contexts built from what the
         level below wrote, large ones summarised in groups first."""
         overviews: dict[str, DocumentationOutput] = {}
@@ -206,12 +215,14 @@ class OverviewStage:
             for path, facts in structure.modules.items()
         }
         await self._level("module", modules, ask, run, overviews)
+        if "cluster" not in levels:
+            return
         clusters = {
             cluster_ref(key): cluster_context(facts, structure, self.symbols, written)
             for key, facts in structure.clusters.items()
         }
         await self._level("cluster", clusters, ask, run, overviews)
-        if structure.modules or structure.clusters:
+        if "repository" in levels and (structure.modules or structure.clusters):
             repository = {REPOSITORY: repository_context(structure, written)}
             await self._level("repository", repository, ask, run, overviews)
 
