@@ -31,8 +31,8 @@ from doctown.overviews.structure import (
 )
 from doctown.schemas import DocumentationOutput
 
-MAX_METHODS_NAMED = 8
-MAX_CLUSTER_SYMBOLS = 12
+MAX_METHODS_NAMED = 6
+MAX_CLUSTER_SYMBOLS = 8
 GROUP_MAX_ITEMS = 60
 
 
