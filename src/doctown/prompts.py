@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -252,6 +252,24 @@ def _budgets() -> Iterator[_Budget]:
         yield budget
 
 
+def fit_messages(
+    prefix: list[dict[str, str]], users: Iterable[str], counter: TokenCounter, max_tokens: int
+) -> tuple[list[dict[str, str]], int, bool]:
+    """`prefix` and the first of `users` (ever shorter user messages) that fits `max_tokens`,
+    or the last one when none does: the messages, their tokens, and whether any was too long.
+    """
+    truncated = False
+    messages: list[dict[str, str]] = []
+    tokens = 0
+    for user in users:
+        messages = [*prefix, {"role": "user", "content": user}]
+        tokens = counter.count_messages(messages)
+        if tokens <= max_tokens:
+            break
+        truncated = True
+    return messages, tokens, truncated
+
+
 class PromptBuilder:
     """Builds the prompt for a context within `max_prompt_tokens`.
 
@@ -280,14 +298,10 @@ class PromptBuilder:
 
         Name, kind, file and the head of the signature always stay.
         """
-        truncated = False
-        for budget in _budgets():
-            user = self._template.render(ctx, self.counter, budget)
-            messages = [*self._prefix, {"role": "user", "content": user}]
-            tokens = self.counter.count_messages(messages)
-            if tokens <= self.max_prompt_tokens:
-                break
-            truncated = True
+        users = (self._template.render(ctx, self.counter, budget) for budget in _budgets())
+        messages, tokens, truncated = fit_messages(
+            self._prefix, users, self.counter, self.max_prompt_tokens
+        )
         return Prompt(
             messages=messages,
             prompt_tokens=tokens,

@@ -70,10 +70,10 @@ def build_in_process(
 
 
 def write_files(root: Path, files: dict[str, str]) -> Path:
+    """A folder of source files (no git): what the tests of one level need."""
     for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
     return root
 
 

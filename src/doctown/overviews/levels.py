@@ -48,6 +48,19 @@ def _name(symbol: Symbol | None, fallback: str) -> str:
     return symbol.qualified_name if symbol is not None else fallback
 
 
+def _symbol_item(
+    symbol_id: str, symbols: Mapping[str, Symbol], written: Written, detail: str = ""
+) -> OverviewItem:
+    symbol = symbols.get(symbol_id)
+    return OverviewItem(
+        ref=symbol_id,
+        name=_name(symbol, symbol_id),
+        kind=symbol.kind if symbol is not None else "symbol",
+        summary=written.summaries.get(symbol_id),
+        detail=detail,
+    )
+
+
 def module_context(
     facts: ModuleFacts, symbols: Mapping[str, Symbol], written: Written
 ) -> OverviewContext:
@@ -59,20 +72,11 @@ def module_context(
             OverviewItem(ref=module_ref(facts.path), name=facts.path, kind="module", summary=own)
         )
     for symbol_id in facts.members:
-        symbol = symbols.get(symbol_id)
         members = facts.methods.get(symbol_id, [])
         named = [symbols[m].name for m in members[:MAX_METHODS_NAMED] if m in symbols]
         more = len(members) - len(named)
         detail = f"members: {', '.join(named)}" + (f" (+{more} more)" if more > 0 else "")
-        items.append(
-            OverviewItem(
-                ref=symbol_id,
-                name=_name(symbol, symbol_id),
-                kind=symbol.kind if symbol is not None else "symbol",
-                summary=written.summaries.get(symbol_id),
-                detail=detail if named else "",
-            )
-        )
+        items.append(_symbol_item(symbol_id, symbols, written, detail if named else ""))
     return OverviewContext(
         level="module",
         subject=module_ref(facts.path),
@@ -104,16 +108,7 @@ def cluster_context(
                     summary=overview.summary if overview is not None else None,
                 )
             )
-    for symbol_id in facts.members[:MAX_CLUSTER_SYMBOLS]:
-        symbol = symbols.get(symbol_id)
-        items.append(
-            OverviewItem(
-                ref=symbol_id,
-                name=_name(symbol, symbol_id),
-                kind=symbol.kind if symbol is not None else "symbol",
-                summary=written.summaries.get(symbol_id),
-            )
-        )
+    items += [_symbol_item(m, symbols, written) for m in facts.members[:MAX_CLUSTER_SYMBOLS]]
     neighbours = [
         OverviewItem(
             ref=cluster_ref(neighbour.cluster_id),

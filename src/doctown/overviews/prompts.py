@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from doctown.overviews.schemas import OUTPUT_OF_LEVEL, OverviewContext, OverviewItem
-from doctown.prompts import Prompt, fence, flat_name
+from doctown.prompts import Prompt, fence, fit_messages, flat_name
 from doctown.tokens import TokenCounter
 
 OVERVIEW_PROMPT_VERSION = "overview-1"
@@ -136,16 +136,10 @@ class OverviewPromptBuilder:
     def build(self, context: OverviewContext) -> Prompt:
         """The prompt for `context`, its optional parts shrunk in a fixed order until it fits;
         `Prompt.prompt_tokens` is over the budget when even the smallest does not."""
-        truncated = False
-        for budget in _budgets():
-            messages = [
-                self._system,
-                {"role": "user", "content": render(context, self.counter, budget)},
-            ]
-            tokens = self.counter.count_messages(messages)
-            if tokens <= self.max_prompt_tokens:
-                break
-            truncated = True
+        users = (render(context, self.counter, budget) for budget in _budgets())
+        messages, tokens, truncated = fit_messages(
+            [self._system], users, self.counter, self.max_prompt_tokens
+        )
         return Prompt(
             messages=messages,
             prompt_tokens=tokens,
