@@ -101,12 +101,14 @@ class Prompt:
 
 
 def fence(tag: str, text: str) -> str:
+    """`text` inside `<untrusted-TAG>` tags that nothing in it can open or close."""
     # Content can neither open nor close a fence of its own.
     safe = text.replace("untrusted-", "untrusted_").strip("\n")
     return f"<untrusted-{tag}>\n{safe}\n</untrusted-{tag}>"
 
 
 def flat_name(value: str) -> str:
+    """A name on one line, fence-safe, cut to MAX_NAME_CHARS."""
     flat = " ".join(value.split()).replace("untrusted-", "untrusted_")
     return flat if len(flat) <= MAX_NAME_CHARS else flat[: MAX_NAME_CHARS - 1] + "…"
 

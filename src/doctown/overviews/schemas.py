@@ -22,10 +22,12 @@ Level = Literal["module", "cluster", "repository", "group"]
 
 
 def module_ref(path: str) -> str:
+    """The reference of the module (file) at `path`: `module:PATH`."""
     return f"{MODULE_PREFIX}{path}"
 
 
 def cluster_ref(cluster_id: str | int) -> str:
+    """The reference of a cluster: `cluster:ID`."""
     return f"{CLUSTER_PREFIX}{cluster_id}"
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import get_origin
 
 from doctown import events, pricing
 from doctown.analysis import Symbol
@@ -315,11 +316,10 @@ def _usable(answer: Answer) -> bool:
 
 
 def _estimate(output: type[DocumentationOutput]) -> DocumentationOutput:
+    """A stand-in answer of typical length, for pricing the level above: prose fields hold
+    ESTIMATED_OVERVIEW, lists are empty. It is never sent, stored or shown."""
     fields = {
-        name: []
-        if info.annotation is not None and "list" in str(info.annotation)
-        else ESTIMATED_OVERVIEW
+        name: [] if get_origin(info.annotation) is list else ESTIMATED_OVERVIEW
         for name, info in output.model_fields.items()
     }
-    fields["summary"] = ESTIMATED_OVERVIEW
     return output.model_validate(fields)

@@ -12,7 +12,7 @@ from pathlib import Path
 from doctown import events, pricing
 from doctown.analysis import AnalysisResult
 from doctown.docpack.overviews import Overviews
-from doctown.errors import JobAbortedError
+from doctown.errors import JobAbortedError, SymbolFailure
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.generation.engine import GenerationEngine
@@ -25,7 +25,7 @@ from doctown.overviews.structure import Structure, analyse_structure
 from doctown.pipeline.selection import Selection
 from doctown.pipeline.sources import SourceTree
 from doctown.prompts import Prompt
-from doctown.schemas import GenerateResponse
+from doctown.schemas import DocumentationOutput, GenerateResponse
 from doctown.usage import Usage
 
 # Answers obtained in advance for one level's prompts, by prompt key (the Batch API).
@@ -110,8 +110,6 @@ class OverviewPlanner:
             found = cache.get(key)
             if found is None:
                 continue
-            from doctown.schemas import DocumentationOutput
-
             if not answer_ungrounded(DocumentationOutput(summary=found.summary), prompt.context):
                 known[symbol_id] = found.summary
         return known
@@ -205,7 +203,7 @@ class OverviewPlanner:
         run = self.run
         if run is None:
             return {"written": 0}
-        failed = sum(not hasattr(r.answer, "output") for r in run.results.values())
+        failed = sum(isinstance(r.answer, SymbolFailure) for r in run.results.values())
         cached = sum(f.cached for f in run.figures.values())
         return {
             "overviews": len(run.results),
