@@ -23,6 +23,7 @@ from doctown.server.jobs.models import Job, JobSource
 from doctown.server.jobs.store import JobStore
 from doctown.testing import FakeOpenAIServer, ThreadedServer
 from tests.conftest import openai_settings
+from tests.overviews.conftest import overview_requests
 
 FILES = {
     "shapes/__init__.py": '"""Shapes and their areas."""\n',
@@ -178,12 +179,15 @@ def test_a_tar_gz_upload_takes_the_build_options(
         "max_cost": 0.5,
         "ref": None,
         "distributed": False,
+        "overviews": True,
     }
     job = running.wait(accepted["id"], "succeeded", "partial", "failed")
     assert job["state"] == "succeeded"
     counts = job["counts"]
     assert counts["symbols"] == 4 and counts["reused"] + counts["documented"] == 4
-    assert len(fake_openai.chat_requests()) == counts["documented"]
+    overviews = overview_requests(fake_openai)
+    assert overviews  # the job's pack has its overviews, written after the summaries
+    assert len(fake_openai.chat_requests()) - len(overviews) == counts["documented"]
 
 
 def test_a_path_job_builds_from_an_allowed_folder(worker: Any, repo: Path) -> None:

@@ -241,6 +241,7 @@ class JobService:
             limit=job.options.limit,
             job_id=job.id,
             distributed=distributed,
+            overviews=job.options.overviews,
         )
         try:
             async with self._slots:
