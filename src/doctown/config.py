@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     max_concurrent_requests: int = Field(default=10, ge=1, le=10_000)
     max_retries: int = Field(default=3, ge=1, le=20, description="Attempts per symbol, at most")
     max_prompt_tokens: int = Field(default=2_000, ge=200, le=200_000)
+    max_overview_prompt_tokens: int = Field(
+        default=3_000,
+        ge=500,
+        le=200_000,
+        description="Budget of one overview prompt; larger levels are summarised in groups",
+    )
     max_completion_tokens: int | None = Field(
         default=None,
         ge=16,

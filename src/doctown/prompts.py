@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from doctown.schemas import SymbolContext
+from doctown.overviews.schemas import OverviewContext
+from doctown.schemas import DocumentationOutput, SymbolContext
 from doctown.tokens import TokenCounter
 
 # Bump when the wording changes: cached summaries are keyed by it.
@@ -91,19 +92,22 @@ FEW_SHOT: tuple[tuple[SymbolContext, str], ...] = (
 
 @dataclass(frozen=True)
 class Prompt:
-    """The messages sent for one symbol, with their token count and a stable key.
+    """The messages sent for one symbol (or one overview), with their token count and a
+    stable key.
 
-    `context` is what the prompt was built from (for grounding checks) and `parts` the text
-    each part of it contributes to the user message (for fingerprints); neither is sent nor
-    part of the key.
+    `context` is what the prompt was built from (for grounding checks and the facts backend)
+    and `parts` the text each part of it contributes to the user message (for fingerprints);
+    neither is sent nor part of the key. `output` is the kind of answer it asks for: every
+    backend requests and validates that schema.
     """
 
     messages: list[dict[str, str]]
     prompt_tokens: int
     truncated: bool
-    context: SymbolContext | None = field(default=None, compare=False, repr=False)
+    context: SymbolContext | OverviewContext | None = field(default=None, compare=False, repr=False)
     version: str = PROMPT_VERSION  # of the template it was built with
     parts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    output: type[DocumentationOutput] = DocumentationOutput
 
     @cached_property
     def key(self) -> str:
@@ -121,11 +125,13 @@ def _defused(text: str) -> str:
     return _FENCE_WORD.sub(r"\1_", text)
 
 
-def _fence(tag: str, text: str) -> str:
+def fence(tag: str, text: str) -> str:
+    """`text` inside `<untrusted-TAG>` tags that nothing in it can open or close."""
     return f"<untrusted-{tag}>\n{_defused(text).strip(chr(10))}\n</untrusted-{tag}>"
 
 
-def _name(value: str) -> str:
+def flat_name(value: str) -> str:
+    """A name on one line, fence-safe, cut to MAX_NAME_CHARS."""
     flat = _defused(" ".join(value.split()))
     return flat if len(flat) <= MAX_NAME_CHARS else flat[: MAX_NAME_CHARS - 1] + "…"
 
@@ -133,7 +139,7 @@ def _name(value: str) -> str:
 def _names(values: list[str], limit: int) -> str:
     if not values:
         return "none"
-    shown = ", ".join(_name(v) for v in values[:limit])
+    shown = ", ".join(flat_name(v) for v in values[:limit])
     hidden = len(values) - limit
     return f"{shown} (+{hidden} more)" if hidden > 0 else shown
 
@@ -161,8 +167,10 @@ def _callee_listing(ctx: SymbolContext, limit: int) -> str | None:
     summaries = list((ctx.callee_summaries or {}).items())[:limit]
     if not summaries:
         return None
-    listing = "\n".join(f"- {_name(name)}: {' '.join(text.split())}" for name, text in summaries)
-    return _fence("callees", listing)
+    listing = "\n".join(
+        f"- {flat_name(name)}: {' '.join(text.split())}" for name, text in summaries
+    )
+    return fence("callees", listing)
 
 
 def _texts(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> list[tuple[str, str]]:
@@ -174,7 +182,7 @@ def _texts(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> list[t
     ):
         if text and text.strip() and limit != 0:
             body = counter.truncate(text, limit) if limit is not None else text
-            texts.append((part, _fence(tag, body)))
+            texts.append((part, fence(tag, body)))
     return texts
 
 
@@ -187,18 +195,18 @@ def full_sections(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) ->
     """The original template, extended with imports, related symbols, docstring and excerpt."""
     signature = _signature(ctx, counter, budget)
     sections: list[Section] = [
-        (IDENTITY, f"You are documenting a {_name(ctx.language)} codebase."),
+        (IDENTITY, f"You are documenting a {flat_name(ctx.language)} codebase."),
         (None, ""),
-        (IDENTITY, f"Symbol: {_name(ctx.name)}"),
-        (IDENTITY, f"Kind: {_name(ctx.kind)}"),
+        (IDENTITY, f"Symbol: {flat_name(ctx.name)}"),
+        (IDENTITY, f"Kind: {flat_name(ctx.kind)}"),
         # A file name is repository text like any other: fenced, on one line.
-        (IDENTITY, f"File: <untrusted-path>{_name(ctx.file_path)}</untrusted-path>"),
-        (SIGNATURE, f"Signature:\n{_fence('signature', signature)}"),
+        (IDENTITY, f"File: <untrusted-path>{flat_name(ctx.file_path)}</untrusted-path>"),
+        (SIGNATURE, f"Signature:\n{fence('signature', signature)}"),
         (CALLEES, f"Calls: {_names(ctx.calls, budget.relations)}"),
         (CALLERS, f"Called by: {_names(ctx.called_by, budget.relations)}"),
         (IMPORTS, f"Imports: {_names(ctx.imports, budget.relations)}"),
         (RELATED, f"Related symbols: {_names(ctx.related_symbols, budget.relations)}"),
-        (RELATED, f"Related to: {_name(ctx.cluster_label) if ctx.cluster_label else 'none'}"),
+        (RELATED, f"Related to: {flat_name(ctx.cluster_label) if ctx.cluster_label else 'none'}"),
         (IMPORTANCE, f"Importance: {ctx.centrality:.2f} (0-1 scale)"),
     ]
     callees = _callee_listing(ctx, budget.callee_summaries)
@@ -232,8 +240,11 @@ def compact_sections(ctx: SymbolContext, counter: TokenCounter, budget: _Budget)
     """What the small model uses of a context: identity, signature, calls and callers."""
     relations = min(budget.relations, COMPACT_MAX_RELATIONS)
     sections: list[Section] = [
-        (IDENTITY, f"Symbol: {_name(ctx.name)} ({_name(ctx.kind)} in {_name(ctx.file_path)})"),
-        (SIGNATURE, _fence("signature", _signature(ctx, counter, budget))),
+        (
+            IDENTITY,
+            f"Symbol: {flat_name(ctx.name)} ({flat_name(ctx.kind)} in {flat_name(ctx.file_path)})",
+        ),
+        (SIGNATURE, fence("signature", _signature(ctx, counter, budget))),
     ]
     if ctx.calls and relations:
         sections.append((CALLEES, f"Calls: {_names(ctx.calls, relations)}"))
@@ -298,6 +309,24 @@ def _budgets() -> Iterator[_Budget]:
     for tokens in (400, 150, SIGNATURE_HEAD_TOKENS):
         budget = replace(budget, signature_tokens=tokens)
         yield budget
+
+
+def fit_messages(
+    prefix: list[dict[str, str]], users: Iterable[str], counter: TokenCounter, max_tokens: int
+) -> tuple[list[dict[str, str]], int, bool]:
+    """`prefix` and the first of `users` (ever shorter user messages) that fits `max_tokens`,
+    or the last one when none does: the messages, their tokens, and whether any was too long.
+    """
+    truncated = False
+    messages: list[dict[str, str]] = []
+    tokens = 0
+    for user in users:
+        messages = [*prefix, {"role": "user", "content": user}]
+        tokens = counter.count_messages(messages)
+        if tokens <= max_tokens:
+            break
+        truncated = True
+    return messages, tokens, truncated
 
 
 class PromptBuilder:

@@ -167,3 +167,29 @@ async def test_a_server_without_the_batch_api_is_named(tmp_path: Path) -> None:
                 await runner(backend, SummaryCache(tmp_path / "c.sqlite3"), []).run(prompts("d"))
         finally:
             await backend.aclose()
+
+
+async def test_overview_prompts_go_through_a_batch_with_their_schema(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    from doctown.backends.base import stored_text
+    from doctown.overviews.prompts import OverviewPromptBuilder
+    from doctown.overviews.schemas import ModuleOverviewOutput, OverviewContext, OverviewItem
+
+    builder = OverviewPromptBuilder(TokenCounter("gpt-5-nano"), max_prompt_tokens=3000)
+    context = OverviewContext(
+        level="module",
+        subject="module:a.py",
+        title="a.py",
+        items=[OverviewItem(ref="a.py::f", name="a.f", kind="function", summary="Does f.")],
+    )
+    prompt = builder.build(context)
+    cache, seen = SummaryCache(tmp_path / "cache.sqlite3"), []
+    answers = await runner(backend, cache, seen).run({prompt.key: prompt})
+    answer = answers[prompt.key]
+    assert isinstance(answer, Completion) and isinstance(answer.output, ModuleOverviewOutput)
+    assert answer.batch and answer.output.public_api == ["a.py::f"]
+    upload = next(iter(server.batches.files.values())).content.decode()
+    assert '"name":"ModuleOverview"' in upload
+    stored = cache.get(SummaryCache.key_for("openai", "gpt-5-nano", prompt.key))
+    assert stored is not None and stored.summary == stored_text(answer.output)

@@ -21,7 +21,7 @@ def test_inspect_shows_the_manifest_and_a_verified_checksum(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for expected in (
-        "docpack/1.0",
+        "docpack/1.1",
         manifest.docpack_id,
         "2025-03-14T15:09:26Z",
         "https://example.com/shop.git @ main (abababababab)",

@@ -110,3 +110,32 @@ def test_query_with_a_source_says_whether_the_summary_still_holds(tmp_path: Path
     assert json.loads(fresh.stdout)["freshness"]["state"] == "fresh"
     plain = json.loads(invoke("query", pack, "apply_discount", "--json").stdout)
     assert "freshness" not in plain
+
+
+def test_query_prints_the_overviews(tmp_path: Path) -> None:
+    from tests.docpack.factory import write_sample_with_overviews
+
+    pack = tmp_path / "shop.docpack"
+    write_sample_with_overviews(pack)
+    repository = doctown("query", str(pack), "overview")
+    assert repository.returncode == 0, repository.stderr
+    for expected in (
+        "repository overview",
+        "A small shop: carts that total their items",
+        "main parts\n  cluster:checkout  Checkout\n  cluster:pricing  pricing",
+        "start reading\n  py:shop.cart.Cart  shop.cart.Cart",
+        "entry points\n  package  shop  module:src/shop/cart.py",
+    ):
+        assert expected in repository.stdout
+    module = doctown("query", str(pack), "module:src/shop/cart.py")
+    assert "public API\n  py:shop.cart.Cart  shop.cart.Cart" in module.stdout
+    assert "depends on: src/shop/pricing.py" in module.stdout
+    cluster = doctown("query", str(pack), "cluster:checkout", "--json")
+    found = json.loads(cluster.stdout)
+    assert found["overview"]["title"] == "Checkout"
+    assert found["names"] == {"py:shop.cart.Cart.total": "shop.cart.Cart.total"}
+    missing = doctown("query", str(pack), "module:nowhere.py")
+    assert missing.returncode == 1 and "no overview for 'module:nowhere.py'" in missing.stderr
+    write_sample(tmp_path / "plain.docpack")
+    none = doctown("query", str(tmp_path / "plain.docpack"), "overview")
+    assert none.returncode == 1 and "holds no overviews" in none.stderr

@@ -19,6 +19,7 @@ from doctown.docpack import SearchIndex, SymbolIndex, read_docpack
 from doctown.testing import FakeOpenAIServer, ok, refusal
 from tests.cli.process import invoke
 from tests.cli.test_generate import doctown, openai_env
+from tests.overviews.conftest import overview_requests
 from tests.pipeline.conftest import FILES, git, write_repo
 
 
@@ -52,8 +53,14 @@ def test_build_packs_every_symbol_and_the_pack_reads_back(
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["result"]["backend"], report["result"]["model"]) == ("openai", "gpt-5-nano")
-    sent = fake_openai.chat_requests()
+    overviews = overview_requests(fake_openai)
+    sent = [r for r in fake_openai.chat_requests() if r not in overviews]
     assert report["plan"]["to_send"] == len(sent) == report["result"]["documented"]
+    assert (
+        report["plan"]["overviews"]["to_send"]
+        == len(overviews)
+        == report["result"]["overviews"]["calls"]
+    )
     pack = read_docpack(out)
     by_name = {s.qualified_name: s for s in pack.symbols}
     checkout = by_name["shop.cart.Cart.checkout"]
@@ -91,11 +98,13 @@ def test_build_packs_every_symbol_and_the_pack_reads_back(
 def test_dry_run_counts_exactly_and_spends_nothing(
     shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
 ) -> None:
-    dry = build(shop_repo, tmp_path / "x.docpack", fake_openai, "--dry-run", "--json")
+    # The symbols' prompts are counted exactly; overviews are estimated (their own test).
+    args = ("--no-overviews", "--json")
+    dry = build(shop_repo, tmp_path / "x.docpack", fake_openai, "--dry-run", *args)
     assert dry.returncode == 0, dry.stderr
     assert fake_openai.requests == [] and not (tmp_path / "x.docpack").exists()
     plan = json.loads(dry.stdout)["plan"]
-    real = json.loads(build(shop_repo, tmp_path / "x.docpack", fake_openai, "--json").stdout)
+    real = json.loads(build(shop_repo, tmp_path / "x.docpack", fake_openai, *args).stdout)
     assert plan["prompt_tokens"] == real["result"]["usage"]["input_tokens"]  # counted exactly
     assert plan["cost_min"] <= real["result"]["usage"]["cost"] <= plan["cost_max"]
 
@@ -252,6 +261,7 @@ def test_resume_after_sigkill_pays_for_nothing_twice(shop_repo: Path, tmp_path: 
             "--quiet",
             "--concurrency",
             "1",
+            "--no-overviews",  # the overview stage has its own resume test
         ]
         env = {**os.environ, **openai_env(server)}
         process = subprocess.Popen([sys.executable, *args], env=env, stderr=subprocess.DEVNULL)

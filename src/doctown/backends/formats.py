@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import pydantic
@@ -45,39 +46,54 @@ _FORMAT_WORDS = ("response_format", "response format", "json_schema", "json sche
 _FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n?|\n?```\s*$")
 
 
-def _strict_schema() -> dict[str, Any]:
-    schema = DocumentationOutput.model_json_schema()
-    schema["additionalProperties"] = False  # strict mode requires it
+def _strict(schema: Any) -> Any:
+    """`schema` as strict mode wants it: every object closed and every property required."""
+    if isinstance(schema, dict):
+        schema = {key: _strict(value) for key, value in schema.items()}
+        if schema.get("type") == "object":
+            schema["additionalProperties"] = False
+            schema["required"] = list(schema.get("properties", {}))
+        return schema
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
     return schema
 
 
-SUMMARY_SCHEMA = _strict_schema()
+@cache
+def strict_schema(output: type[DocumentationOutput] = DocumentationOutput) -> dict[str, Any]:
+    """The JSON schema of an answer of kind `output`, in strict form."""
+    result: dict[str, Any] = _strict(output.model_json_schema())
+    return result
 
-_REQUEST_FIELDS: dict[OutputFormat, dict[str, Any]] = {
-    OutputFormat.JSON_SCHEMA: {
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {
-                "name": "DocumentationOutput",
-                "strict": True,
-                "schema": SUMMARY_SCHEMA,
-            },
+
+SUMMARY_SCHEMA = strict_schema()
+
+
+@cache
+def _request_fields(rung: OutputFormat, output: type[DocumentationOutput]) -> dict[str, Any]:
+    schema = strict_schema(output)
+    if rung is OutputFormat.JSON_SCHEMA:
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": output.schema_name, "strict": True, "schema": schema},
+            }
         }
-    },
-    OutputFormat.JSON_OBJECT: {
-        "response_format": {"type": "json_object", "schema": SUMMARY_SCHEMA}
-    },
-    OutputFormat.JSON_INSTRUCTIONS: {},
-}
+    if rung is OutputFormat.JSON_OBJECT:
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    return {}
 
 
-def request_fields(rung: OutputFormat) -> dict[str, Any]:
-    """The body fields that ask for `rung` (nothing at all for json_instructions)."""
-    return _REQUEST_FIELDS[rung]
+def request_fields(
+    rung: OutputFormat, output: type[DocumentationOutput] = DocumentationOutput
+) -> dict[str, Any]:
+    """The body fields that ask for `rung` (nothing at all for json_instructions), for an
+    answer of kind `output`."""
+    return _request_fields(rung, output)
 
 
 def asks_for_format(rung: OutputFormat) -> bool:
-    return bool(_REQUEST_FIELDS[rung])
+    return rung is not OutputFormat.JSON_INSTRUCTIONS
 
 
 def format_unsupported(status: int, error_text: str) -> bool:
@@ -99,21 +115,26 @@ def ignored_format(content: str) -> bool:
     return not content.lstrip().startswith("{")
 
 
-def read_summary(content: str, rung: OutputFormat) -> tuple[DocumentationOutput, OutputFormat]:
-    """The summary in an answer asked for at `rung`, and the format it was really read as.
+def read_summary(
+    content: str, rung: OutputFormat, output: type[DocumentationOutput] = DocumentationOutput
+) -> tuple[DocumentationOutput, OutputFormat]:
+    """The answer of kind `output` asked for at `rung`, and the format it was really read as.
 
     At the JSON rungs the answer must be exactly the schema's JSON. At json_instructions a JSON
     object inside fences or prose is accepted too; an answer with no JSON object at all is
-    taken as text. Raises pydantic.ValidationError or ValueError for JSON that does not fit.
+    taken as text when a summary is all the kind holds. Raises pydantic.ValidationError or
+    ValueError for JSON that does not fit.
     """
     try:
-        return DocumentationOutput.model_validate_json(content), rung
+        return output.model_validate_json(content), rung
     except pydantic.ValidationError:
         if rung is not OutputFormat.JSON_INSTRUCTIONS:
             raise
     unfenced = _FENCE.sub("", content.strip())
     start, end = unfenced.find("{"), unfenced.rfind("}")
     if start == -1:
+        if output is not DocumentationOutput:
+            raise ValueError("the answer holds no JSON object")
         text = " ".join(unfenced.split()).strip("\"'")
         return DocumentationOutput(summary=text), OutputFormat.TEXT
-    return DocumentationOutput.model_validate(json.loads(unfenced[start : end + 1])), rung
+    return output.model_validate(json.loads(unfenced[start : end + 1])), rung

@@ -18,7 +18,7 @@ import aiohttp
 
 from doctown import models
 from doctown.backends.base import Completion
-from doctown.backends.formats import LADDER, OutputFormat, asks_for_format, format_unsupported
+from doctown.backends.formats import OutputFormat, asks_for_format, format_unsupported
 from doctown.backends.formats import request_fields as format_fields
 from doctown.backends.http import HTTPSession, RawResponse
 from doctown.backends.ladder import FormatLadder, FormatMemory
@@ -35,6 +35,7 @@ from doctown.errors import (
 from doctown.models import Price
 from doctown.prompts import Prompt
 from doctown.redaction import add_secret, redact
+from doctown.schemas import DocumentationOutput
 from doctown.usage import Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -195,17 +196,25 @@ class OpenAIBackend:
         self.ladder = FormatLadder(
             format_memory or FormatMemory(), base_url=self.base_url, model=model
         )
-        # Everything in a request body but the messages, serialised once per rung.
-        self._tails = {rung: json.dumps(self.request_fields(rung))[1:].encode() for rung in LADDER}
+        # Everything in a request body but the messages, serialised once per rung and kind
+        # of answer.
+        self._tails: dict[tuple[OutputFormat, type[DocumentationOutput]], bytes] = {}
 
-    def request_fields(self, rung: OutputFormat) -> dict[str, Any]:
-        """The body of a chat request at `rung`, without its messages."""
-        return {"model": self.model, **format_fields(rung), **self.parameters}
+    def request_fields(
+        self, rung: OutputFormat, output: type[DocumentationOutput] = DocumentationOutput
+    ) -> dict[str, Any]:
+        """The body of a chat request at `rung` for an answer of kind `output`, without its
+        messages."""
+        return {"model": self.model, **format_fields(rung, output), **self.parameters}
 
     def request_body(self, prompt: Prompt, rung: OutputFormat) -> bytes:
         """The JSON body of a chat request: the messages, then the prebuilt rest."""
+        tail = self._tails.get((rung, prompt.output))
+        if tail is None:
+            tail = json.dumps(self.request_fields(rung, prompt.output))[1:].encode()
+            self._tails[(rung, prompt.output)] = tail
         messages = json.dumps(prompt.messages, ensure_ascii=False).encode()
-        return b'{"messages":' + messages + b"," + self._tails[rung]
+        return b'{"messages":' + messages + b"," + tail
 
     async def complete(self, prompt: Prompt) -> Completion:
         return await self.ladder.run(lambda rung, probing: self._ask(prompt, rung, probing))
@@ -219,6 +228,7 @@ class OpenAIBackend:
             rung,
             probing=probing,
             completion_cap=self.max_completion_tokens,
+            output=prompt.output,
         )
 
     async def readiness(self) -> str | None:

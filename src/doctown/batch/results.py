@@ -9,6 +9,7 @@ the batch price.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +20,7 @@ from doctown.backends.openai_wire import parse_chat_completion, read_answer
 from doctown.errors import BatchExpiredError, BatchFailedError, SymbolFailure
 from doctown.generation.answered import Answer
 from doctown.redaction import redact
+from doctown.schemas import DocumentationOutput
 
 
 def read_results(
@@ -28,15 +30,23 @@ def read_results(
     model: str,
     output_format: OutputFormat,
     completion_cap: int,
+    outputs: Mapping[str, type[DocumentationOutput]] | None = None,
 ) -> dict[str, Answer]:
-    """custom_id -> answer, for every line of an output or error file."""
+    """custom_id -> answer, for every line of an output or error file. `outputs` names the
+    kind of answer each custom_id asked for (a symbol summary when it is not listed)."""
     answers: dict[str, Answer] = {}
     for raw in content.splitlines():
         if not raw.strip():
             continue
         line: dict[str, Any] = json.loads(raw)
-        answers[str(line.get("custom_id"))] = _answer(
-            line, api=api, model=model, output_format=output_format, completion_cap=completion_cap
+        custom_id = str(line.get("custom_id"))
+        answers[custom_id] = _answer(
+            line,
+            api=api,
+            model=model,
+            output_format=output_format,
+            completion_cap=completion_cap,
+            output=(outputs or {}).get(custom_id, DocumentationOutput),
         )
     return answers
 
@@ -48,6 +58,7 @@ def _answer(
     model: str,
     output_format: OutputFormat,
     completion_cap: int,
+    output: type[DocumentationOutput],
 ) -> Answer:
     response = line.get("response")
     error = line.get("error")
@@ -69,6 +80,7 @@ def _answer(
             output_format,
             probing=False,
             completion_cap=completion_cap,
+            output=output,
         )
     except SymbolFailure as failure:
         return _billed(failure)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from doctown import events
-from doctown.backends.base import Completion
+from doctown.backends.base import Completion, stored_text
 from doctown.backends.formats import OutputFormat
 from doctown.backends.openai import OpenAIBackend
 from doctown.batch.client import BatchClient, BatchInfo
@@ -36,6 +36,7 @@ from doctown.errors import BatchFailedError, TransientError
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.prompts import Prompt
+from doctown.schemas import DocumentationOutput
 
 SOURCE = "doctown.batch"
 T = TypeVar("T")
@@ -73,9 +74,18 @@ class BatchRunner:
 
     def write_requests(self, prompts: Mapping[str, Prompt]) -> list[RequestFile]:
         """The request files for `prompts` (prompt key -> prompt), written to the work dir."""
-        fields = self.backend.request_fields(self.backend.ladder.rung)
+        rung = self.backend.ladder.rung
         lines = [
-            (key, request_line(key, {**fields, "messages": prompt.messages}))
+            (
+                key,
+                request_line(
+                    key,
+                    {
+                        **self.backend.request_fields(rung, prompt.output),
+                        "messages": prompt.messages,
+                    },
+                ),
+            )
             for key, prompt in prompts.items()
         ]
         parts = split(lines, max_requests=self.max_requests, max_bytes=self.max_bytes)
@@ -97,8 +107,9 @@ class BatchRunner:
             infos[record.input_file_id] = await self._started(record)
         infos = await self._poll(records, infos)
         answers: dict[str, Answer] = {}
+        outputs = {key: prompt.output for key, prompt in prompts.items()}
         for record in records:
-            answers.update(await self._collect(record, infos[record.input_file_id]))
+            answers.update(await self._collect(record, infos[record.input_file_id], outputs))
         return {key: answers[key] for key in prompts if key in answers}
 
     async def _upload(self, request_file: RequestFile) -> BatchRecord:
@@ -163,8 +174,14 @@ class BatchRunner:
                         partial(self.client.retrieve, info.id)
                     )
 
-    async def _collect(self, record: BatchRecord, info: BatchInfo) -> dict[str, Answer]:
-        """Every answer of an ended batch, stored in the summary cache, then marked collected."""
+    async def _collect(
+        self,
+        record: BatchRecord,
+        info: BatchInfo,
+        outputs: Mapping[str, type[DocumentationOutput]],
+    ) -> dict[str, Answer]:
+        """Every answer of an ended batch, stored in the summary cache, then marked collected.
+        `outputs` says which kind of answer each prompt asked for (a summary by default)."""
         answers: dict[str, Answer] = {}
         for file_id in (info.output_file_id, info.error_file_id):
             if file_id:
@@ -176,6 +193,7 @@ class BatchRunner:
                         model=self.backend.model,
                         output_format=OutputFormat(record.output_format),
                         completion_cap=self.backend.max_completion_tokens,
+                        outputs=outputs,
                     )
                 )
         unanswered = BatchFailedError(
@@ -191,7 +209,7 @@ class BatchRunner:
                     SummaryCache.key_for(self.backend.name, self.backend.model, key),
                     backend=self.backend.name,
                     model=self.backend.model,
-                    summary=answer.output.summary,
+                    summary=stored_text(answer.output),
                     usage=answer.usage,
                     output_format=answer.output_format,
                 )

@@ -15,7 +15,13 @@ from rich.table import Table
 
 from doctown import events
 from doctown.cli.aio import run_async
-from doctown.cli.batch import batch_runner, check_batch_budget, print_request_files, run_batch
+from doctown.cli.batch import (
+    batch_runner,
+    check_batch_budget,
+    overview_batches,
+    print_request_files,
+    run_batch,
+)
 from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
 from doctown.cli.options import concurrency_option, events_option
 from doctown.config import Settings, load_settings
@@ -94,6 +100,20 @@ class BuildProgress:
 
 
 def plan_summary(plan: Plan, engine_model: str, price_free: bool) -> dict[str, Any]:
+    estimate = plan.overviews.estimated if plan.overviews is not None else None
+    overviews = None
+    if estimate is not None:
+        overviews = {
+            "to_send": estimate.calls,
+            "cached": estimate.cached,
+            "prompt_tokens": estimate.prompt_tokens,
+            "levels": {
+                level: {"calls": calls, "prompt_tokens": tokens}
+                for level, (calls, tokens) in estimate.by_level.items()
+            },
+            "cost_min": float(estimate.cost_min),
+            "cost_max": float(estimate.cost_max),
+        }
     summary: dict[str, Any] = {
         "files": len(plan.analysis.files),
         "symbols": len(plan.analysis.symbols),
@@ -110,6 +130,7 @@ def plan_summary(plan: Plan, engine_model: str, price_free: bool) -> dict[str, A
         "batch_cost_max": float(plan.batch_cost_max),
         "model": engine_model,
         "free": price_free,
+        "overviews": overviews,
     }
     if plan.previous is not None:
         summary["previous"] = {
@@ -158,8 +179,23 @@ def print_plan(console: Console, summary: dict[str, Any], *, batch: bool = False
             f"{cost} synchronously, ${summary['batch_cost_min']:.4f} to "
             f"${summary['batch_cost_max']:.4f} through the Batch API"
         )
+    overviews = summary.get("overviews")
+    if overviews is not None:
+        levels = ", ".join(
+            f"{level} {figures['calls']}"
+            for level, figures in overviews["levels"].items()
+            if figures["calls"]
+        )
+        console.print(
+            f"[bold]overviews[/bold]: {overviews['to_send']} to ask"
+            + (f" ({levels})" if levels else "")
+            + f", {overviews['cached']} cached; about {overviews['prompt_tokens']} prompt tokens "
+            "(children's summaries not yet written are estimated)"
+        )
     console.print(
-        f"[bold]cost[/bold]: {summary['prompt_tokens']} prompt tokens (counted exactly); {cost}"
+        f"[bold]cost[/bold]: {summary['prompt_tokens']} prompt tokens (counted exactly"
+        + (", overviews estimated" if overviews is not None and overviews["to_send"] else "")
+        + f"); {cost}"
     )
 
 
@@ -200,6 +236,7 @@ def print_result(
             + f"{len(plan.selection.reused)} from docstrings",
         ),
         ("ungrounded", str(sum(bool(d.ungrounded) for d in response.documented_symbols))),
+        *_overview_rows(plan),
         ("failed", str(failed)),
         ("remaining", str(remaining)),
         ("tokens", f"{response.usage.input_tokens} in, {response.usage.output_tokens} out"),
@@ -216,6 +253,27 @@ def print_result(
         console.print(
             f"{remaining} symbols remain undocumented; run the same command again to continue."
         )
+
+
+def _overview_rows(plan: Plan) -> list[tuple[str, str]]:
+    report = plan.overviews.report() if plan.overviews is not None else None
+    if report is None or not report.get("overviews"):
+        return []
+    usage: dict[str, Any] = report["usage"]  # type: ignore[assignment]
+    return [
+        (
+            "overviews",
+            f"{report['overviews']} ({report['calls']} calls, {report['cached']} cached, "
+            f"{report['failed']} failed), {usage['input_tokens']} in, "
+            f"{usage['output_tokens']} out, ${usage['cost']:.6f}",
+        )
+    ]
+
+
+def build_failed(response: GenerateResponse, plan: Plan) -> bool:
+    """True when something selected could not be documented: a symbol or an overview."""
+    report = plan.overviews.report() if plan.overviews is not None else {}
+    return bool(response.failed_symbols) or bool(report.get("failed"))
 
 
 def distributed_workers(settings: Settings, engine: GenerationEngine) -> Distributed:
@@ -301,6 +359,11 @@ def distributed_workers(settings: Settings, engine: GenerationEngine) -> Distrib
 )
 @click.option("--no-contexts", is_flag=True, help="Leave symbol_contexts.json out of the pack.")
 @click.option(
+    "--no-overviews",
+    is_flag=True,
+    help="Skip the module, cluster and repository overviews written after the summaries.",
+)
+@click.option(
     "--distributed",
     is_flag=True,
     help="Send the requests in shards to `doctown worker` processes (DOCTOWN_REDIS_URL).",
@@ -347,6 +410,7 @@ def build_command(
     no_cache: bool,
     created_at: datetime | None,
     no_contexts: bool,
+    no_overviews: bool,
     distributed: bool,
     batch: bool,
     update: Path | None,
@@ -407,6 +471,8 @@ def build_command(
         distributed=shards,
         update=update,
         reuse_foreign=reuse_foreign,
+        overviews=not no_overviews,
+        max_overview_prompt_tokens=settings.max_overview_prompt_tokens,
     )
     console.print(f"backend: {engine.backend.name} ({engine.backend.model})")
     for warning in engine.standing_warnings:
@@ -441,8 +507,14 @@ def build_command(
             async def run() -> GenerateResponse:
                 try:
                     answers = await run_batch(runner, plan) if runner is not None else None
-                    return await build.generate(plan, answers=answers)
+                    return await build.generate(
+                        plan,
+                        answers=answers,
+                        overview_answers=overview_batches(runner) if runner is not None else None,
+                    )
                 finally:
+                    if runner is not None:
+                        runner.close()
                     await engine.backend.aclose()
 
             with display.progress:
@@ -480,6 +552,7 @@ def build_command(
                         "failed": len(response.failed_symbols),
                         "usage": response.usage.model_dump(),
                         "seconds": plan.seconds,
+                        "overviews": plan.overviews.report() if plan.overviews else None,
                     },
                 }
             )
@@ -488,5 +561,5 @@ def build_command(
         print_result(Console(stderr=True), plan, response, output, from_previous)
     if response.error and response.error.type != "budget_exhausted":
         sys.exit(EXIT_ABORTED)
-    if response.failed_symbols:
+    if build_failed(response, plan):
         sys.exit(EXIT_FAILED_SYMBOLS)

@@ -14,6 +14,12 @@ from rich.text import Text
 from doctown.cli.errors import translated_errors
 from doctown.cli.pack_output import brief, display_name, location, safe, stdout_console
 from doctown.docpack import Docpack, Related, Symbol, SymbolIndex, read_docpack
+from doctown.docpack.overview_text import (
+    CLUSTER_PREFIX,
+    MODULE_PREFIX,
+    REPOSITORY,
+    OverviewIndex,
+)
 from doctown.freshness.status import SymbolFreshness
 
 _STATUS_STYLE = {"documented": "green", "reused": "cyan", "failed": "red", "skipped": "yellow"}
@@ -108,6 +114,46 @@ def _print_symbol(
         _print_related(console, "tested by", index.testers(symbol))
 
 
+def _print_overview(docpack: Docpack, pack: Path, ref: str, *, as_json: bool) -> None:
+    index = OverviewIndex(docpack.content)
+    if not index.present:
+        raise click.ClickException(
+            f"{pack} holds no overviews (built with --no-overviews, or by a doctown before "
+            "docpack/1.1); rebuild it without --no-overviews."
+        )
+    text = index.text(ref)
+    if text is None:
+        listing = "doctown query PACK overview, module:PATH or cluster:ID"
+        known = [f"module:{p}" for p in sorted(index.modules)[:10]]
+        raise click.ClickException(
+            f"no overview for {ref!r} in {pack} (try {listing}"
+            + (f"; modules include {', '.join(known)}" if known else "")
+            + ")."
+        )
+    if as_json:
+        overview = (
+            index.repository
+            if ref == REPOSITORY
+            else index.modules.get(ref.removeprefix(MODULE_PREFIX))
+            if ref.startswith(MODULE_PREFIX)
+            else index.clusters.get(ref.removeprefix(CLUSTER_PREFIX))
+        )
+        assert overview is not None
+        dumped = overview.model_dump(mode="json")
+        refs = _references(dumped)
+        names = {r: index.name(r) for r in refs}
+        click.echo(json.dumps({"ref": ref, "overview": dumped, "names": names}, indent=2))
+        return
+    stdout_console().print(Text(safe(text)))
+
+
+def _references(dumped: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for key in ("public_api", "key_symbols", "main_parts", "start_reading"):
+        found += dumped.get(key) or []
+    return list(dict.fromkeys(found))
+
+
 @click.command("query")
 @click.argument("pack", type=click.Path(path_type=Path))
 @click.argument("name_or_id")
@@ -122,7 +168,8 @@ def query_command(
     pack: Path, name_or_id: str, source: str | None, ref: str | None, as_json: bool
 ) -> None:
     """Show one symbol: documentation, status, signature, location, callers and callees,
-    and the tests that call it ("tested by").
+    and the tests that call it ("tested by"). Or an overview: `overview` (the repository),
+    `module:PATH` or `cluster:ID`.
 
     NAME_OR_ID is tried as a symbol id, a qualified name, a name, then as the end of a
     qualified name or id (`Cart.total`). When several symbols match, they are listed and the
@@ -131,6 +178,9 @@ def query_command(
     """
     with translated_errors():
         docpack = read_docpack(pack, load_contexts=False)
+    if name_or_id == REPOSITORY or name_or_id.startswith((MODULE_PREFIX, CLUSTER_PREFIX)):
+        _print_overview(docpack, pack, name_or_id, as_json=as_json)
+        return
     index = SymbolIndex(docpack.symbols)
     lookup = index.lookup(name_or_id)
     symbol = lookup.found

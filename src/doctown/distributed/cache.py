@@ -16,12 +16,11 @@ import json
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
-from doctown.backends.base import Backend, Completion
+from doctown.backends.base import Backend, Completion, stored_text
 from doctown.distributed.wire import WireUsage
-from doctown.generation.cache import SummaryCache
+from doctown.generation.cache import SummaryCache, cached_answer
 from doctown.generation.wrapper import WrapperBackend
 from doctown.prompts import Prompt
-from doctown.schemas import DocumentationOutput
 from doctown.usage import Usage
 
 SUMMARY_KEY = "doctown:summary:{key}"
@@ -65,14 +64,14 @@ class RedisCachingBackend(WrapperBackend):
     async def complete(self, prompt: Prompt) -> Completion:
         key = SummaryCache.key(self.name, self.model, prompt)
         found = await self.cache.get(key)
-        if found is not None:
-            output = DocumentationOutput(summary=found.summary)
+        output = cached_answer(found.summary, prompt) if found is not None else None
+        if found is not None and output is not None:
             if found.build == self.build:
                 return Completion(output, found.usage.usage(), attempts=found.attempts)
             return Completion(output, Usage(), attempts=0, cached=True)
         completion = await self.wrapped.complete(prompt)
         entry = CachedSummary(
-            summary=completion.output.summary,
+            summary=stored_text(completion.output),
             usage=WireUsage.of(completion.usage),
             attempts=completion.attempts,
             build=self.build,

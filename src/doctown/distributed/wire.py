@@ -8,12 +8,13 @@ priced and keyed its cache with. Secrets never travel: each worker reads its own
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from doctown.backends.base import Completion, validate_summary
 from doctown.errors import InvalidOutputError, JobAbortedError, SymbolFailure, TransientError
+from doctown.overviews.schemas import OUTPUT_TYPES
 from doctown.prompts import Prompt
 from doctown.schemas import DocumentationOutput
 from doctown.usage import Usage
@@ -22,6 +23,15 @@ from doctown.usage import Usage
 class WirePrompt(BaseModel):
     messages: list[dict[str, str]]
     prompt_tokens: int = Field(ge=0)
+    # The kind of answer asked for, by schema name: a symbol summary unless an overview.
+    output: str = DocumentationOutput.schema_name
+
+    @field_validator("output")
+    @classmethod
+    def _known_output(cls, value: str) -> str:
+        if value not in OUTPUT_TYPES:
+            raise ValueError(f"unknown output schema {value!r}")
+        return value
 
 
 class ShardRequest(BaseModel):
@@ -61,6 +71,7 @@ class Outcome(BaseModel):
 
     kind: OutcomeKind
     summary: str | None = None
+    answer: dict[str, Any] | None = None  # the whole structured answer, for an overview
     reason: str | None = None
     message: str = ""
     usage: WireUsage = Field(default_factory=WireUsage)
@@ -76,17 +87,29 @@ class ShardResult(BaseModel):
 
 
 def to_wire(prompt: Prompt) -> WirePrompt:
-    return WirePrompt(messages=prompt.messages, prompt_tokens=prompt.prompt_tokens)
+    return WirePrompt(
+        messages=prompt.messages,
+        prompt_tokens=prompt.prompt_tokens,
+        output=prompt.output.schema_name,
+    )
 
 
 def from_wire(prompt: WirePrompt) -> Prompt:
-    return Prompt(messages=prompt.messages, prompt_tokens=prompt.prompt_tokens, truncated=False)
+    """The prompt a shard carries (its kind of answer was checked on arrival)."""
+    return Prompt(
+        messages=prompt.messages,
+        prompt_tokens=prompt.prompt_tokens,
+        truncated=False,
+        output=OUTPUT_TYPES[prompt.output],
+    )
 
 
 def documented(completion: Completion) -> Outcome:
+    output = completion.output
     return Outcome(
         kind="documented",
-        summary=completion.output.summary,
+        summary=output.summary,
+        answer=None if type(output) is DocumentationOutput else output.model_dump(),
         usage=WireUsage.of(completion.usage),
         attempts=completion.attempts,
         cached=completion.cached,
@@ -118,11 +141,22 @@ def job_stop(reason: str, message: str) -> JobAbortedError:
     return error
 
 
-def completion_of(outcome: Outcome) -> Completion:
+def completion_of(
+    outcome: Outcome, output_type: type[DocumentationOutput] = DocumentationOutput
+) -> Completion:
     """The Completion an outcome stands for, or the error it stands for, raised."""
     if outcome.kind == "documented" and outcome.summary is not None:
-        output = DocumentationOutput(summary=outcome.summary)
         # A worker is another machine: its answer meets the same rules as a local one.
+        try:
+            if output_type is DocumentationOutput:
+                output = DocumentationOutput(summary=outcome.summary)
+            else:
+                output = output_type.model_validate(outcome.answer)
+        except ValidationError:
+            raise InvalidOutputError(
+                f"the worker's answer does not fit the {output_type.schema_name} schema",
+                usage=outcome.usage.usage(),
+            ) from None
         problem = validate_summary(output)
         if problem:
             raise InvalidOutputError(problem, usage=outcome.usage.usage())

@@ -16,7 +16,7 @@ from doctown.docpack import Docpack, Documentation, Recipe
 from doctown.freshness import fingerprint
 from doctown.freshness.reuse import ReuseRule
 from doctown.prompts import TEMPLATES, Prompt, PromptBuilder
-from doctown.schemas import DocumentationOutput
+from doctown.schemas import DocumentationOutput, SymbolContext
 from doctown.tokens import TokenCounter
 from doctown.usage import Usage
 
@@ -68,7 +68,7 @@ class PreviousPack:
         found = self.summaries.get(f"sha256:{prompt.key}")
         if found is not None and self._allows(found, prompt):
             return found
-        if not self.rule.reuse_foreign or prompt.context is None:
+        if not self.rule.reuse_foreign or not isinstance(prompt.context, SymbolContext):
             return None
         # Written with another template: would that template write the same prompt today?
         for builder in self._other_templates(prompt.version):

@@ -37,7 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from doctown.backends.base import Backend, Completion
+import pydantic
+
+from doctown.backends.base import Backend, Completion, restored, stored_text
 from doctown.backends.formats import OutputFormat
 from doctown.errors import StateFileError
 from doctown.generation.wrapper import WrapperBackend
@@ -445,7 +447,7 @@ class CachingBackend(WrapperBackend):
 
     async def complete(self, prompt: Prompt) -> Completion:
         key = SummaryCache.key(self.name, self.model, prompt)
-        found = self._cached(key)
+        found = self._cached(key, prompt)
         if found is not None:
             return found
         delay = WAIT_INITIAL_SECONDS
@@ -454,7 +456,7 @@ class CachingBackend(WrapperBackend):
             # lease to lapse, if it died) rather than pay for the same answer twice.
             await asyncio.sleep(delay)
             delay = min(delay * 2, WAIT_MAX_SECONDS)
-            found = self._cached(key)
+            found = self._cached(key, prompt)
             if found is not None:
                 return found
         try:
@@ -465,7 +467,7 @@ class CachingBackend(WrapperBackend):
         finally:
             self._unlease(key)
 
-    def _cached(self, key: str) -> Completion | None:
+    def _cached(self, key: str, prompt: Prompt) -> Completion | None:
         try:
             found = self.cache.get(key)
         except sqlite3.Error as exc:
@@ -473,11 +475,12 @@ class CachingBackend(WrapperBackend):
             if self.unreadable == 1:
                 logger.warning("the summary cache %s cannot be read: %s", self.cache.path, exc)
             return None
-        if found is None:
+        output = cached_answer(found.summary, prompt) if found is not None else None
+        if found is None or output is None:
             return None
         # Nothing is paid now: the run's usage for a cached answer is zero.
         return Completion(
-            DocumentationOutput(summary=found.summary),
+            output,
             Usage(),
             attempts=0,
             cached=True,
@@ -522,7 +525,7 @@ class CachingBackend(WrapperBackend):
                 key,
                 backend=self.name,
                 model=self.model,
-                summary=completion.output.summary,
+                summary=stored_text(completion.output),
                 usage=completion.usage,
                 output_format=completion.output_format,
                 release=self.owner if key in self._held else None,
@@ -538,3 +541,11 @@ class CachingBackend(WrapperBackend):
                 )
             return False
         return True
+
+
+def cached_answer(text: str, prompt: Prompt) -> DocumentationOutput | None:
+    """The cached answer, or None when it no longer fits its schema (asked again, then)."""
+    try:
+        return restored(text, prompt.output)
+    except pydantic.ValidationError:
+        return None

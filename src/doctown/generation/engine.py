@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from doctown import events, pricing
@@ -460,6 +460,40 @@ class GenerationEngine:
         if caching is not None:
             job.warnings.extend(caching.warnings)
         return job.finish(job_id, [s.symbol_id for s in symbols], gate.stopped, started)
+
+    async def answer(
+        self,
+        prompts: Mapping[str, Prompt],
+        *,
+        max_cost: Decimal | None = None,
+        grounding: GroundingPolicy | None = None,
+        answers: Mapping[str, Answer] | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> tuple[dict[str, Completion | SymbolFailure], JobAbortedError | None]:
+        """Answer prompts that were built elsewhere (overviews), by name, through the same
+        policy stack as symbols: grounding, cache, retry, concurrency, stop and budget.
+
+        Identical prompts are asked once. Returns each name's completion or failure, and the
+        job-level stop that ended the run early, if one did.
+        """
+        backend, gate, _ = self._job_backend(max_cost, grounding, answers, stop)
+        asked: dict[str, asyncio.Task[_Outcome]] = {}
+        for prompt in prompts.values():
+            if prompt.key not in asked:
+                asked[prompt.key] = asyncio.create_task(_ask(backend, prompt))
+        await asyncio.gather(*asked.values())
+        results: dict[str, Completion | SymbolFailure] = {}
+        reported: set[str] = set()
+        for name, prompt in prompts.items():
+            outcome = asked[prompt.key].result()
+            if outcome.completion is not None and prompt.key in reported:
+                # Paid once: the others that asked the same thing record no new spending.
+                made = outcome.completion.cost_to_make
+                results[name] = replace(outcome.completion, usage=Usage(), original_usage=made)
+            else:
+                results[name] = outcome.completion or outcome.failure  # type: ignore[assignment]
+            reported.add(prompt.key)
+        return results, gate.stopped
 
     async def _plan_while_asking(
         self, job: _Job, symbols: Sequence[SymbolInput]

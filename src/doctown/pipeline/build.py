@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -32,12 +32,14 @@ from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
 from doctown.outputs import check_writable
+from doctown.overviews.prompts import DEFAULT_MAX_OVERVIEW_PROMPT_TOKENS
+from doctown.pipeline.overviews import OverviewAnswers, OverviewPlanner
 from doctown.pipeline.packing import Outcomes, pack_content
 from doctown.pipeline.selection import DocstringMode, Selection, inputs_of, select_as
 from doctown.pipeline.sources import SourceTree, open_source
 from doctown.pipeline.waves import dependency_order
 from doctown.prompts import Prompt
-from doctown.schemas import GenerateResponse, SymbolInput
+from doctown.schemas import GenerateResponse, SymbolContext, SymbolInput
 
 if TYPE_CHECKING:
     from doctown.distributed import Distributed
@@ -66,6 +68,8 @@ class BuildOptions:
     distributed: Distributed | None = None  # generate in shards on `doctown worker` processes
     update: Path | None = None  # a previous pack whose unchanged summaries are reused
     reuse_foreign: bool = False  # ... even when another model or prompt version wrote them
+    overviews: bool = True  # module, cluster and repository overviews after the summaries
+    max_overview_prompt_tokens: int = DEFAULT_MAX_OVERVIEW_PROMPT_TOKENS
 
 
 @dataclass
@@ -89,6 +93,8 @@ class Plan:
     uncached: dict[str, Prompt] = field(default_factory=dict)  # prompt key -> prompt to send
     previous: PreviousPack | None = None  # with --update
     from_previous: int = 0  # unique prompts the previous pack answers
+    # The overview stage: what it is planned to ask, then (after `generate`) what it wrote.
+    overviews: OverviewPlanner | None = None
 
     @property
     def to_send(self) -> int:
@@ -162,6 +168,26 @@ class Build:
             uncached = [prompt for prompt in unanswered if cache_keys[prompt.key] not in cached]
         tokens, cost_min, cost_max = self.engine.cost_range(uncached)
         _, batch_min, batch_max = self.engine.cost_range(uncached, batch=True)
+        overviews = None
+        if self.options.overviews:
+            overviews = OverviewPlanner(
+                self.engine,
+                analysis,
+                tree,
+                emitter=self.emitter,
+                max_prompt_tokens=self.options.max_overview_prompt_tokens,
+            )
+            known = {
+                analysis.symbols[index].id: sentence for index, sentence in selection.reused.items()
+            }
+            if cache is not None:
+                known |= overviews.cached_summaries(prompts, cache_keys, cached)
+            estimate = overviews.estimate([item.symbol_id for item in inputs], known, cache)
+            tokens += estimate.prompt_tokens
+            cost_min += estimate.cost_min
+            cost_max += estimate.cost_max
+            batch_min += estimate.batch_cost_min
+            batch_max += estimate.batch_cost_max
         seconds["plan"] = time.monotonic() - clock
         return Plan(
             tree=tree,
@@ -181,6 +207,7 @@ class Build:
             uncached={prompt.key: prompt for prompt in uncached},
             previous=previous,
             from_previous=len(unique) - len(unanswered),
+            overviews=overviews,
         )
 
     def recipe(self) -> Recipe:
@@ -216,10 +243,14 @@ class Build:
         *,
         answers: Mapping[str, Answer] | None = None,
         stop: asyncio.Event | None = None,
+        overview_answers: OverviewAnswers | None = None,
     ) -> GenerateResponse:
-        """Document the selected symbols; every summary is cached the moment it arrives.
+        """Document the selected symbols, then write the overviews above them; every answer
+        is cached the moment it arrives.
 
-        `answers` are answers obtained in advance by prompt key (`doctown build --batch`).
+        `answers` are answers obtained in advance by prompt key (`doctown build --batch`);
+        `overview_answers` obtains each overview level's answers the same way. What the
+        overviews cost is in `plan.overviews.run`, the response covers the symbols.
         A cache that cannot take a write is refused here, before the first paid request.
         Setting `stop` cancels: nothing more is sent, requests in flight finish.
         """
@@ -229,7 +260,10 @@ class Build:
         analysis = plan.analysis
         grounding = None
         if self.options.grounding or self.options.strict_grounding:
-            table = SymbolTable.of(symbol.qualified_name for symbol in analysis.symbols)
+            table = SymbolTable.of(
+                (symbol.qualified_name for symbol in analysis.symbols),
+                refs=plan.overviews.known_refs() if plan.overviews is not None else (),
+            )
             grounding = GroundingPolicy(table=table, strict=self.options.strict_grounding)
         order = None
         if self.options.callee_summaries:
@@ -241,7 +275,7 @@ class Build:
                     engine = await stack.enter_async_context(
                         self.options.distributed.engine_for(engine, self.job_id)
                     )
-                return await engine.generate(
+                response = await engine.generate(
                     self.job_id,
                     plan.inputs,
                     emitter=self.emitter,
@@ -257,8 +291,24 @@ class Build:
                     # waves add callee summaries to prompts
                     on_prompt=plan.prompts.__setitem__,
                 )
+                plan.seconds["generation"] = time.monotonic() - clock
+                if plan.overviews is not None:
+                    clock = time.monotonic()
+                    try:
+                        await plan.overviews.write(
+                            engine,
+                            plan.selection,
+                            response,
+                            grounding=grounding,
+                            max_cost=self.options.max_cost,
+                            answers=overview_answers,
+                            stop=stop,
+                        )
+                    finally:
+                        plan.seconds["overviews"] = time.monotonic() - clock
+                return response
         finally:
-            plan.seconds["generation"] = time.monotonic() - clock
+            plan.seconds.setdefault("generation", time.monotonic() - clock)
 
     def pack(self, plan: Plan, response: GenerateResponse) -> Manifest:
         """Write the .docpack: every symbol, documented or with the reason it is not."""
@@ -275,7 +325,7 @@ class Build:
             contexts={
                 symbol_id: prompt.context
                 for symbol_id, prompt in plan.prompts.items()
-                if prompt.context is not None
+                if isinstance(prompt.context, SymbolContext)
             },
             carried=self.carried(plan, response),
         )
@@ -289,6 +339,10 @@ class Build:
                 with_contexts=self.options.with_contexts,
                 recipe=plan.recipe,
             )
+            if plan.overviews is not None and plan.overviews.run is not None:
+                content = replace(
+                    content, overviews=plan.overviews.entry(response.backend, response.model)
+                )
             manifest = write_docpack(
                 self.options.output,
                 content,
@@ -354,7 +408,9 @@ class Build:
                 "usage": response.usage.model_dump(),
                 "seconds": {stage: round(value, 3) for stage, value in plan.seconds.items()},
                 "docpack_id": manifest.docpack_id if manifest else None,
-                "warnings": response.warnings,
+                "warnings": response.warnings
+                + (plan.overviews.warnings() if plan.overviews is not None else []),
+                **({"overviews": plan.overviews.report()} if plan.overviews is not None else {}),
             },
             status=response.status,
         )

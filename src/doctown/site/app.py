@@ -92,14 +92,15 @@ def create_site_app(
         return ServerLinks(request.scope.get("root_path", ""))
 
     async def overview(request: Request) -> Response:
-        return page(request, pages.overview_page(catalog))
+        return page(request, pages.overview_page(catalog, links_of(request)))
 
     async def files(request: Request) -> Response:
         return page(request, pages.files_page(catalog))
 
     async def file(request: Request) -> Response:
         path = request.path_params["path"]
-        return page(request, pages.file_page(catalog, path), f"No file {path!r} in this pack.")
+        made = pages.file_page(catalog, path, links_of(request))
+        return page(request, made, f"No file {path!r} in this pack.")
 
     async def symbol(request: Request) -> Response:
         symbol_id = request.path_params["symbol_id"]
@@ -111,7 +112,7 @@ def create_site_app(
 
     async def cluster(request: Request) -> Response:
         cluster_id = request.path_params["cluster_id"]
-        made = pages.cluster_page(catalog, cluster_id)
+        made = pages.cluster_page(catalog, cluster_id, links_of(request))
         return page(request, made, f"No cluster {cluster_id!r} in this pack.")
 
     async def search(request: Request) -> Response:

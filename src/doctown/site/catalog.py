@@ -12,7 +12,9 @@ from functools import cached_property
 
 from doctown.docpack import Cluster, Docpack, InvertedSearchIndex, SourceFile, Symbol, SymbolIndex
 from doctown.docpack.authorship import Authorship, authorship
+from doctown.docpack.overview_text import OverviewIndex
 from doctown.freshness.status import StatusReport, SymbolFreshness
+from doctown.overviews.diagram import DiagramCluster, architecture_diagram, cluster_edges
 
 # The offline model's backend name: its summaries are a preview, and every page says so.
 # Related symbols come through the first few callers and callees, and a bounded number of
@@ -165,6 +167,24 @@ class Catalog:
                 if target is not None and target != source:
                     counts[(source, target)] += 1
         return dict(counts)
+
+    @cached_property
+    def overviews(self) -> OverviewIndex:
+        """The pack's module, cluster and repository overviews (empty for packs without)."""
+        return OverviewIndex(self.pack.content)
+
+    @cached_property
+    def diagram(self) -> str:
+        """The architecture diagram, drawn again from the pack's graph: the same Mermaid text
+        the writer stored, made here so no text of the pack reaches the renderer unchecked."""
+        cluster_of = {s.id: s.cluster_id for s in self.symbols if s.cluster_id is not None}
+        calls = (
+            (edge.from_, edge.to, edge.confidence, edge.weight)
+            for edge in self.pack.content.graph.edges
+            if edge.kind == "calls"
+        )
+        clusters = [DiagramCluster(c.cluster_id, c.label, c.member_count) for c in self.clusters]
+        return architecture_diagram(clusters, cluster_edges(cluster_of, calls))
 
     def cluster_of(self, symbol: Symbol) -> Cluster | None:
         """The symbol's cluster, when the pack lists it."""

@@ -32,7 +32,13 @@ from starlette.routing import Route
 
 from doctown.models import is_reasoning_model
 from doctown.testing.fake_batches import Answer, FakeBatches
-from doctown.testing.replies import FormatRefusal, Reply, default_summary, ok
+from doctown.testing.replies import (
+    FormatRefusal,
+    Reply,
+    default_summary,
+    ok,
+    structured_answer,
+)
 from doctown.testing.threaded_server import ThreadedServer
 from doctown.tokens import TokenCounter
 
@@ -209,6 +215,11 @@ class FakeOpenAIServer:
             finish = "length"
         elif reply.kind in ("malformed", "text"):
             message["content"] = reply.content
+        elif _asks_for_overview(body.get("response_format")):
+            schema = body["response_format"].get("json_schema", {}).get("schema") or body[
+                "response_format"
+            ].get("schema")
+            message["content"] = structured_answer(schema, str(user), reply.summary)
         else:
             message["content"] = json.dumps(
                 {"summary": reply.summary or default_summary(str(user))}
@@ -324,6 +335,16 @@ class FakeOpenAIServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _asks_for_overview(response_format: Any) -> bool:
+    """A response_format whose schema is not the symbol summary's (an overview's)."""
+    if not isinstance(response_format, dict):
+        return False
+    schema = (response_format.get("json_schema") or {}).get("schema") or response_format.get(
+        "schema"
+    )
+    return isinstance(schema, dict) and set(schema.get("properties", {})) != {"summary"}
 
 
 def _parameter_problem(model: str, body: dict[str, Any]) -> str | None:

@@ -23,6 +23,7 @@ from doctown.server.jobs.models import Job, JobSource
 from doctown.server.jobs.store import JobStore
 from doctown.testing import FakeOpenAIServer, ThreadedServer
 from tests.conftest import openai_settings
+from tests.overviews.conftest import overview_requests
 
 FILES = {
     "shapes/__init__.py": '"""Shapes and their areas."""\n',
@@ -157,7 +158,8 @@ def test_an_uploaded_zip_builds_a_docpack_that_reads_back(
     assert counts["symbols"] > 3 and counts["documented"] == counts["symbols"]
     assert counts["failed"] == counts["remaining"] == counts["cached"] == 0
     assert job["usage"]["input_tokens"] > 0 and job["usage"]["cost"] > 0
-    assert job["usage"]["requests"] == len(fake_openai.chat_requests()) == counts["symbols"]
+    symbols_asked = len(fake_openai.chat_requests()) - len(overview_requests(fake_openai))
+    assert job["usage"]["requests"] == symbols_asked == counts["symbols"]
     assert job["created_at"] <= job["started_at"] <= job["finished_at"]
 
     download = running.client.get(accepted["links"]["docpack"])
@@ -183,12 +185,15 @@ def test_a_tar_gz_upload_takes_the_build_options(
         "max_cost": 0.5,
         "ref": None,
         "distributed": False,
+        "overviews": True,
     }
     job = running.wait(accepted["id"], "succeeded", "partial", "failed")
     assert job["state"] == "succeeded"
     counts = job["counts"]
     assert counts["symbols"] == 4 and counts["reused"] + counts["documented"] == 4
-    assert len(fake_openai.chat_requests()) == counts["documented"]
+    overviews = overview_requests(fake_openai)
+    assert overviews  # the job's pack has its overviews, written after the summaries
+    assert len(fake_openai.chat_requests()) - len(overviews) == counts["documented"]
 
 
 def test_a_path_job_builds_from_an_allowed_folder(worker: Any, repo: Path) -> None:
@@ -358,12 +363,11 @@ def test_a_stopped_worker_marks_its_job_interrupted_and_a_resubmission_pays_noth
     assert "Submit it again" in second.client.get(job["links"]["docpack"]).json()["detail"]
 
     fake_openai.latency = 0
-    sent_before = len(fake_openai.chat_requests())
+    sent_before = len(fake_openai.chat_requests()) - len(overview_requests(fake_openai))
     again = second.wait(second.submit(**upload(zipped(repo)))["id"], "succeeded")
     assert again["counts"]["cached"] >= paid
-    assert len(fake_openai.chat_requests()) - sent_before == (
-        again["counts"]["symbols"] - again["counts"]["cached"]
-    )
+    symbols_sent = len(fake_openai.chat_requests()) - len(overview_requests(fake_openai))
+    assert symbols_sent - sent_before == (again["counts"]["symbols"] - again["counts"]["cached"])
 
 
 def test_jobs_a_dead_worker_left_running_read_interrupted_after_a_restart(

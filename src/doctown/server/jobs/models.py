@@ -42,6 +42,9 @@ class JobOptions(BaseModel):
     distributed: bool = Field(
         default=False, description="Send the requests in shards to `doctown worker` processes"
     )
+    overviews: bool = Field(
+        default=True, description="Write module, cluster and repository overviews too"
+    )
 
     @field_validator("ref")
     @classmethod

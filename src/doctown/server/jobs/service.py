@@ -325,6 +325,7 @@ class JobService:
                     limit=job.options.limit,
                     job_id=job.id,
                     distributed=distributed,
+                    overviews=job.options.overviews,
                 )
                 with Build(options, self._job_engine(), subscribers=[log, progress]) as build:
                     # Analysis is CPU-bound: in a thread, the worker keeps answering meanwhile.
