@@ -92,8 +92,9 @@ def test_the_workflow_publishes_comments_and_pays_only_for_changes(
     first, _ = repo.ci("push", "main")
     assert first.failed is None, first.steps
     assert set(first.steps) == {"previous", "build", "publish"}
-    cold_requests = len(fake_openai.chat_requests())
-    assert cold_requests > 0
+    cold_requests = len(fake_openai.summary_requests())
+    cold_overviews = len(fake_openai.overview_requests())
+    assert cold_requests > 0 and cold_overviews > 0
     assert read_docpack(repo.published(tmp_path / "v1.docpack")).manifest.source.commit_hash == (
         git(repo.dev, "rev-parse", "HEAD")
     )
@@ -109,8 +110,10 @@ def test_the_workflow_publishes_comments_and_pays_only_for_changes(
     review, machine = repo.ci("pull_request", "refunds", DOCTOWN_FAIL_ON_STALE="true")
     listed = flagged(review.steps["status"].stdout)
     assert "shop.pricing.total" in listed and "shop.receipt.refund" in listed
-    # --update asked exactly what status listed, from the published pack alone.
-    assert len(fake_openai.chat_requests()) == len(listed) < cold_requests
+    # --update asked exactly what status listed, from the published pack alone, and the
+    # overviews above the changed code (the others are kept).
+    assert len(fake_openai.summary_requests()) == len(listed) < cold_requests
+    assert 0 < len(fake_openai.overview_requests()) < cold_overviews
     diff = (machine / "checkout" / "diff.md").read_text()
     assert "shop.receipt.refund" in diff and "shop.pricing.total" in diff
     assert (machine / "gh.log").read_text().startswith("pr comment 7 --body-file diff.md")
@@ -128,7 +131,8 @@ def test_the_workflow_publishes_comments_and_pays_only_for_changes(
     merged, _ = repo.ci("push", "main", DOCTOWN_FAIL_ON_STALE="true")
     assert merged.failed is None, merged.steps
     assert "comment" in merged.skipped and "gate" in merged.skipped
-    assert len(fake_openai.chat_requests()) == len(listed)
+    assert len(fake_openai.summary_requests()) == len(listed)
+    assert len(fake_openai.overview_requests()) < cold_overviews
     latest = repo.published(tmp_path / "v2.docpack")
     fresh = invoke("status", str(latest), str(repo.dev), "--fail-on-stale")
     assert fresh.returncode == 0, fresh.stdout

@@ -28,12 +28,7 @@ class Built:
 
 def overview_requests(server: FakeOpenAIServer) -> list[dict[str, Any]]:
     """Chat requests that asked for an overview (their schema is not the summary's)."""
-    return [
-        r
-        for r in server.chat_requests()
-        if "Overview of:" in r["body"]["messages"][-1]["content"]
-        or "Overview of:" in r["body"]["messages"][1]["content"]
-    ]
+    return server.overview_requests()
 
 
 def build_in_process(

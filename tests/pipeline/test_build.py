@@ -404,7 +404,7 @@ def test_a_cache_that_cannot_be_written_is_refused_before_paying_or_loses_nothin
     late = build_with_file_size_limit(36_864, shop_repo, out, cache, fake_openai)
     assert late.returncode == 0, late.stderr
     assert "cannot be written" in late.stderr and "kept for this run only" in late.stderr
-    paid = len(fake_openai.chat_requests())
+    paid = len(fake_openai.summary_requests())
     assert paid > 0 and set(statuses(out).values()) <= {"documented", "skipped"}
     assert sum(status == "documented" for status in statuses(out).values()) == paid
 
@@ -494,5 +494,8 @@ def test_simultaneous_builds_on_one_cache_ask_each_prompt_once(
         assert process.returncode == 0, stderr
         reports.append(json.loads(stdout))
     prompts = reports[0]["plan"]["unique_prompts"]
-    assert len(fake_openai.chat_requests()) == prompts
+    assert len(fake_openai.summary_requests()) == prompts
+    # The overviews above them too: each asked by one build, the others served from the cache.
+    overviews = [str(r["body"]["messages"]) for r in fake_openai.overview_requests()]
+    assert overviews and len(set(overviews)) == len(overviews)
     assert sum(report["result"]["documented"] for report in reports) == 3 * prompts

@@ -52,6 +52,9 @@ def test_an_unchanged_source_is_rebuilt_from_the_pack_alone(
     assert dry.returncode == 0, dry.stderr
     plan = json.loads(dry.stdout)["plan"]
     assert plan["from_previous"] == plan["unique_prompts"] > 0 and plan["to_send"] == 0
+    # The overviews are the pack's too: none to write, so the plan costs nothing.
+    assert plan["overviews"]["to_send"] == 0 and plan["overviews"]["cached"] > 0
+    assert plan["cost_max"] == 0
     assert "from old.docpack" in " ".join(dry.stderr.split())
     result = update(shop_repo, old, new, fake_openai, "--json")
     assert result.returncode == 0, result.stderr

@@ -12,7 +12,7 @@ from typing import Literal, Self
 
 from pydantic import Field, NonNegativeInt, model_validator
 
-from doctown.docpack.format import Provenance, _Entry
+from doctown.docpack.format import Fingerprint, Provenance, _Entry
 
 OverviewStatus = Literal["documented", "failed", "skipped"]
 
@@ -25,6 +25,10 @@ class Overview(_Entry):
     reason: str | None = Field(default=None, description="A stable code when failed or skipped")
     message: str | None = None
     provenance: Provenance | None = None
+    fingerprint: Fingerprint | None = Field(
+        default=None,
+        description="The prompt it was written from: `build --update` reuses it when unchanged",
+    )
     groups: NonNegativeInt = Field(
         default=0, description="Parts summarised first when its children did not fit one prompt"
     )

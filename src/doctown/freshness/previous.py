@@ -1,9 +1,9 @@
 """A previous pack as a read-only source of settled summaries, for `build --update`.
 
-The engine asks it first, ahead of grounding and the summary cache: a summary whose
-fingerprint matches the prompt about to be sent comes back as a cache hit, with what it cost
-when it was made, and nothing is asked. Its summaries are final (grounding was checked when
-they were written), so they are not checked again.
+The engine asks it first, ahead of grounding and the summary cache: a summary (or a module,
+cluster or repository overview) whose fingerprint matches the prompt about to be sent comes
+back as a cache hit, with what it cost when it was made, and nothing is asked. Its answers
+are final (grounding was checked when they were written), so they are not checked again.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 from doctown.backends.base import Completion
+from doctown.backends.formats import OutputFormat
 from doctown.docpack import Docpack, Documentation, Recipe
+from doctown.docpack.overviews import Overview
 from doctown.freshness import fingerprint
 from doctown.freshness.reuse import ReuseRule
+from doctown.overviews.packing import written_output
 from doctown.prompts import TEMPLATES, Prompt, PromptBuilder
 from doctown.schemas import DocumentationOutput, SymbolContext
 from doctown.tokens import TokenCounter
@@ -50,6 +53,16 @@ class PreviousPack:
             self.makers[
                 Maker(provenance.backend, provenance.model, doc.fingerprint.prompt_version)
             ] += 1
+        # Overviews by the digest of the prompt they were written from.
+        self.overviews: dict[str, Overview] = {}
+        written = pack.content.overviews
+        if written is not None:
+            entries: list[Overview] = [*written.modules, *written.clusters]
+            if written.repository is not None:
+                entries.append(written.repository)
+            for entry in entries:
+                if entry.fingerprint is not None and entry.summary is not None:
+                    self.overviews.setdefault(entry.fingerprint.digest, entry)
         # Prompt key of each prompt answered from the pack -> the summary that answered it.
         self.served: dict[str, Documentation] = {}
         self._builders: dict[str, PromptBuilder] = {}
@@ -80,6 +93,8 @@ class PreviousPack:
 
     def find(self, prompt: Prompt) -> Completion | None:
         """`lookup` as a settled answer that costs nothing now, remembered in `served`."""
+        if prompt.output is not DocumentationOutput:
+            return self._overview(prompt)
         found = self.lookup(prompt)
         if found is None or found.summary is None or found.provenance is None:
             return None
@@ -95,6 +110,31 @@ class PreviousPack:
             ),
             reasked=made.reasked,
             ungrounded=tuple(made.ungrounded),
+        )
+
+    def _overview(self, prompt: Prompt) -> Completion | None:
+        """The overview written from exactly `prompt`, by a maker the rule accepts."""
+        found = self.overviews.get(f"sha256:{prompt.key}")
+        if found is None or found.fingerprint is None:
+            return None
+        if not self.rule.allows(found.fingerprint, found.provenance, fingerprint.digest_of(prompt)):
+            return None
+        output = written_output(found)
+        if output is None or not isinstance(output, prompt.output) or found.provenance is None:
+            return None
+        made = found.provenance
+        return Completion(
+            output,
+            Usage(),
+            attempts=0,
+            cached=True,
+            original_usage=Usage(
+                input_tokens=made.input_tokens, output_tokens=made.output_tokens, requests=1
+            ),
+            reasked=made.reasked,
+            ungrounded=tuple(made.ungrounded),
+            output_format=OutputFormat(made.output_format or OutputFormat.JSON_SCHEMA),
+            batch=made.batch,
         )
 
     def _allows(self, found: Documentation, prompt: Prompt) -> bool:

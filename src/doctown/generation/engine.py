@@ -469,14 +469,15 @@ class GenerationEngine:
         grounding: GroundingPolicy | None = None,
         answers: Mapping[str, Answer] | None = None,
         stop: asyncio.Event | None = None,
+        reuse: SummarySource | None = None,
     ) -> tuple[dict[str, Completion | SymbolFailure], JobAbortedError | None]:
         """Answer prompts that were built elsewhere (overviews), by name, through the same
-        policy stack as symbols: grounding, cache, retry, concurrency, stop and budget.
+        policy stack as symbols: reuse, grounding, cache, retry, concurrency, stop and budget.
 
         Identical prompts are asked once. Returns each name's completion or failure, and the
         job-level stop that ended the run early, if one did.
         """
-        backend, gate, _ = self._job_backend(max_cost, grounding, answers, stop)
+        backend, gate, _ = self._job_backend(max_cost, grounding, answers, stop, reuse)
         asked: dict[str, asyncio.Task[_Outcome]] = {}
         for prompt in prompts.values():
             if prompt.key not in asked:

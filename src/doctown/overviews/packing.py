@@ -12,10 +12,12 @@ from doctown.docpack.overviews import (
     ClusterRelation,
     EntryPoint,
     ModuleOverview,
+    Overview,
     Overviews,
     RepositoryOverview,
 )
 from doctown.errors import SymbolFailure
+from doctown.freshness import fingerprint
 from doctown.models import Price
 from doctown.overviews.diagram import architecture_diagram
 from doctown.overviews.schemas import (
@@ -26,8 +28,12 @@ from doctown.overviews.schemas import (
     ModuleOverviewOutput,
     RepositoryOverviewOutput,
 )
+from doctown.overviews.schemas import (
+    ClusterRelation as RelationOutput,
+)
 from doctown.overviews.stage import OverviewResult, OverviewRun
 from doctown.overviews.structure import Structure
+from doctown.schemas import DocumentationOutput
 from doctown.usage import Usage
 
 # Never sent: the job had stopped, or the request's worst case would have passed --max-cost.
@@ -67,6 +73,7 @@ class _Writer:
             "summary": answer.output.summary.strip(),
             "status": "documented",
             "groups": len(result.groups),
+            "fingerprint": fingerprint.of_prompt(result.prompt),
             "provenance": dp.Provenance(
                 backend=self.backend,
                 model=self.model,
@@ -156,3 +163,32 @@ def overviews_entry(
         clusters=clusters,
         diagram=architecture_diagram(structure.all_clusters, structure.cluster_edges),
     )
+
+
+def written_output(entry: Overview) -> DocumentationOutput | None:
+    """The answer an overview in a pack was written from, as its level's schema holds it
+    (what `build --update` serves for an unchanged prompt); None when it has no summary."""
+    if entry.summary is None:
+        return None
+    if isinstance(entry, ModuleOverview):
+        return ModuleOverviewOutput.model_construct(
+            summary=entry.summary, public_api=list(entry.public_api)
+        )
+    if isinstance(entry, ClusterOverview):
+        return ClusterOverviewOutput.model_construct(
+            title=entry.title or "",
+            summary=entry.summary,
+            key_symbols=list(entry.key_symbols),
+            relations=[
+                RelationOutput(cluster=CLUSTER_PREFIX + r.cluster_id, description=r.description)
+                for r in entry.relations
+                if r.description is not None
+            ],
+        )
+    if isinstance(entry, RepositoryOverview):
+        return RepositoryOverviewOutput.model_construct(
+            summary=entry.summary,
+            main_parts=list(entry.main_parts),
+            start_reading=list(entry.start_reading),
+        )
+    return None

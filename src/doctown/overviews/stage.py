@@ -22,6 +22,7 @@ from doctown.errors import JobAbortedError, NotAttemptedError, SymbolFailure
 from doctown.generation.cache import SummaryCache, cached_answer
 from doctown.generation.engine import GenerationEngine
 from doctown.generation.grounding import GroundingPolicy
+from doctown.generation.reuse import SummarySource
 from doctown.overviews.levels import (
     Written,
     cluster_context,
@@ -129,6 +130,7 @@ class OverviewStage:
         stopped: JobAbortedError | None = None,
         levels: Collection[Level] = ("module", "cluster", "repository"),
         stop: asyncio.Event | None = None,
+        reuse: SummarySource | None = None,
     ) -> OverviewRun:
         """Ask for every overview; `summaries` are the symbols' (grounded) summaries.
 
@@ -136,7 +138,8 @@ class OverviewStage:
         level's prompts, by prompt key (the Batch API), which the engine then reports like any
         other. With `stopped` (the job stopped before this stage), nothing is attempted.
         `levels` leaves out the levels not named (evaluation asks for modules alone). Once
-        `stop` is set (the job is cancelled), nothing more is sent.
+        `stop` is set (the job is cancelled), nothing more is sent. `reuse` answers first
+        (a previous pack's overviews of unchanged prompts).
         """
         run = OverviewRun(stopped=stopped)
         price = self.engine.backend.price
@@ -148,7 +151,12 @@ class OverviewStage:
             unique = {prompt.key: prompt for prompt in prompts.values()}
             given = await answers(unique) if answers is not None else None
             results, stopped = await self.engine.answer(
-                prompts, max_cost=remaining, grounding=self.grounding, answers=given, stop=stop
+                prompts,
+                max_cost=remaining,
+                grounding=self.grounding,
+                answers=given,
+                stop=stop,
+                reuse=reuse,
             )
             run.stopped = run.stopped or stopped
             figures = run.figures[level]
@@ -170,10 +178,13 @@ class OverviewStage:
         return run
 
     async def plan(
-        self, summaries: Mapping[str, str | None], cache: SummaryCache | None
+        self,
+        summaries: Mapping[str, str | None],
+        cache: SummaryCache | None,
+        reuse: SummarySource | None = None,
     ) -> OverviewRun:
-        """What `run` would ask, without asking: answers found in the cache are used as they
-        are, the others are estimated (their prompts counted; a typical answer assumed).
+        """What `run` would ask, without asking: answers `reuse` or the cache hold are used as
+        they are, the others are estimated (their prompts counted; a typical answer assumed).
         `summaries` maps symbol ids to their summary, or None when it is still to be written.
         """
         run = OverviewRun()
@@ -184,7 +195,11 @@ class OverviewStage:
             results: dict[str, Answer] = {}
             for name, prompt in prompts.items():
                 found = None
-                if cache is not None and ESTIMATED_SUMMARY not in prompt.messages[-1]["content"]:
+                settled = ESTIMATED_SUMMARY not in prompt.messages[-1]["content"]
+                reused = reuse.find(prompt) if reuse is not None and settled else None
+                if reused is not None:
+                    found = reused.output
+                elif cache is not None and settled:
                     key = SummaryCache.key(backend.name, backend.model, prompt)
                     stored = cache.get(key)
                     found = cached_answer(stored.summary, prompt) if stored is not None else None

@@ -182,7 +182,11 @@ class Build:
             }
             if cache is not None:
                 known |= overviews.cached_summaries(prompts, cache_keys, cached)
-            estimate = overviews.estimate([item.symbol_id for item in inputs], known, cache)
+            if previous is not None:
+                known |= overviews.previous_summaries(prompts, previous)
+            estimate = overviews.estimate(
+                [item.symbol_id for item in inputs], known, cache, previous
+            )
             tokens += estimate.prompt_tokens
             cost_min += estimate.cost_min
             cost_max += estimate.cost_max
@@ -303,6 +307,7 @@ class Build:
                             max_cost=self.options.max_cost,
                             answers=overview_answers,
                             stop=stop,
+                            reuse=plan.previous,
                         )
                     finally:
                         plan.seconds["overviews"] = time.monotonic() - clock

@@ -13,10 +13,12 @@ from doctown import events, pricing
 from doctown.analysis import AnalysisResult
 from doctown.docpack.overviews import Overviews
 from doctown.errors import JobAbortedError, SymbolFailure
+from doctown.freshness.previous import PreviousPack
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.generation.engine import GenerationEngine
 from doctown.generation.grounding import GroundingPolicy, answer_ungrounded
+from doctown.generation.reuse import SummarySource
 from doctown.overviews.packing import overviews_entry
 from doctown.overviews.prompts import DEFAULT_MAX_OVERVIEW_PROMPT_TOKENS, OverviewPromptBuilder
 from doctown.overviews.schemas import cluster_ref, module_ref
@@ -114,20 +116,37 @@ class OverviewPlanner:
                 known[symbol_id] = found.summary
         return known
 
+    @staticmethod
+    def previous_summaries(prompts: Mapping[str, Prompt], previous: PreviousPack) -> dict[str, str]:
+        """The summaries a previous pack answers, by symbol id, that will be passed up as they
+        are (grounded ones)."""
+        known: dict[str, str] = {}
+        for symbol_id, prompt in prompts.items():
+            found = previous.lookup(prompt)
+            if found is None or found.summary is None or found.provenance is None:
+                continue
+            if not found.provenance.ungrounded:
+                known[symbol_id] = found.summary
+        return known
+
     def estimate(
         self,
         selected: list[str],
         known: Mapping[str, str],
         cache: SummaryCache | None,
+        previous: SummarySource | None = None,
     ) -> OverviewEstimate:
-        """Walk the levels without a call: cached overviews are used as they are, the others
-        counted and priced (their children's unknown summaries assumed a typical length)."""
+        """Walk the levels without a call: overviews `previous` or the cache hold are used as
+        they are, the others counted and priced (their children's unknown summaries assumed a
+        typical length)."""
         documented = set(selected) | set(known)
         structure = self._structure(documented)
         summaries: dict[str, str | None] = {
             symbol_id: known.get(symbol_id) for symbol_id in documented
         }
-        planned = asyncio.run(self._stage(self.engine, structure, None).plan(summaries, cache))
+        planned = asyncio.run(
+            self._stage(self.engine, structure, None).plan(summaries, cache, previous)
+        )
         figures = planned.figures
         tokens = sum(f.prompt_tokens for f in figures.values())
         calls = sum(f.calls for f in figures.values())
@@ -162,9 +181,11 @@ class OverviewPlanner:
         max_cost: Decimal | None,
         answers: OverviewAnswers | None = None,
         stop: asyncio.Event | None = None,
+        reuse: SummarySource | None = None,
     ) -> OverviewRun:
         """Write every overview from the summaries `response` holds (grounded ones) and the
-        docstrings `selection` reused; within what `max_cost` leaves after the symbols."""
+        docstrings `selection` reused; within what `max_cost` leaves after the symbols.
+        `reuse` serves the overviews whose prompts are unchanged (`build --update`)."""
         symbols = self.analysis.symbols
         summaries = {symbols[index].id: text for index, text in selection.reused.items()}
         documented = set(summaries)
@@ -182,7 +203,7 @@ class OverviewPlanner:
             stopped = JobAbortedError(response.error.message)
             stopped.reason = response.error.type
         self.run = await stage.run(
-            summaries, max_cost=remaining, answers=answers, stopped=stopped, stop=stop
+            summaries, max_cost=remaining, answers=answers, stopped=stopped, stop=stop, reuse=reuse
         )
         return self.run
 

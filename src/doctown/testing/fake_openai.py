@@ -106,6 +106,14 @@ class FakeOpenAIServer:
         with self._lock:
             return [r for r in self.requests if r["path"].endswith("/chat/completions")]
 
+    def overview_requests(self) -> list[dict[str, Any]]:
+        """Chat requests that asked for a module, cluster, repository or group overview."""
+        return [r for r in self.chat_requests() if _asks_overview(r["body"])]
+
+    def summary_requests(self) -> list[dict[str, Any]]:
+        """Chat requests that asked for symbol summaries (not overviews)."""
+        return [r for r in self.chat_requests() if not _asks_overview(r["body"])]
+
     def requests_to(self, path: str, method: str = "POST") -> list[dict[str, Any]]:
         """Logged requests to `path` (e.g. "/v1/batches") with `method`."""
         with self._lock:
@@ -378,3 +386,9 @@ def _response(
 ) -> Response:
     body = json.dumps(payload, separators=(",", ":")).encode()
     return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def _asks_overview(body: dict[str, Any]) -> bool:
+    """Whether a chat request's prompt is an overview prompt (it says what it is of)."""
+    messages = body.get("messages") or []
+    return any("Overview of:" in str(m.get("content", "")) for m in messages[:2])

@@ -545,7 +545,7 @@ def test_cancelling_a_running_job_lets_requests_in_flight_finish_and_loses_nothi
     fake_openai.latency = 0
     again = running.wait(running.submit(**upload(zipped(repo)))["id"], "succeeded")
     assert again["counts"]["cached"] == paid
-    assert len(fake_openai.chat_requests()) == again["counts"]["symbols"]
+    assert len(fake_openai.summary_requests()) == again["counts"]["symbols"]
 
 
 def test_an_uploads_pack_names_the_upload_and_keeps_no_analysis_snapshot(
