@@ -8,15 +8,23 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2
+import pytest
 
-from doctown.testing import FakeOpenAIServer
+from doctown.docpack import Manifest
+from doctown.schemas import JobError
+from doctown.server.app import create_app
+from doctown.server.jobs.models import Job, JobSource, JobState
+from doctown.server.jobs.store import JobStore
+from doctown.testing import FakeOpenAIServer, ThreadedServer
 from tests.cli.test_generate import openai_env
 from tests.cli.test_serve import free_port
+from tests.conftest import openai_settings
 
 READY_SECONDS = 30.0
 
@@ -70,6 +78,38 @@ def the_symbol(name: str):  # type: ignore[no-untyped-def]
     return lambda prompt: f"Symbol: {name}\n" in prompt or f"Symbol: {name} (" in prompt
 
 
+SEEDED_AT = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def seed_job(
+    jobs_dir: Path,
+    job_id: str,
+    *,
+    state: JobState,
+    source: JobSource,
+    pack: Callable[[Path], Manifest] | None = None,
+    error: str | None = None,
+    created_at: datetime = SEEDED_AT,
+) -> None:
+    """A finished job as an earlier worker process would have left it in `jobs_dir`: its
+    record and, given `pack` (a function writing one to a path), its docpack."""
+    (jobs_dir / job_id).mkdir(parents=True)
+    manifest = pack(jobs_dir / job_id / "docpack") if pack else None
+    record = Job(
+        id=job_id,
+        state=state,
+        source=source,
+        docpack_id=manifest.docpack_id if manifest else None,
+        created_at=created_at,
+        finished_at=created_at,
+    )
+    if error is not None:
+        record.error = JobError(type="input_error", message=error)
+    store = JobStore(jobs_dir / "jobs.sqlite3")
+    store.save(record)
+    store.close()
+
+
 class Served:
     """A running `doctown serve`: its URL, its jobs folder and its log."""
 
@@ -113,3 +153,22 @@ def serving(fake: FakeOpenAIServer, folder: Path, **settings: str) -> Iterator[S
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def worker_at(fake_openai: FakeOpenAIServer) -> Iterator[Callable[..., httpx2.Client]]:
+    """Start the worker in this process (settings as keyword arguments); a client bound to it.
+
+    Jobs seeded into JOBS_DIR before the start are the worker's past jobs."""
+    started: list[tuple[ThreadedServer, httpx2.Client]] = []
+
+    def start(**settings: object) -> httpx2.Client:
+        server = ThreadedServer(create_app(openai_settings(fake_openai, **settings))).start()
+        client = httpx2.Client(base_url=server.url, timeout=30)
+        started.append((server, client))
+        return client
+
+    yield start
+    for server, client in started:
+        client.close()
+        server.stop()

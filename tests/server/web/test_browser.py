@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,12 +18,11 @@ import httpx2
 import pytest
 
 from doctown.docpack import read_docpack
-from doctown.server.jobs.models import Job, JobSource
-from doctown.server.jobs.store import JobStore
+from doctown.server.jobs.models import JobSource
 from doctown.testing import FakeOpenAIServer
 from doctown.testing.replies import ok, refusal, stall
 from tests.conftest import TEST_KEY
-from tests.server.web.conftest import Served, project, serving, the_symbol, zipped
+from tests.server.web.conftest import Served, project, seed_job, serving, the_symbol, zipped
 from tests.site.browser import DESKTOP, PHONE, chromium, crawl, watch
 from tests.site.hostile import IMAGE, LINK, SCRIPT, write_hostile_pack
 
@@ -52,33 +50,20 @@ document.addEventListener("DOMContentLoaded", () => {
 def seed_hostile_jobs(jobs_dir: Path) -> None:
     """Two finished jobs, as an earlier worker would have left them, whose every text is a
     payload: one with the hostile pack, one that failed with a hostile reason."""
-    (jobs_dir / SEEDED_PACK).mkdir(parents=True)
-    manifest = write_hostile_pack(jobs_dir / SEEDED_PACK / "docpack")
-    now = datetime(2025, 6, 1, tzinfo=UTC)
-    store = JobStore(jobs_dir / "jobs.sqlite3")
-    store.save(
-        Job(
-            id=SEEDED_PACK,
-            state="succeeded",
-            source=JobSource(kind="upload", name=f"{SCRIPT}.zip"),
-            docpack_id=manifest.docpack_id,
-            created_at=now,
-            finished_at=now,
-        )
+    seed_job(
+        jobs_dir,
+        SEEDED_PACK,
+        state="succeeded",
+        source=JobSource(kind="upload", name=f"{SCRIPT}.zip"),
+        pack=write_hostile_pack,
     )
-    store.save(
-        Job.model_validate(
-            {
-                "id": SEEDED_FAILURE,
-                "state": "failed",
-                "source": {"kind": "git", "name": f"https://example.com/{LINK}"},
-                "error": {"type": "input_error", "message": f"Unsafe member {IMAGE}"},
-                "created_at": now,
-                "finished_at": now,
-            }
-        )
+    seed_job(
+        jobs_dir,
+        SEEDED_FAILURE,
+        state="failed",
+        source=JobSource(kind="git", name=f"https://example.com/{LINK}"),
+        error=f"Unsafe member {IMAGE}",
     )
-    store.close()
 
 
 @pytest.fixture(scope="module")
