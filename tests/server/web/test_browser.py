@@ -36,6 +36,9 @@ SEEDED_PACK = "seededhostilejob0000000000000001"
 SEEDED_FAILURE = "seededhostilejob0000000000000002"
 # Every value the watch page's counter shows, from its first draw: proof that it moves
 # without a reload. An init script, so it is there before the page's own scripts run.
+# A payload that runs sets window.pwned: the setter reports it as a console error, which the
+# tests collect on every page they open.
+TRAP = """Object.defineProperty(window, "pwned", { set() { console.error("pwned ran"); } });"""
 RECORD_COUNTER = """
 window.counterShown = [];
 document.addEventListener("DOMContentLoaded", () => {
@@ -205,7 +208,10 @@ def test_cancel_a_build_from_its_page(page, served: Served, fake: FakeOpenAIServ
     assert seen.errors == []
 
 
-def test_every_link_of_the_app_opens_without_errors(page, served: Served) -> None:  # type: ignore[no-untyped-def]
+def test_every_link_of_the_app_opens_without_errors(
+    page, served: Served, fake: FakeOpenAIServer
+) -> None:  # type: ignore[no-untyped-def]
+    fake.latency = 0.05
     built = httpx2.post(
         f"{served.url}/jobs", files={"archive": ("crawl.zip", zipped(project("crawl")))}
     ).json()
@@ -230,8 +236,10 @@ def test_every_link_of_the_app_opens_without_errors(page, served: Served) -> Non
 def test_hostile_names_summaries_and_packs_render_as_text(
     page, served: Served, fake: FakeOpenAIServer
 ) -> None:  # type: ignore[no-untyped-def]
+    fake.latency = 0.05
     fake.on(the_symbol("fragile_report"), refusal(f"No {IMAGE}"))
     fake.on(lambda prompt: True, ok(f"Counts {SCRIPT} {IMAGE} [x]({LINK})"))
+    page.add_init_script(TRAP)
     seen = watch(page)
     page.goto(served.url + "/")
     live = upload(page, f"{IMAGE}.zip", zipped(project("hostile")))
@@ -252,9 +260,6 @@ def test_hostile_names_summaries_and_packs_render_as_text(
     )
     assert [url for url, status in visited.items() if status != 200] == []
     assert any(f"{SEEDED_PACK}/view/symbol/" in url for url in visited)
-    for url in [u for u in visited if "/docpack" not in u and "/static/" not in u]:
-        page.goto(url)
-        assert page.evaluate("window.pwned") is None, url
     page.goto(served.url + "/library")
     library = page.locator("main").inner_text()
     for shown in (f"{SCRIPT}.zip", sent, f"Unsafe member {IMAGE}", LINK):
@@ -264,9 +269,8 @@ def test_hostile_names_summaries_and_packs_render_as_text(
     page.goto(f"{served.url}/jobs/{live}/view/")
     page.locator("#search-input").fill("counts")
     expect(page.locator("#search-results li[role=option]").first).to_contain_text(SCRIPT)
-    assert page.evaluate("window.pwned") is None
     assert [url for url in seen.requests if urlsplit(url).path == "/pwned"] == []
-    assert [error for error in seen.errors if "Content Security Policy" in error] == []
+    assert seen.errors == []  # nothing ran, nothing was blocked
 
 
 def test_the_library_and_packs_work_without_javascript(browser, served: Served) -> None:  # type: ignore[no-untyped-def]
@@ -291,6 +295,7 @@ def test_the_library_and_packs_work_without_javascript(browser, served: Served) 
 def test_the_key_is_asked_once_and_kept_for_the_session(
     browser, fake: FakeOpenAIServer, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
+    fake.latency = 0.05
     with serving(fake, tmp_path, WORKER_API_KEY=WORKER_KEY) as keyed:
         context = browser.new_context(accept_downloads=True)
         page = context.new_page()
