@@ -337,6 +337,23 @@ def test_the_key_is_asked_once_and_kept_for_the_session(
         assert page.request.get(f"{keyed.url}/jobs/{job_id}").status == 401
         assert page.request.get(f"{keyed.url}/jobs/{job_id}/docpack").status == 200
 
+        # A new tab has the pass but not the key: the first request that needs it asks.
+        tab = context.new_page()
+        tab.goto(keyed.url + "/")
+        tab.set_input_files(
+            "#archive",
+            files=[
+                {"name": "tab.zip", "mimeType": "application/zip", "buffer": zipped(project("tab"))}
+            ],
+        )
+        tab.click("#submit-button")
+        dialog = tab.locator("#key-dialog")
+        expect(dialog).to_be_visible()
+        dialog.locator("#key-input").fill(WORKER_KEY)
+        dialog.locator("button[type=submit]").click()
+        tab.wait_for_url("**/watch")  # the submission went on once the key was given
+        tab.close()
+
         # Another session is asked again; forgetting the key asks again here too.
         other = browser.new_context()
         assert other.new_page().goto(keyed.url + "/").status == 401

@@ -96,6 +96,7 @@ function askForKey() {
       dialog.addEventListener("key-accepted", accept);
       dialog.addEventListener("close", dismiss);
       dialog.showModal();
+      dialog.querySelector("input[name=key]").focus();
     });
   }
   return asking;
@@ -142,6 +143,8 @@ function setUpForget() {
 for (const form of document.querySelectorAll("form.key-form")) {
   form.addEventListener("submit", onKeySubmit);
 }
+const closeDialog = document.getElementById("key-dialog-close");
+if (closeDialog) closeDialog.addEventListener("click", () => closeDialog.closest("dialog").close());
 if (keyRequired) {
   if (document.body.dataset.page === "key") {
     onKeyPage();

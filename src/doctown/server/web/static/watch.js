@@ -6,6 +6,8 @@ import { api, problem } from "./app.js";
 
 const root = document.getElementById("watch");
 const LOG_LINES = 200;
+// A build where thousands fail lists the first ones; the pack says why for every one.
+const FAILURES_SHOWN = 500;
 const RETRY_MS = 2000;
 const STAGE_OF = { ingest: "ingest", assembly: "analysis", generation: "generation", pack: "pack" };
 const ENDED = new Set(["succeeded", "partial", "failed", "interrupted", "cancelled"]);
@@ -86,7 +88,7 @@ function take(event) {
       // A symbol the job never asked (it stopped first) still remains; it did not fail.
       if (payload.reason === "not_attempted") break;
       model.failed += 1;
-      model.failures.push(payload);
+      if (model.failures.length < FAILURES_SHOWN) model.failures.push(payload);
       line(`failed ${payload.symbol_id}: ${payload.reason}`, "bad");
       break;
     case "pack.started.v1":
@@ -172,16 +174,20 @@ function drawFailures() {
     list.appendChild(item);
   }
   drawn.failures = model.failures.length;
-  $("failure-count").textContent = model.failures.length ? String(model.failures.length) : "";
-  $("no-failures").hidden = model.failures.length > 0;
+  const count = model.failed;
+  $("failure-count").textContent = !count
+    ? ""
+    : count > FAILURES_SHOWN
+      ? `${number.format(count)} (the first ${FAILURES_SHOWN} shown)`
+      : number.format(count);
+  $("no-failures").hidden = count > 0;
   $("no-failures").textContent = model.ended ? "None." : "None so far.";
 }
 
 function drawLog() {
   const log = $("log");
-  const fresh = model.log.slice(drawn.log).slice(-LOG_LINES);
-  drawn.log = model.log.length;
-  for (const entry of fresh) {
+  const added = model.log.slice(drawn.log).slice(-LOG_LINES);
+  for (const entry of added) {
     const item = document.createElement("li");
     item.textContent = entry.text;
     if (entry.kind) item.className = entry.kind;
