@@ -1,4 +1,5 @@
-"""The worker as an HTTP service: GET /health, POST /generate, POST /estimate, and /jobs."""
+"""The worker as an HTTP service: GET /health, POST /generate, POST /estimate, /jobs, and the
+web app at / (server/web)."""
 
 from __future__ import annotations
 
