@@ -296,13 +296,13 @@ def test_the_key_is_asked_once_and_kept_for_the_session(
     browser, fake: FakeOpenAIServer, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     fake.latency = 0.05
-    repos = tmp_path / "repos"
+    shelf = tmp_path / "repos" / "shelf"
     for name, text in project("shelf").items():
-        (repos / name.replace("shelf/", "shelf/shelf/", 1)).parent.mkdir(
-            parents=True, exist_ok=True
-        )
-        (repos / name.replace("shelf/", "shelf/shelf/", 1)).write_text(text)
-    with serving(fake, tmp_path, WORKER_API_KEY=WORKER_KEY, JOBS_ALLOWED_ROOTS=str(repos)) as keyed:
+        (shelf / name).parent.mkdir(parents=True, exist_ok=True)
+        (shelf / name).write_text(text)
+    with serving(
+        fake, tmp_path, WORKER_API_KEY=WORKER_KEY, JOBS_ALLOWED_ROOTS=str(shelf.parent)
+    ) as keyed:
         context = browser.new_context(accept_downloads=True)
         page = context.new_page()
         seen = watch(page)
@@ -349,14 +349,14 @@ def test_the_key_is_asked_once_and_kept_for_the_session(
         tab.goto(keyed.url + "/")
         tab.check("input[name=source][value=path]")
         assert tab.locator("#archive").is_hidden() and tab.locator("#url").count() == 0
-        tab.fill("#path", str(repos / "shelf"))
+        tab.fill("#path", str(shelf))
         tab.click("#submit-button")
         dialog = tab.locator("#key-dialog")
         expect(dialog).to_be_visible()
         dialog.locator("#key-input").fill(WORKER_KEY)
         dialog.locator("button[type=submit]").click()
         tab.wait_for_url("**/watch")  # the submission went on once the key was given
-        assert tab.locator("h1").inner_text() == str(repos / "shelf")
+        assert tab.locator("h1").inner_text() == str(shelf)
         expect(tab.locator("#job-state")).to_have_text("succeeded", timeout=30_000)
         tab.close()
 
