@@ -14,6 +14,10 @@ from doctown.server.viewpass import COOKIE_NAME
 bearer_scheme = HTTPBearer(auto_error=False)
 
 MISSING_KEY = "Missing or wrong bearer token: send 'Authorization: Bearer <WORKER_API_KEY>'."
+MISSING_READER = (
+    "Missing or wrong bearer token: send 'Authorization: Bearer <WORKER_API_KEY>', or follow "
+    "the link from the web app (/) once it has been given the key."
+)
 
 
 def get_state(request: Request) -> WorkerState:
@@ -61,7 +65,7 @@ def require_reader(request: Request, state: State, credentials: Credentials) -> 
     if not may_read(request, state, credentials):
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
-            detail=f"{MISSING_KEY[:-1]}, or open it from the web app at / once it has the key.",
+            detail=MISSING_READER,
             headers={"WWW-Authenticate": "Bearer"},
         )
 

@@ -8,12 +8,10 @@ travels only in a header or a request body, never in a URL, and is never written
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from doctown.server.deps import MISSING_KEY, Credentials, State, key_matches
+from doctown.server.deps import Credentials, State, key_matches
 from doctown.server.viewpass import COOKIE_NAME
 from doctown.server.web.render import key_page
 
@@ -60,7 +58,7 @@ async def open_session(
         if from_form:
             return key_page(request, next_url=next_url, problem=WRONG_KEY)
         return JSONResponse(
-            {"detail": f"{WRONG_KEY} {MISSING_KEY}"},
+            {"detail": WRONG_KEY},
             status_code=status.HTTP_401_UNAUTHORIZED,
             headers={"WWW-Authenticate": "Bearer"},
         )
@@ -72,7 +70,7 @@ async def open_session(
     if state.view_pass is not None:
         response.set_cookie(
             COOKIE_NAME,
-            state.view_pass.issue(time.time()),
+            state.view_pass.issue(),
             # No max-age: the browser drops it when the session ends; the pass expires anyway.
             path="/",
             httponly=True,
