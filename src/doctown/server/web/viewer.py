@@ -29,7 +29,7 @@ OPEN_PACKS = 4
 LIBRARY = Up(label="Library", url="/library")
 
 
-def _open(path: Path) -> ASGIApp:
+def _open_viewer(path: Path) -> ASGIApp:
     catalog = Catalog(read_docpack(path, load_contexts=False))
     catalog.search_index  # noqa: B018 - built now, not on the reader's first keystroke
     # The worker checks Host headers itself (server/guard.py).
@@ -41,59 +41,57 @@ class PackViewers:
 
     def __init__(self, *, keep: int = OPEN_PACKS) -> None:
         self.keep = keep
-        self._open: OrderedDict[str, asyncio.Task[ASGIApp]] = OrderedDict()
+        self._viewers: OrderedDict[str, asyncio.Task[ASGIApp]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
+        answer = await self._answer(Request(scope, receive))
+        await answer(scope, receive, send)
+
+    async def _answer(self, request: Request) -> ASGIApp:
+        """The pack's viewer, or the page that says why there is none to show."""
         state: WorkerState = request.app.state.worker
         if not may_read(request, state, await bearer_scheme(request)):
-            await key_page(request)(scope, receive, send)
-            return
-        job_id = scope["path_params"]["job_id"]
+            return key_page(request)
+        job_id = request.path_params["job_id"]
         try:
             job = state.jobs.get(job_id)
         except StateFileError as exc:
-            page = problem_page(request, status=503, title="Builds unavailable", message=str(exc))
-            await page(scope, receive, send)
-            return
-        if job is None or job.state not in PACKED_STATES:
-            message = (
-                f"This worker has no job {job_id!r}."
-                if job is None
-                else f"This build is {job.state}: it has no pack to read"
-                + (f" ({job.error.message})" if job.error else ".")
-            )
-            page = problem_page(
+            return problem_page(request, status=503, title="Builds unavailable", message=str(exc))
+        if job is None:
+            return problem_page(
                 request,
-                status=404 if job is None else 409,
+                status=404,
                 title="No pack to read",
-                message=message,
+                message=f"This worker has no job {job_id!r}.",
             )
-            await page(scope, receive, send)
-            return
+        if job.state not in PACKED_STATES:
+            reason = f" ({job.error.message})" if job.error else "."
+            return problem_page(
+                request,
+                status=409,
+                title="No pack to read",
+                message=f"This build is {job.state}: it has no pack to read{reason}",
+            )
         try:
-            viewer = await self._viewer(job_id, state.jobs.docpack(job))
+            return await self._viewer(job_id, state.jobs.docpack(job))
         except DocpackError as exc:
-            page = problem_page(
+            return problem_page(
                 request, status=500, title="This pack cannot be shown", message=str(exc)
             )
-            await page(scope, receive, send)
-            return
-        await viewer(scope, receive, send)
 
     async def _viewer(self, job_id: str, path: Path) -> ASGIApp:
         """The open viewer of the pack at `path`, opening it (once, however many ask)."""
-        task = self._open.get(job_id)
+        task = self._viewers.get(job_id)
         if task is None:
-            task = asyncio.ensure_future(asyncio.to_thread(_open, path))
-            self._open[job_id] = task
-            while len(self._open) > self.keep:
-                self._open.popitem(last=False)
-        self._open.move_to_end(job_id)
+            task = asyncio.create_task(asyncio.to_thread(_open_viewer, path))
+            self._viewers[job_id] = task
+            while len(self._viewers) > self.keep:
+                self._viewers.popitem(last=False)
+        self._viewers.move_to_end(job_id)
         try:
             return await asyncio.shield(task)
-        except DocpackError:
+        except Exception:
             # Not kept: the next request reads the file again and says what is wrong then.
-            if self._open.get(job_id) is task:
-                del self._open[job_id]
+            if self._viewers.get(job_id) is task:
+                del self._viewers[job_id]
             raise
