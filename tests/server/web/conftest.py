@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from doctown.config import Settings
 from doctown.docpack import Manifest
 from doctown.schemas import JobError
 from doctown.server.app import create_app
@@ -27,6 +28,7 @@ from tests.cli.test_serve import free_port
 from tests.conftest import openai_settings
 
 READY_SECONDS = 30.0
+SETTINGS = frozenset(Settings.model_fields)
 
 
 def project(name: str, *, functions: int = 4) -> dict[str, str]:
@@ -128,8 +130,10 @@ def serving(fake: FakeOpenAIServer, folder: Path, **settings: str) -> Iterator[S
     port = free_port()
     jobs_dir = folder / "jobs"
     log = folder / "serve.log"
+    # Started before the per-test isolation may apply: drop the caller's own settings here,
+    # and run in `folder`, away from any .env file.
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name.lower() not in SETTINGS},
         **openai_env(fake),
         "PORT": str(port),
         "JOBS_DIR": str(jobs_dir),
@@ -138,7 +142,11 @@ def serving(fake: FakeOpenAIServer, folder: Path, **settings: str) -> Iterator[S
     }
     with log.open("w") as stream:
         process = subprocess.Popen(
-            [sys.executable, "-m", "doctown", "serve"], env=env, stdout=stream, stderr=stream
+            [sys.executable, "-m", "doctown", "serve"],
+            env=env,
+            cwd=folder,
+            stdout=stream,
+            stderr=stream,
         )
     try:
         deadline = time.monotonic() + READY_SECONDS
