@@ -1,4 +1,5 @@
-"""The worker as an HTTP service: GET /health, POST /generate, POST /estimate, and /jobs."""
+"""The worker as an HTTP service: GET /health, POST /generate, POST /estimate, /jobs, and the
+web app at / (server/web)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from doctown.server.jobs.service import JobService
 from doctown.server.routes import docs, estimate, generate, health, jobs
 from doctown.server.state import WorkerState
 from doctown.server.timeouts import BodyTimeout
+from doctown.server.web import install as install_web_app
 
 logger = logging.getLogger("doctown.server")
 
@@ -164,6 +166,8 @@ def create_app(
     app.include_router(generate.router)
     app.include_router(estimate.router)
     app.include_router(jobs.router)
+    app.include_router(jobs.downloads)
+    install_web_app(app)
     origins = settings.cors_origin_list
     if origins:
         app.add_middleware(

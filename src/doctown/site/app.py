@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from doctown.site import pages
 from doctown.site.catalog import Catalog
 from doctown.site.links import ServerLinks
-from doctown.site.render import CONTENT_SECURITY_POLICY, SERVER_ONLY_POLICY, Renderer
+from doctown.site.render import CONTENT_SECURITY_POLICY, SERVER_ONLY_POLICY, Renderer, Up
 from doctown.site.search import MAX_QUERY_CHARS, result_json
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -75,11 +75,15 @@ def _host(scope: Scope) -> str:
 
 
 def create_site_app(
-    catalog: Catalog, *, allowed_hosts: Iterable[str] | None = LOOPBACK_HOSTS
+    catalog: Catalog,
+    *,
+    allowed_hosts: Iterable[str] | None = LOOPBACK_HOSTS,
+    up: Up | None = None,
 ) -> ASGIApp:
     """The viewer of `catalog`'s pack. `allowed_hosts=None` accepts any Host header (for an
-    app that checks hosts itself, or one bound to every interface on purpose)."""
-    renderer = Renderer(catalog, mode="server")
+    app that checks hosts itself, or one bound to every interface on purpose); `up` adds a
+    link out of the pack to every page's header (the app the viewer is mounted in)."""
+    renderer = Renderer(catalog, mode="server", up=up)
 
     def page(request: Request, made: pages.Page | None, what: str = "") -> Response:
         links = ServerLinks(request.scope.get("root_path", ""))

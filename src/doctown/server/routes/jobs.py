@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from doctown.errors import ConfigurationError, InputError, SourceNotAllowedError, WorkerBusyError
-from doctown.server.deps import Authorized, State
+from doctown.server.deps import Authorized, Readable, State
 from doctown.server.jobs.models import (
     PACKED_STATES,
     Job,
@@ -27,6 +27,8 @@ from doctown.server.jobs.models import (
 from doctown.server.jobs.service import JobNotActiveError, JobService, Upload
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Authorized])
+# A pack download is a link the web app's pages offer: a view pass opens it as well as the key.
+downloads = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Readable])
 
 MAX_FORM_FIELDS = 20
 MAX_INTEGER_DIGITS = 30
@@ -238,7 +240,7 @@ async def follow_job(
     )
 
 
-@router.get("/{job_id}/docpack", response_class=FileResponse)
+@downloads.get("/{job_id}/docpack", response_class=FileResponse)
 async def download_docpack(job: KnownJob, jobs: Jobs) -> FileResponse:
     """The finished .docpack; 409 while the job runs or when it ended without one."""
     if job.state not in PACKED_STATES:
