@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from worker_throughput import free_port, print_table, start_fake, wait_until_ready
+from worker_throughput import free_port, print_table, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "build_pipeline.json"
@@ -49,6 +49,21 @@ def make_corpus(target: Path) -> Path:
     for package in PACKAGES:
         shutil.copytree(stdlib / package, target / package, ignore=shutil.ignore_patterns("test*"))
     return target
+
+
+def start_fake_server(latency: float, *options: str) -> tuple[subprocess.Popen[bytes], int]:
+    """The fake OpenAI server in its own process at `latency` seconds per answer, and its port."""
+    port = free_port()
+    command = [sys.executable, "-m", "doctown.testing", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--latency", str(latency), *options], stdout=subprocess.DEVNULL
+    )
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}/v1/models/x", server)
+    except BaseException:
+        server.terminate()
+        raise
+    return server, port
 
 
 def run_build(corpus: Path, out: Path, env: dict[str, str], label: str) -> dict[str, Any]:
@@ -104,8 +119,7 @@ def main() -> None:
         work = Path(scratch)
         (work / "corpus").mkdir()
         corpus = make_corpus(work / "corpus")
-        port = free_port()
-        fake = start_fake(port, args.latency)
+        fake, port = start_fake_server(args.latency)
         env = {
             **os.environ,
             "OPENAI_API_KEY": "sk-bench",
@@ -114,7 +128,6 @@ def main() -> None:
             "XDG_CACHE_HOME": str(work / "cache"),  # cold analysis and summary caches
         }
         try:
-            wait_until_ready(f"http://127.0.0.1:{port}/v1/models/x", fake)
             rows = [
                 run_build(corpus, work / "cold.docpack", env, "cold"),
                 run_build(corpus, work / "warm.docpack", env, "warm (all cached)"),

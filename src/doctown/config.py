@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from doctown.errors import ConfigurationError
+from doctown.redaction import add_secret
 
 DEFAULT_MODEL = "gpt-5-nano"
 DEFAULT_PORT = 8003
@@ -40,6 +41,12 @@ class Settings(BaseSettings):
     max_concurrent_requests: int = Field(default=10, ge=1, le=10_000)
     max_retries: int = Field(default=3, ge=1, le=20, description="Attempts per symbol, at most")
     max_prompt_tokens: int = Field(default=2_000, ge=200, le=200_000)
+    max_overview_prompt_tokens: int = Field(
+        default=3_000,
+        ge=500,
+        le=200_000,
+        description="Budget of one overview prompt; larger levels are summarised in groups",
+    )
     max_completion_tokens: int | None = Field(
         default=None,
         ge=16,
@@ -65,9 +72,19 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     worker_api_key: SecretStr | None = None
     cors_origins: str = Field(default="", description="Comma-separated origins allowed by CORS")
+    allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated host names the worker answers to besides its address",
+    )
     max_batch_size: int = Field(default=1_000, ge=1)
     max_request_bytes: int = Field(default=10_000_000, ge=1_000)
     health_cache_seconds: float = Field(default=30.0, ge=0)
+    request_head_timeout: float = Field(
+        default=20.0, gt=0, le=3_600, description="Seconds for a request's line and headers"
+    )
+    request_body_timeout: float = Field(
+        default=60.0, gt=0, le=3_600, description="Seconds a request body may stall"
+    )
     events_file: str | None = Field(default=None, description="Append v1 events as JSON lines")
     doctown_local_model_path: str | None = None
     # llama.cpp's threads spin while they wait: taking every core makes it collapse as soon as
@@ -87,6 +104,9 @@ class Settings(BaseSettings):
     )
     jobs_max_upload_bytes: int = Field(default=200_000_000, ge=1_000)
     jobs_max_concurrent: int = Field(default=1, ge=1, le=64, description="Jobs building at once")
+    jobs_max_queued: int = Field(
+        default=16, ge=0, le=10_000, description="Jobs waiting for a slot, at most; then 429"
+    )
     jobs_max_cost: Decimal | None = Field(
         default=None, ge=0, description="Dollar cap on every job; a job may ask for less"
     )
@@ -141,6 +161,10 @@ class Settings(BaseSettings):
         return _split(self.cors_origins)
 
     @property
+    def allowed_host_list(self) -> list[str]:
+        return _split(self.allowed_hosts)
+
+    @property
     def jobs_allowed_root_list(self) -> list[Path]:
         """JOBS_ALLOWED_ROOTS with symbolic links resolved, so paths compare as they really are."""
         return [Path(root).expanduser().resolve() for root in _split(self.jobs_allowed_roots)]
@@ -153,10 +177,13 @@ def _split(value: str) -> list[str]:
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning validation errors into one readable ConfigurationError."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
             for error in exc.errors()
         )
         raise ConfigurationError(f"Invalid configuration: {problems}") from None
+    for secret in (settings.openai_api_key, settings.worker_api_key):
+        add_secret(secret.get_secret_value() if secret else None)
+    return settings

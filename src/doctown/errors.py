@@ -2,11 +2,13 @@
 
     DoctownError
      ├── ConfigurationError          you configured it wrong; raised before any work starts
-     │    └── MissingExtraError      an optional dependency is not installed
+     │    ├── MissingExtraError      an optional dependency is not installed
+     │    └── StateFileError         the summary cache or the job records are corrupt or unwritable
      ├── InputError                  a request or input file is malformed
      │    ├── DocpackError           a .docpack is unreadable, hostile or not docpack/1.0
      │    │    └── DocpackTamperedError  its content does not match its manifest
      │    └── SourceNotAllowedError  a job's source is one the worker's configuration refuses
+     ├── WorkerBusyError             the worker's job queue is full; try again later
      └── GenerationError             it failed at run time
           ├── SymbolFailure          one symbol could not be documented; the job goes on
           │    ├── RefusalError          the model refused
@@ -24,7 +26,8 @@
                ├── InsufficientQuotaError
                ├── AuthenticationFailedError
                ├── ModelNotFoundError
-               └── BudgetExhaustedError  the next request could pass --max-cost
+               ├── BudgetExhaustedError  the next request could pass --max-cost
+               └── JobCancelledError     the job was cancelled (DELETE /jobs/{id})
 
 Errors are translated to exit codes and HTTP statuses only at the edges (cli, server).
 Messages say how to fix the problem. None of them ever contains an API key.
@@ -53,6 +56,14 @@ class MissingExtraError(ConfigurationError):
         )
 
 
+class StateFileError(ConfigurationError):
+    """A file doctown keeps its state in cannot be used: it is corrupt, or cannot be written.
+
+    Raised for the summary cache and the job records, before anything is spent; the message
+    names the file and what to do about it.
+    """
+
+
 class InputError(DoctownError):
     """An input (request body, contexts file) is malformed; the message names the field."""
 
@@ -79,6 +90,10 @@ class SourceNotAllowedError(InputError):
     Raised for a server-side path outside JOBS_ALLOWED_ROOTS and for a git URL while
     JOBS_ALLOW_GIT_URLS is off; the message names the setting.
     """
+
+
+class WorkerBusyError(DoctownError):
+    """The worker holds as many jobs as JOBS_MAX_CONCURRENT and JOBS_MAX_QUEUED allow."""
 
 
 class GenerationError(DoctownError):
@@ -217,6 +232,19 @@ class BudgetExhaustedError(JobAbortedError):
             f"Stopped before a request that could exceed the cost cap of ${max_cost} "
             f"(${committed} spent or in flight). Raise --max-cost and run again: everything "
             "already generated is cached and will not be paid for twice."
+        )
+
+
+class JobCancelledError(JobAbortedError):
+    """The job was cancelled: nothing more is sent; requests in flight finish and are kept."""
+
+    reason = "cancelled"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The job was cancelled: nothing more was sent, and the requests already in flight "
+            "finished; every summary it paid for is in the summary cache, so submitting it "
+            "again costs nothing twice."
         )
 
 

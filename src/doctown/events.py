@@ -17,6 +17,9 @@ from typing import IO, Any
 
 from pydantic import BaseModel, Field
 
+from doctown.errors import InputError
+from doctown.redaction import redact
+
 ENVELOPE_VERSION = "1.0"
 
 GENERATION_STARTED = "generation.started.v1"
@@ -50,7 +53,8 @@ class Event(BaseModel):
     meta: dict[str, Any] | None = None
 
     def to_json(self) -> str:
-        return self.model_dump_json(exclude_none=True)
+        """The event as one line of JSON, with every configured secret taken out."""
+        return redact(self.model_dump_json(exclude_none=True))
 
 
 Subscriber = Callable[[Event], None]
@@ -104,7 +108,13 @@ class JsonLinesWriter:
 
     def __init__(self, target: str | Path | IO[str]) -> None:
         if isinstance(target, str | Path):
-            self._stream: IO[str] = Path(target).open("a", encoding="utf-8")  # noqa: SIM115
+            try:
+                self._stream: IO[str] = Path(target).open("a", encoding="utf-8")  # noqa: SIM115
+            except OSError as exc:
+                raise InputError(
+                    f"Cannot write events to {target}: {exc.strerror or exc}; choose a file in "
+                    "a folder that exists and that you can write to."
+                ) from None
             self._owned = True
         else:
             self._stream = target

@@ -26,6 +26,16 @@ def cost(usage: Usage, price: Price) -> Decimal:
     ) / _PER
 
 
+def cost_range(
+    prompt_tokens: int, requests: int, *, completion_cap: int, price: Price
+) -> tuple[Decimal, Decimal]:
+    """What sending `requests` prompts of `prompt_tokens` in all costs: with empty answers
+    (low) and with every answer, reasoning included, using the whole completion cap (high)."""
+    low = cost(Usage(input_tokens=prompt_tokens), price)
+    high = cost(Usage(input_tokens=prompt_tokens, output_tokens=completion_cap * requests), price)
+    return low, high
+
+
 def resolve_price(
     model: str,
     *,

@@ -21,16 +21,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import NamedTuple
 
 from doctown.excerpts import cut, docstring_span
-from doctown.schemas import SymbolContext
+from doctown.overviews.schemas import OverviewContext
+from doctown.schemas import DocumentationOutput, SymbolContext
 from doctown.tokens import TokenCounter
 
 # Bump when the wording changes: cached summaries are keyed by it.
-PROMPT_VERSION = "3"
+PROMPT_VERSION = "4"
 COMPACT_PROMPT_VERSION = "compact-1"
 
 DEFAULT_MAX_RELATIONS = 15
@@ -39,6 +41,19 @@ COMPACT_MAX_RELATIONS = 5
 COMPACT_MAX_CALLEE_SUMMARIES = 3
 MAX_NAME_CHARS = 200
 SIGNATURE_HEAD_TOKENS = 60
+
+# The parts of a context a prompt shows; a fingerprint hashes each one as it was written, so
+# what changed in a symbol can be named.
+IDENTITY = "identity"  # name, kind, file (and language)
+SIGNATURE = "signature"
+BODY = "body"  # the source excerpt
+DOCSTRING = "docstring"
+CALLERS = "callers"
+CALLEES = "callees"  # with their summaries, when generating in dependency order
+IMPORTS = "imports"
+RELATED = "related"  # related symbols and the cluster's label
+IMPORTANCE = "importance"
+PARTS = (IDENTITY, SIGNATURE, BODY, DOCSTRING, CALLERS, CALLEES, IMPORTS, RELATED, IMPORTANCE)
 
 _RULES = (
     "one sentence of at most 20 words that starts with a verb and says what the symbol does "
@@ -98,24 +113,36 @@ class PromptPart:
 
     head: str
     item: str
-    item_tokens: int
+    counter: TokenCounter = field(compare=False, repr=False)
+
+    @cached_property
+    def item_tokens(self) -> int:
+        """The item's tokens, counted only when the prompt is grouped (a build or a status
+        check that never groups does not pay for the count)."""
+        return self.counter.count(self.item)
 
 
 @dataclass(frozen=True)
 class Prompt:
-    """The messages sent for one symbol, with their token count and a stable key.
+    """The messages sent for one symbol (or one overview), with their token count and a
+    stable key.
 
-    `context` is what the prompt was built from (for grounding checks) and `part` how it can
-    join others of its file in one request; neither is sent nor part of the key. `symbols` is
-    how many symbols the messages ask about: more than one for a group's request, whose answer
-    maps each symbol's number to its summary.
+    `context` is what the prompt was built from (for grounding checks and the facts backend),
+    `parts` the text each part of it contributes to the user message (for fingerprints) and
+    `part` how it can join others of its file in one request; none of them is sent nor part
+    of the key. `output` is the kind of answer it asks for: every backend requests and
+    validates that schema. `symbols` is how many symbol summaries the messages ask for: more
+    than one for a group's request, whose answer maps each symbol's number to its summary
+    (a GroupOutput, split into one DocumentationOutput per symbol).
     """
 
     messages: list[dict[str, str]]
     prompt_tokens: int
     truncated: bool
-    context: SymbolContext | None = field(default=None, compare=False, repr=False)
+    context: SymbolContext | OverviewContext | None = field(default=None, compare=False, repr=False)
     version: str = PROMPT_VERSION  # of the template it was built with
+    parts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    output: type[DocumentationOutput] = DocumentationOutput
     symbols: int = 1
     part: PromptPart | None = field(default=None, compare=False, repr=False)
 
@@ -126,14 +153,23 @@ class Prompt:
         return hashlib.sha256(f"{self.version}\n{body}".encode()).hexdigest()
 
 
-def _fence(tag: str, text: str) -> str:
-    # Content can neither open nor close a fence of its own.
-    safe = text.replace("untrusted-", "untrusted_").strip("\n")
-    return f"<untrusted-{tag}>\n{safe}\n</untrusted-{tag}>"
+# "untrusted" followed by anything a reader could take for the tag's hyphen, in any case.
+_FENCE_WORD = re.compile(r"(untrusted)\s*[-_\u2010-\u2015\u2212\ufe63\uff0d]", re.IGNORECASE)
 
 
-def _name(value: str) -> str:
-    flat = " ".join(value.split()).replace("untrusted-", "untrusted_")
+def _defused(text: str) -> str:
+    """`text` unable to open or close a fence: the tag's hyphen becomes an underscore."""
+    return _FENCE_WORD.sub(r"\1_", text)
+
+
+def fence(tag: str, text: str) -> str:
+    """`text` inside `<untrusted-TAG>` tags that nothing in it can open or close."""
+    return f"<untrusted-{tag}>\n{_defused(text).strip(chr(10))}\n</untrusted-{tag}>"
+
+
+def flat_name(value: str) -> str:
+    """A name on one line, fence-safe, cut to MAX_NAME_CHARS."""
+    flat = _defused(" ".join(value.split()))
     return flat if len(flat) <= MAX_NAME_CHARS else flat[: MAX_NAME_CHARS - 1] + "…"
 
 
@@ -142,7 +178,7 @@ def _names(values: list[str], limit: int, *, home: tuple[str, ...] = ()) -> str:
     without it, the file being named already."""
     if not values:
         return "none"
-    shown = ", ".join(_name(_local(v, home)) for v in values[:limit])
+    shown = ", ".join(flat_name(_local(v, home)) for v in values[:limit])
     hidden = len(values) - limit
     return f"{shown} (+{hidden} more)" if hidden > 0 else shown
 
@@ -184,20 +220,22 @@ def _callee_listing(ctx: SymbolContext, limit: int) -> str | None:
     summaries = list((ctx.callee_summaries or {}).items())[:limit]
     if not summaries:
         return None
-    listing = "\n".join(f"- {_name(name)}: {' '.join(text.split())}" for name, text in summaries)
-    return _fence("callees", listing)
+    listing = "\n".join(
+        f"- {flat_name(name)}: {' '.join(text.split())}" for name, text in summaries
+    )
+    return fence("callees", listing)
 
 
 def _texts(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> list[tuple[str, str]]:
-    """The docstring and the source excerpt, fenced, within their budgets: (tag, text) pairs."""
+    """The docstring and the source excerpt, fenced, within their budgets: (part, text) pairs."""
     texts = []
-    for tag, text, limit in (
-        ("docstring", ctx.docstring, budget.docstring_tokens),
-        ("source", ctx.source_excerpt, budget.excerpt_tokens),
+    for tag, part, text, limit in (
+        ("docstring", DOCSTRING, ctx.docstring, budget.docstring_tokens),
+        ("source", BODY, ctx.source_excerpt, budget.excerpt_tokens),
     ):
         if text and text.strip() and limit != 0:
             body = counter.truncate(text, limit) if limit is not None else text
-            texts.append((tag, _fence(tag, body)))
+            texts.append((part, fence(tag, body)))
     return texts
 
 
@@ -237,44 +275,83 @@ def _holds(source: str | None, signature: str) -> bool:
     return bool(source) and "".join(signature.split()) in "".join((source or "").split())
 
 
-def full_head(ctx: SymbolContext) -> str:
-    """The line every symbol of a file shares: the file and its language."""
-    return f"File: {_name(ctx.file_path)} ({_name(ctx.language)})"
+Section = tuple[str | None, str]
+"""One line (or fenced block) of a user message and the part of the context it shows (None:
+the template's own words, the same for every symbol)."""
 
 
-def full_item(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
+class Sections(NamedTuple):
+    """A user message as its head (shared by every symbol of a file) and its item (the
+    symbol's own facts), and what the item shows inside another part's text: a signature, a
+    docstring or calls the excerpt holds are not written again, but they are shown, so a
+    fingerprint still names them when they change."""
+
+    head: list[Section]
+    item: list[Section]
+    within: list[Section]
+
+
+def full_head(ctx: SymbolContext) -> list[Section]:
+    """The line every symbol of a file shares: the file (repository text like any other:
+    fenced, on one line) and its language."""
+    path = f"<untrusted-path>{flat_name(ctx.file_path)}</untrusted-path>"
+    return [(IDENTITY, f"File: {path} ({flat_name(ctx.language)})")]
+
+
+def full_item(
+    ctx: SymbolContext, counter: TokenCounter, budget: _Budget
+) -> tuple[list[Section], list[Section]]:
     """The symbol's own facts: name, kind, its signature unless the excerpt shows it, the
     calls the excerpt does not show, callers, imports (names in its own module without the
-    module), what its callees do, its docstring and the first lines of its body.
+    module), what its callees do, its docstring and the first lines of its body; and what the
+    excerpt shows of them instead (see `Sections.within`).
 
     Empty lists are left out; so are related symbols, the cluster label and the centrality,
     which summaries did not use.
     """
     docstring, source = _docstring_and_source(ctx, counter, budget)
-    lines = [f"Symbol: {_name(ctx.name)}", f"Kind: {_name(ctx.kind)}"]
-    if ctx.signature.strip() and not _holds(source, ctx.signature):
-        lines.append(_fence("signature", _signature(ctx, counter, budget)))
+    sections: list[Section] = [
+        (IDENTITY, f"Symbol: {flat_name(ctx.name)}"),
+        (IDENTITY, f"Kind: {flat_name(ctx.kind)}"),
+    ]
+    within: list[Section] = []
+    if ctx.signature.strip() and _holds(source, ctx.signature):
+        within.append((SIGNATURE, ctx.signature.strip()))
+    elif ctx.signature.strip():
+        sections.append((SIGNATURE, fence("signature", _signature(ctx, counter, budget))))
+    if source and not docstring and ctx.docstring and ctx.docstring.strip():
+        within.append((DOCSTRING, ctx.docstring))
+    listed = _not_in(ctx.calls, source)
+    if len(listed) < len(ctx.calls):
+        within.append((CALLEES, ", ".join(name for name in ctx.calls if name not in listed)))
     home = _home(ctx.file_path)
-    for label, names in (
-        ("Calls", _not_in(ctx.calls, source)),
-        ("Called by", ctx.called_by),
-        ("Imports", ctx.imports),
+    for part, label, names in (
+        (CALLEES, "Calls", listed),
+        (CALLERS, "Called by", ctx.called_by),
+        (IMPORTS, "Imports", ctx.imports),
     ):
         if names and budget.relations:
-            lines.append(f"{label}: {_names(names, budget.relations, home=home)}")
+            sections.append((part, f"{label}: {_names(names, budget.relations, home=home)}"))
     callees = _callee_listing(ctx, budget.callee_summaries)
     if callees:
-        lines.append(f"What its callees do:\n{callees}")
+        sections.append((CALLEES, f"What its callees do:\n{callees}"))
     if docstring:
-        lines.append(_fence("docstring", docstring))
+        sections.append((DOCSTRING, fence("docstring", docstring)))
     if source:
-        lines.append(_fence("source", source))
-    return "\n".join(lines)
+        sections.append((BODY, fence("source", source)))
+    return sections, within
 
 
-def render_full(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> tuple[str, str]:
+def full_sections(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> Sections:
     """The full template's user message, as its head and its item."""
-    return full_head(ctx), full_item(ctx, counter, budget)
+    item, within = full_item(ctx, counter, budget)
+    return Sections(full_head(ctx), item, within)
+
+
+def render_user_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
+    """The full template's user message."""
+    sections = full_sections(ctx, counter, budget)
+    return _joined(sections.head + sections.item)
 
 
 def group_labels(symbols: int) -> list[str]:
@@ -294,10 +371,12 @@ def group_messages(parts: Sequence[PromptPart]) -> list[dict[str, str]]:
 
 
 def group_prompt(members: Sequence[Prompt], counter: TokenCounter) -> Prompt:
-    """One request for `members`, prompts of the full template that share their head."""
+    """One request for `members`, symbol prompts of the full template that share their head."""
     parts = [member.part for member in members]
     if any(part is None for part in parts) or len({part.head for part in parts if part}) != 1:
         raise ValueError("only prompts of the full template that share their head form a group")
+    if any(member.output is not DocumentationOutput for member in members):
+        raise ValueError("only symbol summaries form a group")
     messages = group_messages([part for part in parts if part is not None])
     return Prompt(
         messages=messages,
@@ -316,46 +395,68 @@ COMPACT_SYSTEM_PROMPT = (
 )
 
 
-def render_compact_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
+def compact_item(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> list[Section]:
     """What the small model uses of a context: identity, signature, calls and callers."""
     relations = min(budget.relations, COMPACT_MAX_RELATIONS)
-    lines = [
-        f"Symbol: {_name(ctx.name)} ({_name(ctx.kind)} in {_name(ctx.file_path)})",
-        _fence("signature", _signature(ctx, counter, budget)),
+    sections: list[Section] = [
+        (
+            IDENTITY,
+            f"Symbol: {flat_name(ctx.name)} ({flat_name(ctx.kind)} in {flat_name(ctx.file_path)})",
+        ),
+        (SIGNATURE, fence("signature", _signature(ctx, counter, budget))),
     ]
     if ctx.calls and relations:
-        lines.append(f"Calls: {_names(ctx.calls, relations)}")
+        sections.append((CALLEES, f"Calls: {_names(ctx.calls, relations)}"))
     if ctx.called_by and relations:
-        lines.append(f"Called by: {_names(ctx.called_by, relations)}")
+        sections.append((CALLERS, f"Called by: {_names(ctx.called_by, relations)}"))
     callees = _callee_listing(ctx, min(budget.callee_summaries, COMPACT_MAX_CALLEE_SUMMARIES))
     if callees:
-        lines.append(f"Its callees:\n{callees}")
-    lines += [fenced for _tag, fenced in _texts(ctx, counter, budget)]
-    return "\n".join(lines)
+        sections.append((CALLEES, f"Its callees:\n{callees}"))
+    sections += _texts(ctx, counter, budget)
+    return sections
 
 
-def render_compact(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> tuple[str, str]:
+def compact_sections(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> Sections:
     """The compact template's user message: no head, everything is the item."""
-    return "", render_compact_message(ctx, counter, budget)
+    return Sections([], compact_item(ctx, counter, budget), [])
+
+
+def render_compact_message(ctx: SymbolContext, counter: TokenCounter, budget: _Budget) -> str:
+    """The compact template's user message."""
+    return _joined(compact_item(ctx, counter, budget))
+
+
+def _joined(sections: list[Section]) -> str:
+    return "\n".join(text for _part, text in sections)
+
+
+def parts_of(sections: list[Section]) -> dict[str, str]:
+    """The text each part of the context contributes to a message, by part name."""
+    parts: dict[str, list[str]] = {}
+    for part, text in sections:
+        if part is not None:
+            parts.setdefault(part, []).append(text)
+    return {part: "\n".join(texts) for part, texts in parts.items()}
 
 
 @dataclass(frozen=True)
 class _Template:
-    """One way of writing prompts: its version, system prompt and user message (a head shared
-    by a file's symbols, and the symbol's item). `groupable`: its prompts may share a request."""
+    """One way of writing prompts: its version, system prompt and user message sections (a
+    head shared by a file's symbols, and the symbol's item). `groupable`: its prompts may
+    share a request."""
 
     version: str
     system: str
-    render: Callable[[SymbolContext, TokenCounter, _Budget], tuple[str, str]]
+    sections: Callable[[SymbolContext, TokenCounter, _Budget], Sections]
+    few_shot: bool
     groupable: bool
 
 
-FULL = _Template(PROMPT_VERSION, SYSTEM_PROMPT, render_full, groupable=True)
-COMPACT = _Template(COMPACT_PROMPT_VERSION, COMPACT_SYSTEM_PROMPT, render_compact, groupable=False)
-
-
-def _user_message(head: str, item: str) -> str:
-    return f"{head}\n{item}" if head else item
+FULL = _Template(PROMPT_VERSION, SYSTEM_PROMPT, full_sections, few_shot=False, groupable=True)
+COMPACT = _Template(
+    COMPACT_PROMPT_VERSION, COMPACT_SYSTEM_PROMPT, compact_sections, few_shot=True, groupable=False
+)
+TEMPLATES = {template.version: template for template in (FULL, COMPACT)}
 
 
 def _budgets() -> Iterator[_Budget]:
@@ -379,6 +480,24 @@ def _budgets() -> Iterator[_Budget]:
         yield budget
 
 
+def fit_messages(
+    prefix: list[dict[str, str]], users: Iterable[str], counter: TokenCounter, max_tokens: int
+) -> tuple[list[dict[str, str]], int, bool]:
+    """`prefix` and the first of `users` (ever shorter user messages) that fits `max_tokens`,
+    or the last one when none does: the messages, their tokens, and whether any was too long.
+    """
+    truncated = False
+    messages: list[dict[str, str]] = []
+    tokens = 0
+    for user in users:
+        messages = [*prefix, {"role": "user", "content": user}]
+        tokens = counter.count_messages(messages)
+        if tokens <= max_tokens:
+            break
+        truncated = True
+    return messages, tokens, truncated
+
+
 class PromptBuilder:
     """Builds the prompt for a context within `max_prompt_tokens`.
 
@@ -392,15 +511,47 @@ class PromptBuilder:
         self.few_shot = few_shot
         self._template = COMPACT if few_shot else FULL
         self._prefix = self._prefix_messages()
+        # The prefix is the same for every symbol: count it once. A chat request's tokens are
+        # the sum over its messages, so adding the user message's own count is exact.
+        self._prefix_tokens = counter.count_messages(self._prefix)
+        self._user_overhead = counter.count_messages([{"role": "user", "content": ""}]) - (
+            counter.count_messages([])
+        )
+
+    @classmethod
+    def for_version(
+        cls, version: str, counter: TokenCounter, *, max_prompt_tokens: int
+    ) -> PromptBuilder:
+        """The builder of the template called `version`; KeyError when no template has it."""
+        template = TEMPLATES[version]
+        return cls(counter, max_prompt_tokens=max_prompt_tokens, few_shot=template.few_shot)
+
+    @property
+    def version(self) -> str:
+        """The version of the template this builder writes."""
+        return self._template.version
 
     def _prefix_messages(self) -> list[dict[str, str]]:
         messages = [{"role": "system", "content": self._template.system}]
         if self.few_shot:
             for ctx, summary in FEW_SHOT:
-                user = _user_message(*self._template.render(ctx, self.counter, _Budget()))
+                sections = self._template.sections(ctx, self.counter, _Budget())
+                user = _joined(sections.head + sections.item)
                 messages.append({"role": "user", "content": user})
                 messages.append({"role": "assistant", "content": json.dumps({"summary": summary})})
         return messages
+
+    def uncounted(self, ctx: SymbolContext) -> Prompt | None:
+        """The prompt `build` would return, when it certainly fits whole without counting
+        (a token is at least one byte, so its bytes bound its tokens); None when only a count
+        can tell. Its `prompt_tokens` is that bound, not a count: use it for the messages (a
+        fingerprint), and `build` for the tokens."""
+        sections = self._template.sections(ctx, self.counter, _Budget())
+        user = _joined(sections.head + sections.item)
+        bound = self._prefix_tokens + self._user_overhead + len(user.encode())
+        if bound > self.max_prompt_tokens:
+            return None
+        return self._prompt(ctx, sections, tokens=bound, truncated=False)
 
     def build(self, ctx: SymbolContext) -> Prompt:
         """The prompt for `ctx`; parts are shrunk in a fixed order until it fits the budget.
@@ -409,20 +560,29 @@ class PromptBuilder:
         """
         truncated = False
         for budget in _budgets():
-            head, item = self._template.render(ctx, self.counter, budget)
-            messages = [*self._prefix, {"role": "user", "content": _user_message(head, item)}]
-            tokens = self.counter.count_messages(messages)
+            sections = self._template.sections(ctx, self.counter, budget)
+            user = _joined(sections.head + sections.item)
+            tokens = self._prefix_tokens + self._user_overhead + self.counter.count(user)
             if tokens <= self.max_prompt_tokens:
                 break
             truncated = True
+        return self._prompt(ctx, sections, tokens=tokens, truncated=truncated)
+
+    def _prompt(
+        self, ctx: SymbolContext, sections: Sections, *, tokens: int, truncated: bool
+    ) -> Prompt:
+        head, item, within = sections
         part = (
-            PromptPart(head, item, self.counter.count(item)) if self._template.groupable else None
+            PromptPart(_joined(head), _joined(item), self.counter)
+            if self._template.groupable
+            else None
         )
         return Prompt(
-            messages=messages,
+            messages=[*self._prefix, {"role": "user", "content": _joined(head + item)}],
             prompt_tokens=tokens,
             truncated=truncated,
             context=ctx,
             version=self._template.version,
+            parts=parts_of(head + item + within),
             part=part,
         )

@@ -6,7 +6,7 @@ and additive on output, so existing clients keep working.
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -67,6 +67,14 @@ class GenerateRequest(BaseModel):
 
 class DocumentationOutput(BaseModel):
     """The structured output the model must return."""
+
+    # Every kind of answer doctown asks for (a symbol summary; a module, cluster or repository
+    # overview) is this model or a subclass: each has a `summary`, and a prompt names the kind
+    # its answer must follow (`Prompt.output`), so every backend asks for and validates it.
+    # (The docstring is sent with the schema: it stays short.)
+    # The name the schema is sent under, and the longest summary that is still acceptable.
+    schema_name: ClassVar[str] = "DocumentationOutput"
+    max_summary_chars: ClassVar[int] = 600
 
     summary: str = Field(
         description="1-2 sentences saying what the symbol does and why it exists. No code."

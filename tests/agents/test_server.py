@@ -62,6 +62,19 @@ async def test_every_tool_answers_in_process(real: Catalog) -> None:
 
         overview = text(await client.call_tool("overview", {}))
         assert "symbols in" in overview and "most central symbols:" in overview
+        # The pack was built with overviews: the repository's leads, then its architecture.
+        assert overview.startswith("repository overview\n")
+        assert "architecture (Mermaid; call sites on the arrows):\nflowchart LR" in overview
+        module = text(
+            await client.call_tool("overview", {"of": "module:src/doctown/docpack/reader.py"})
+        )
+        assert module.startswith("module:src/doctown/docpack/reader.py  module overview")
+        assert "public API\n  src/doctown/docpack/reader.py::" in module
+        first = real.overviews.overviews.clusters[0].cluster_id
+        cluster = text(await client.call_tool("overview", {"of": f"cluster:{first}"}))
+        assert cluster.startswith(f"cluster:{first}  ")
+        unknown = text(await client.call_tool("overview", {"of": "module:nowhere.py"}))
+        assert unknown.startswith("No overview 'module:nowhere.py'. Pass module:PATH")
 
 
 async def test_names_that_miss_or_match_several_say_what_to_do(shop: Catalog) -> None:

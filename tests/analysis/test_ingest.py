@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from doctown.analysis.ingest import detect_language, ingest
+from doctown.analysis.ingest import MAX_DEPTH, MAX_PATH_CHARS, detect_language, ingest
 from doctown.errors import InputError
 from doctown.events import Event, EventEmitter
 
@@ -138,3 +139,44 @@ def test_events_in_the_v1_envelope(tree: Path) -> None:
     assert all(event.status is None for event in seen[:-1])
     skipped = next(e for e in seen if e.type == "ingest.file_skipped.v1")
     assert set(skipped.payload) == {"path", "reason"}
+
+
+@pytest.fixture
+def deep_tree(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """A thousand nested folders, made and removed one level at a time (shutil recurses)."""
+    root = deep = tmp_path / "repo"
+    root.mkdir()
+    levels = [root]
+    for _ in range(1000):
+        deep = deep / "d"
+        deep.mkdir()
+        levels.append(deep)
+    yield root, deep
+    for level in reversed(levels):
+        for child in level.iterdir():
+            if not child.is_dir():
+                child.unlink()
+        level.rmdir()
+
+
+def test_a_thousand_nested_folders_are_walked_down_to_a_bound(
+    deep_tree: tuple[Path, Path],
+) -> None:
+    root, deep = deep_tree
+    write(deep, "bottom.py", "x = 1\n")
+    write(root.joinpath(*["d"] * 5), "shallow.py", "x = 1\n")
+    found = ingest(root)
+    assert [file.path for file in found.files] == ["d/d/d/d/d/shallow.py"]
+    (too_deep,) = [s for s in found.skipped if s.reason == "too_deep"]
+    assert too_deep.path == "/".join(["d"] * MAX_DEPTH) + "/"
+
+
+def test_paths_too_long_for_a_symbol_id_are_skipped(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    long = root.joinpath(*(letter * 250 for letter in "abcd"))
+    write(long, "mod.py", "def f():\n    return 1\n")
+    write(root, "short.py", "def g():\n    return 2\n")
+    found = ingest(root)
+    assert [file.path for file in found.files] == ["short.py"]
+    (skipped,) = found.skipped
+    assert skipped.reason == "path_too_long" and len(skipped.path) > MAX_PATH_CHARS

@@ -89,7 +89,7 @@ def test_error_bodies_of_every_shape_are_read() -> None:
 
 
 def test_a_group_is_asked_for_with_one_string_under_each_number() -> None:
-    strict = request_fields(OutputFormat.JSON_SCHEMA, 3)["response_format"]["json_schema"]
+    strict = request_fields(OutputFormat.JSON_SCHEMA, symbols=3)["response_format"]["json_schema"]
     assert strict["strict"] is True and strict["name"] == "DocumentationGroup"
     assert strict["schema"] == {
         "type": "object",
@@ -97,12 +97,14 @@ def test_a_group_is_asked_for_with_one_string_under_each_number() -> None:
         "required": ["1", "2", "3"],
         "additionalProperties": False,
     }
-    assert request_fields(OutputFormat.JSON_OBJECT, 3)["response_format"] == {
+    assert request_fields(OutputFormat.JSON_OBJECT, symbols=3)["response_format"] == {
         "type": "json_object",
         "schema": strict["schema"],
     }
-    assert request_fields(OutputFormat.JSON_INSTRUCTIONS, 3) == {}
-    assert request_fields(OutputFormat.JSON_SCHEMA, 1) == request_fields(OutputFormat.JSON_SCHEMA)
+    assert request_fields(OutputFormat.JSON_INSTRUCTIONS, symbols=3) == {}
+    assert request_fields(OutputFormat.JSON_SCHEMA, symbols=1) == request_fields(
+        OutputFormat.JSON_SCHEMA
+    )
 
 
 @pytest.mark.parametrize("rung", SCHEMA_AT_EVERY_RUNG)

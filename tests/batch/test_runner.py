@@ -229,3 +229,29 @@ async def test_a_killed_grouped_build_resumes_its_batch_and_splits_the_answer(
     answers = await grouped(backend, cache, []).run(asked)
     assert set(answers) == set(asked) and all(isinstance(a, Completion) for a in answers.values())
     assert len(server.requests_to("/v1/files")) == 1  # its members were covered: not re-sent
+
+
+async def test_overview_prompts_go_through_a_batch_with_their_schema(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    from doctown.backends.base import stored_text
+    from doctown.overviews.prompts import OverviewPromptBuilder
+    from doctown.overviews.schemas import ModuleOverviewOutput, OverviewContext, OverviewItem
+
+    builder = OverviewPromptBuilder(TokenCounter("gpt-5-nano"), max_prompt_tokens=3000)
+    context = OverviewContext(
+        level="module",
+        subject="module:a.py",
+        title="a.py",
+        items=[OverviewItem(ref="a.py::f", name="a.f", kind="function", summary="Does f.")],
+    )
+    prompt = builder.build(context)
+    cache, seen = SummaryCache(tmp_path / "cache.sqlite3"), []
+    answers = await runner(backend, cache, seen).run({prompt.key: prompt})
+    answer = answers[prompt.key]
+    assert isinstance(answer, Completion) and isinstance(answer.output, ModuleOverviewOutput)
+    assert answer.batch and answer.output.public_api == ["a.py::f"]
+    upload = next(iter(server.batches.files.values())).content.decode()
+    assert '"name":"ModuleOverview"' in upload
+    stored = cache.get(SummaryCache.key_for("openai", "gpt-5-nano", prompt.key))
+    assert stored is not None and stored.summary == stored_text(answer.output)

@@ -41,7 +41,8 @@ def doctown(*args: str) -> Outcome:
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Outcome:
-    """Run the `doctown` command group in this process, with the same terminal settings."""
+    """Run the `doctown` command group in this process, with the same terminal settings and
+    `env` added to the environment."""
     result = CliRunner().invoke(
         main, list(args), env={**_ENV, "DOCTOWN_DEBUG": None, **(env or {})}
     )

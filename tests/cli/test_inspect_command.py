@@ -3,8 +3,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from doctown.docpack import Source, write_docpack
 from tests.cli.process import doctown, invoke
-from tests.docpack.factory import legacy_entries, read_entries, rezip, write_sample
+from tests.docpack.factory import (
+    CREATED_AT,
+    legacy_entries,
+    read_entries,
+    rezip,
+    sample_content,
+    write_sample,
+)
 
 
 def test_inspect_shows_the_manifest_and_a_verified_checksum(tmp_path: Path) -> None:
@@ -13,7 +21,7 @@ def test_inspect_shows_the_manifest_and_a_verified_checksum(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for expected in (
-        "docpack/1.0",
+        "docpack/1.1",
         manifest.docpack_id,
         "2025-03-14T15:09:26Z",
         "https://example.com/shop.git @ main (abababababab)",
@@ -73,3 +81,18 @@ def test_inspect_refuses_a_hostile_pack_with_a_message_not_a_traceback(tmp_path:
     assert "entry '../x.json' climbs out of the archive" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_inspect_shows_a_huge_manifest_string_cut_short(tmp_path: Path) -> None:
+    huge = "https://example.com/" + "line\n" * 20_000
+    write_docpack(
+        tmp_path / "huge.docpack",
+        sample_content(),
+        source=Source(repo_url=huge, git_ref="main"),
+        created_at=CREATED_AT,
+    )
+    result = invoke("inspect", str(tmp_path / "huge.docpack"))
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout[result.stdout.index("source") : result.stdout.index("\nfiles")]
+    assert "line\\nline\\n" in shown and shown.rstrip().endswith("more characters)")
+    assert len(result.stdout) < 5_000

@@ -94,3 +94,48 @@ def test_query_shows_escape_sequences_from_a_pack_instead_of_running_them(
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "Empties the cart.\\x1b[2J\\x1b]0;owned\\x07 [bold]done[/bold]" in result.stdout
+
+
+def test_query_with_a_source_says_whether_the_summary_still_holds(tmp_path: Path) -> None:
+    from tests.freshness.conftest import build_pack, edit
+    from tests.pipeline.conftest import write_repo
+
+    repo = write_repo(tmp_path / "repo")
+    built = build_pack(repo, tmp_path / "shop.docpack")
+    edit(repo / "shop" / "cart.py", "self.items.append(price)", "self.items.append(-price)")
+    pack = str(built.pack.path)
+    stale = invoke("query", pack, "Cart.add", "--source", str(repo))
+    assert stale.returncode == 0 and "freshness: stale (body" in stale.stdout
+    fresh = invoke("query", pack, "apply_discount", "--source", str(repo), "--json")
+    assert json.loads(fresh.stdout)["freshness"]["state"] == "fresh"
+    plain = json.loads(invoke("query", pack, "apply_discount", "--json").stdout)
+    assert "freshness" not in plain
+
+
+def test_query_prints_the_overviews(tmp_path: Path) -> None:
+    from tests.docpack.factory import write_sample_with_overviews
+
+    pack = tmp_path / "shop.docpack"
+    write_sample_with_overviews(pack)
+    repository = doctown("query", str(pack), "overview")
+    assert repository.returncode == 0, repository.stderr
+    for expected in (
+        "repository overview",
+        "A small shop: carts that total their items",
+        "main parts\n  cluster:checkout  Checkout\n  cluster:pricing  pricing",
+        "start reading\n  py:shop.cart.Cart  shop.cart.Cart",
+        "entry points\n  package  shop  module:src/shop/cart.py",
+    ):
+        assert expected in repository.stdout
+    module = doctown("query", str(pack), "module:src/shop/cart.py")
+    assert "public API\n  py:shop.cart.Cart  shop.cart.Cart" in module.stdout
+    assert "depends on: src/shop/pricing.py" in module.stdout
+    cluster = doctown("query", str(pack), "cluster:checkout", "--json")
+    found = json.loads(cluster.stdout)
+    assert found["overview"]["title"] == "Checkout"
+    assert found["names"] == {"py:shop.cart.Cart.total": "shop.cart.Cart.total"}
+    missing = doctown("query", str(pack), "module:nowhere.py")
+    assert missing.returncode == 1 and "no overview for 'module:nowhere.py'" in missing.stderr
+    write_sample(tmp_path / "plain.docpack")
+    none = doctown("query", str(tmp_path / "plain.docpack"), "overview")
+    assert none.returncode == 1 and "holds no overviews" in none.stderr

@@ -1,4 +1,5 @@
-"""`doctown serve` as a process: it says which backend runs and answers on PORT."""
+"""`doctown serve` as a process: it says which backend runs, answers on PORT, and times out
+requests that never finish arriving."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx2
 
@@ -20,21 +23,34 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_listens_on_port_and_names_its_backend(fake_openai: FakeOpenAIServer) -> None:
+@contextmanager
+def serving(server: FakeOpenAIServer, **settings: str) -> Iterator[tuple[int, list[str]]]:
+    """`doctown serve` on a free port until the block ends; yields the port and, after the
+    block, its standard error in the list."""
     port = free_port()
-    env = {**os.environ, **openai_env(fake_openai), "PORT": str(port)}
+    env = {**os.environ, **openai_env(server), "PORT": str(port), **settings}
     process = subprocess.Popen(
         [sys.executable, "-m", "doctown", "serve"], env=env, stderr=subprocess.PIPE, text=True
     )
+    stderr: list[str] = []
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                health = httpx2.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                httpx2.get(f"http://127.0.0.1:{port}/health", timeout=2)
                 break
             except httpx2.TransportError:
                 assert time.monotonic() < deadline and process.poll() is None
                 time.sleep(0.1)
+        yield port, stderr
+    finally:
+        process.terminate()
+        stderr.append(process.communicate(timeout=30)[1])
+
+
+def test_serve_listens_on_port_and_names_its_backend(fake_openai: FakeOpenAIServer) -> None:
+    with serving(fake_openai) as (port, stderr):
+        health = httpx2.get(f"http://127.0.0.1:{port}/health", timeout=2)
         assert health.json() == {
             "status": "healthy",
             "model": "gpt-5-nano",
@@ -42,8 +58,37 @@ def test_serve_listens_on_port_and_names_its_backend(fake_openai: FakeOpenAIServ
             "backend": "openai",
             "detail": None,
         }
-    finally:
-        process.terminate()
-        _, stderr = process.communicate(timeout=30)
-    assert f"backend=openai on http://127.0.0.1:{port}" in stderr
-    assert "sk-test" not in stderr
+    assert f"backend=openai on http://127.0.0.1:{port}" in stderr[0]
+    assert "sk-test" not in stderr[0]
+
+
+def test_requests_that_never_finish_arriving_are_timed_out(fake_openai: FakeOpenAIServer) -> None:
+    limits = {"REQUEST_HEAD_TIMEOUT": "1", "REQUEST_BODY_TIMEOUT": "1"}
+    with serving(fake_openai, **limits) as (port, _):
+        slow_loris = [
+            b"",  # connects and says nothing
+            b"POST /generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty",  # headers never end
+            b"POST /generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"job_id":',  # a body that stops
+        ]
+        sockets = []
+        for opening in slow_loris:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(opening)
+            sockets.append(sock)
+        started = time.monotonic()
+        answers = []
+        for sock in sockets:
+            with sock:
+                received = b""
+                while chunk := sock.recv(4096):  # until the server closes the connection
+                    received += chunk
+                answers.append(received)
+        elapsed = time.monotonic() - started
+        assert elapsed < 8  # closed by the server, not by our timeout
+        silent, headers, body = answers
+        assert silent.startswith(b"HTTP/1.1 408") and b"REQUEST_HEAD_TIMEOUT" in silent
+        assert headers.startswith(b"HTTP/1.1 408") and b"REQUEST_HEAD_TIMEOUT" in headers
+        assert body.startswith(b"HTTP/1.1 408") and b"REQUEST_BODY_TIMEOUT" in body
+        # A client that takes its time but finishes is served, and so is the next one.
+        assert httpx2.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200

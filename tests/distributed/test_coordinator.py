@@ -47,8 +47,12 @@ def test_three_workers_document_every_symbol_once(three: Cluster, tmp_path: Path
     assert report["result"]["documented"] == selected == 56
     assert statuses(out)["documented"] == selected
     prompts = asked(three.server)
-    assert len(prompts) == selected and set(prompts.values()) == {1}
+    # The overviews went through the workers too, each asked once.
+    overviews = report["result"]["overviews"]
+    assert overviews["calls"] > 0 and overviews["failed"] == 0
+    assert len(prompts) == selected + overviews["calls"] and set(prompts.values()) == {1}
     assert report["result"]["usage"]["requests"] == selected  # what this run paid for
+    assert read_docpack(out).content.overviews is not None
     busy = [w for w in three.alive() if w.shards_done()]
     assert len(busy) >= 2, [w.text() for w in three.alive()]
     assert "distributed: 3 workers" in result.stderr

@@ -8,6 +8,7 @@ import pytest
 
 from doctown.docpack import read_docpack
 from tests.distributed.processes import Cluster
+from tests.overviews.conftest import overview_requests
 from tests.pipeline.conftest import write_repo
 from tests.server.routes.test_jobs import Worker
 
@@ -33,7 +34,7 @@ def test_a_distributed_job_is_documented_by_the_workers(
         job = server.wait(accepted["id"], "succeeded", "partial", "failed", timeout=60)
         assert job["state"] == "succeeded", job
         # The symbols of a file share a request (this server groups; the workers answer).
-        requests = len(three.server.chat_requests())
+        requests = len(three.server.summary_requests())
         assert job["counts"]["documented"] == 11 and job["usage"]["requests"] == requests < 11
         pack = server.client.get(f"/jobs/{job['id']}/docpack")
         (tmp_path / "shop.docpack").write_bytes(pack.content)
@@ -42,6 +43,7 @@ def test_a_distributed_job_is_documented_by_the_workers(
         assert sorted(three.server.symbols_asked()) == sorted(
             s.name for s in symbols if s.documentation.status == "documented"
         )
+        assert overview_requests(three.server)
         assert any(f"shard of build {job['id']}-" in w.text() for w in three.alive())
     finally:
         server.stop()

@@ -80,4 +80,58 @@ def test_a_group_request_and_its_answer_travel_whole() -> None:
     arrived = from_wire(ShardRequest.model_validate_json(request.model_dump_json()).prompts[0])
     assert arrived.symbols == 2 and arrived.key == prompt.key
     answer = Completion(GroupOutput(summaries={"1": "Adds.", "2": "Subtracts."}), Usage(20, 0, 9))
-    assert completion_of(through_json(documented(answer))) == answer
+    assert completion_of(through_json(documented(answer)), symbols=2) == answer
+
+
+def test_an_overview_travels_with_its_schema_and_comes_back_whole() -> None:
+    from doctown.overviews.schemas import ClusterOverviewOutput, ClusterRelation
+
+    prompt = Prompt(
+        messages=[{"role": "user", "content": "Overview of: Cluster c [cluster:1]"}],
+        prompt_tokens=9,
+        truncated=False,
+        output=ClusterOverviewOutput,
+    )
+    request = ShardRequest(build_id="b", backend="openai", model="m", prompts=[to_wire(prompt)])
+    arrived = from_wire(ShardRequest.model_validate_json(request.model_dump_json()).prompts[0])
+    assert arrived.output is ClusterOverviewOutput and arrived.key == prompt.key
+    answer = ClusterOverviewOutput(
+        title="Parsing",
+        summary="Reads the input.",
+        key_symbols=["a.py::parse"],
+        relations=[ClusterRelation(cluster="cluster:2", description="Feeds it.")],
+    )
+    completion = Completion(answer, Usage(40, 0, 30, 0, 1))
+    assert completion_of(through_json(documented(completion)), ClusterOverviewOutput) == completion
+    broken = through_json(documented(completion)).model_copy(update={"answer": {"summary": "x"}})
+    with pytest.raises(SymbolFailure, match="does not fit the ClusterOverview schema"):
+        completion_of(broken, ClusterOverviewOutput)
+    with pytest.raises(ValueError, match="unknown output schema"):
+        ShardRequest.model_validate(
+            {
+                "build_id": "b",
+                "backend": "o",
+                "model": "m",
+                "prompts": [{"messages": [], "prompt_tokens": 1, "output": "Evil"}],
+            }
+        )
+
+
+def test_a_group_answer_must_be_what_was_asked_and_only_summaries_form_groups() -> None:
+    group = documented(Completion(GroupOutput(summaries={"1": "Adds."}), Usage(20, 0, 9)))
+    one = documented(Completion(DocumentationOutput(summary="Adds."), Usage(20, 0, 9)))
+    with pytest.raises(SymbolFailure, match="does not hold the 1 summaries"):
+        completion_of(through_json(group))
+    with pytest.raises(SymbolFailure, match="does not hold the 2 summaries"):
+        completion_of(through_json(one), symbols=2)
+    with pytest.raises(ValueError, match="only symbol summaries"):
+        ShardRequest.model_validate(
+            {
+                "build_id": "b",
+                "backend": "o",
+                "model": "m",
+                "prompts": [
+                    {"messages": [], "prompt_tokens": 1, "output": "ModuleOverview", "symbols": 2}
+                ],
+            }
+        )

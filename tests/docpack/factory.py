@@ -14,6 +14,7 @@ import warnings
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,14 @@ from doctown.docpack import (
     write_docpack,
 )
 from doctown.docpack.format import MANIFEST, content_digest
+from doctown.docpack.overviews import (
+    ClusterOverview,
+    EntryPoint,
+    ModuleOverview,
+    Overviews,
+    RepositoryOverview,
+)
+from doctown.docpack.overviews import ClusterRelation as OverviewRelation
 
 CREATED_AT = datetime(2025, 3, 14, 15, 9, 26, tzinfo=UTC)
 SOURCE = Source(repo_url="https://example.com/shop.git", git_ref="main", commit_hash="ab" * 20)
@@ -384,3 +393,57 @@ def legacy_entries(path: Path) -> dict[str, bytes]:
         "cost": 0.000465,
     }
     return resign({**entries, MANIFEST: json.dumps(manifest).encode()})
+
+
+def before_fingerprints(path: Path) -> dict[str, bytes]:
+    """The pack at `path` as doctown wrote it before fingerprints: no `recipe` in nodes.json,
+    no `fingerprint` in any documentation, sealed with a correct checksum."""
+    entries = read_entries(path)
+    nodes: dict[str, Any] = json.loads(entries["nodes.json"])
+    nodes.pop("recipe", None)
+    for each in nodes["symbols"]:
+        each["documentation"].pop("fingerprint", None)
+    return resign({**entries, "nodes.json": json.dumps(nodes).encode()})
+
+
+def sample_overviews() -> Overviews:
+    """Overviews of the shop pack: its two modules, two clusters and the repository."""
+    provenance = PROVENANCE.model_copy(update={"prompt_version": "overview-1"})
+    return Overviews(
+        repository=RepositoryOverview(
+            summary="A small shop: carts that total their items and prices with discounts.",
+            provenance=provenance,
+            main_parts=["cluster:checkout", "cluster:pricing"],
+            start_reading=["py:shop.cart.Cart", "module:src/shop/pricing.py"],
+            entry_points=[EntryPoint(kind="package", name="shop", ref="module:src/shop/cart.py")],
+        ),
+        modules=[
+            ModuleOverview(
+                path=CART,
+                summary="Holds the cart a customer fills and totals.",
+                provenance=provenance,
+                public_api=["py:shop.cart.Cart", "py:shop.cart.Cart.total"],
+                depends_on=[PRICING],
+            ),
+            ModuleOverview(path=PRICING, status="failed", reason="refusal", message="refused"),
+        ],
+        clusters=[
+            ClusterOverview(
+                cluster_id="checkout",
+                title="Checkout",
+                summary="Totals a cart and applies discounts.",
+                provenance=provenance,
+                key_symbols=["py:shop.cart.Cart.total"],
+                relations=[
+                    OverviewRelation(cluster_id="pricing", calls_out=2, description="Asks it.")
+                ],
+            )
+        ],
+        diagram='flowchart LR\n  cluster_checkout["checkout (5)"]\n',
+    )
+
+
+def write_sample_with_overviews(path: Path) -> Manifest:
+    """The shop pack with its overviews (docpack/1.1)."""
+    content = replace(sample_content(), overviews=sample_overviews())
+    return write_docpack(path, content, source=SOURCE, created_at=CREATED_AT)

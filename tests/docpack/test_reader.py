@@ -118,7 +118,7 @@ def test_contexts_are_checksummed_even_when_not_loaded(
         ("/etc/evil.json", "is an absolute path"),
         ("C:evil.json", "is an absolute path"),
         ("docs/nodes.json", "is inside a folder"),
-        ("evil.sh", "is not a docpack/1.0 entry"),
+        ("evil.sh", "is not a docpack entry"),
     ],
 )
 def test_entries_with_paths_or_unknown_names_are_refused(
@@ -254,7 +254,7 @@ def test_content_that_breaks_the_schema_is_named_by_field(
     with pytest.raises(DocpackError) as caught:
         read_docpack(hostile)
     message = str(caught.value)
-    assert "nodes.json does not match docpack/1.0" in message
+    assert "nodes.json does not match the docpack schema" in message
     assert "symbols.2.name: Field required" in message
     assert "symbols.3.centrality" in message
 
@@ -292,3 +292,12 @@ def test_reading_a_hostile_pack_writes_nothing(
     assert _tree(tmp_path) == before
     assert not (tmp_path / "escaped.json").exists()
     assert os.listdir(inside) == []
+
+
+def test_a_pack_written_before_fingerprints_still_reads(pack: Path, tmp_path: Path) -> None:
+    from tests.docpack.factory import before_fingerprints
+
+    older = rezip(tmp_path / "older.docpack", before_fingerprints(pack).items())
+    read = read_docpack(older)
+    assert read.verified and read.content.nodes.recipe is None
+    assert all(s.documentation.fingerprint is None for s in read.symbols)

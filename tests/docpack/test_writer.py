@@ -171,3 +171,35 @@ def test_an_empty_pack_is_valid(tmp_path: Path) -> None:
     manifest = write_docpack(tmp_path / "e.docpack", empty, source=SOURCE, created_at=CREATED_AT)
     assert manifest.statistics.symbol_count == 0
     assert read_docpack(tmp_path / "e.docpack").symbols == []
+
+
+def test_fingerprints_and_the_recipe_round_trip(tmp_path: Path) -> None:
+    from doctown.docpack import Fingerprint, Recipe
+
+    content = sample_content()
+    first = content.nodes.symbols[0]
+    marked = first.model_copy(
+        update={
+            "documentation": first.documentation.model_copy(
+                update={
+                    "fingerprint": Fingerprint(
+                        prompt_version="2", digest="sha256:" + "e" * 64, parts={"body": "0" * 16}
+                    )
+                }
+            )
+        }
+    )
+    recipe = Recipe(
+        backend="openai", model="gpt-5-mini", prompt_version="2", max_prompt_tokens=2000
+    )
+    nodes = Nodes(symbols=[marked, *content.nodes.symbols[1:]], recipe=recipe)
+    write_docpack(
+        tmp_path / "shop.docpack",
+        dataclasses.replace(content, nodes=nodes),
+        source=SOURCE,
+        created_at=CREATED_AT,
+    )
+    read = read_docpack(tmp_path / "shop.docpack")
+    assert read.content.nodes.recipe == recipe  # kept in order with the symbols sorted
+    found = next(s for s in read.symbols if s.id == first.id)
+    assert found.documentation.fingerprint == marked.documentation.fingerprint

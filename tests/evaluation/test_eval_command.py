@@ -124,3 +124,40 @@ def test_usage_errors_fail_with_a_message(corpora_file: Path, tmp_path: Path) ->
         main, ["eval", "--corpora", str(corpora_file), "--corpus", "numpy", "--no-agreement"]
     )
     assert unknown.exit_code == 1 and "no corpus named numpy" in unknown.output
+
+
+def test_module_overviews_are_scored_with_every_docstring_hidden(
+    fake_openai: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    import ast
+    import sysconfig
+
+    files = ["base64.py", "colorsys.py", "reprlib.py"]
+    corpora = tmp_path / "modules.toml"
+    corpora.write_text(
+        f'seed = 7\nlimit = 5\n[[corpus]]\nname = "std"\nsource = "stdlib"\nfiles = {files!r}\n'
+    )
+    out = tmp_path / "results"
+    agreement = [] if have_extra() else ["--no-agreement"]
+    code, stdout, output = run_eval(
+        fake_openai, "--modules", "--corpora", str(corpora), "--backend", "openai",
+        "--output", str(out), "--json", *agreement,
+    )  # fmt: skip
+    assert code == 0, output
+    report = json.loads(stdout)
+    assert report == json.loads((out / "results.json").read_text())
+    overall = report["overall"]
+    scored = overall["modules"]
+    assert scored >= 2 and overall["documented"] == scored and overall["coverage"] == 1.0
+    assert overall["ungrounded"] == 0.0 and overall["input_tokens"] > 0
+    assert overall["dollars"] > 0 and report["corpora"][0]["children_cost"] > 0
+    if have_extra():
+        assert -1.0 <= overall["position"] <= 1.0 and overall["floor"] is not None
+    # The module docstrings are the answers: no prompt ever showed one.
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    docstrings = [ast.get_docstring(ast.parse((stdlib / f).read_text())) or "" for f in files]
+    firsts = [" ".join(d.split("\n\n")[0].split()[:6]) for d in docstrings]
+    sent = [json.dumps(r["body"]["messages"]) for r in fake_openai.chat_requests()]
+    overviews = [s for s in sent if "Overview of: Module" in s]
+    assert len(overviews) == scored
+    assert not any(first in " ".join(s.split()) for first in firsts for s in sent)

@@ -99,7 +99,9 @@ async def test_grouped_asks_each_sampled_symbol_with_its_file_as_a_build_does(
     result = await evaluate(prepared, "grouped", engine)
     (request,) = fake_openai.chat_requests()
     asked = request["body"]["messages"][-1]["content"]
-    assert asked.startswith("File: shop/cart.py (python)\n[1]\nSymbol: add\n")
+    assert asked.startswith(
+        "File: <untrusted-path>shop/cart.py</untrusted-path> (python)\n[1]\nSymbol: add\n"
+    )
     assert "[2]\nSymbol: checkout\n" in asked and "<untrusted-source>" in asked
     assert "Total the cart" not in asked  # docstrings stay hidden, the neighbours' too
     # Only the sample is scored, with its share of the request.

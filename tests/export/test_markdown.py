@@ -86,3 +86,31 @@ def test_pack_text_cannot_become_markdown_or_html(hostile: Catalog, tmp_path: Pa
         for payload in (SCRIPT, IMAGE, "<b>"):
             assert payload not in prose, name
     assert broken_markdown_links(tmp_path / "md") == []
+
+
+def test_overviews_lead_the_index_module_pages_and_llms_txt(tmp_path: Path) -> None:
+    from doctown.docpack import read_docpack
+    from tests.docpack.factory import write_sample_with_overviews
+
+    write_sample_with_overviews(tmp_path / "shop.docpack")
+    catalog = Catalog(read_docpack(tmp_path / "shop.docpack"))
+    export_markdown(catalog, tmp_path / "md")
+    assert broken_markdown_links(tmp_path / "md") == []
+    index = (tmp_path / "md" / "index.md").read_text()
+    assert "## Overview\n\nA small shop: carts that total their items" in index
+    assert "**Main parts:** [`Checkout`](index.md#cluster-checkout)" in index
+    assert "**Start reading:** [`shop.cart.Cart`](src/shop/cart.py.md#L5)" in index
+    assert "## Architecture\n\n```mermaid\nflowchart LR\n" in index
+    assert '<a id="cluster-checkout"></a>**Checkout** (5)' in index
+    cart = (tmp_path / "md" / "src/shop/cart.py.md").read_text()
+    assert "**Overview.** Holds the cart a customer fills and totals." in cart
+    assert "**Public API:** [`shop.cart.Cart`](../../src/shop/cart.py.md#L5)" in cart
+    pricing = (tmp_path / "md" / "src/shop/pricing.py.md").read_text()
+    assert "**Overview.** *No overview (refusal).*" in pricing
+    export_llms_txt(catalog, tmp_path / "llms")
+    assert broken_markdown_links(tmp_path / "llms") == []
+    llms = (tmp_path / "llms" / "llms.txt").read_text()
+    assert "## Overview\n\nA small shop" in llms and "## Parts" in llms
+    assert "[`Checkout`](llms.txt#cluster-checkout)" in llms
+    full = (tmp_path / "llms" / "llms-full.txt").read_text()
+    assert "A small shop" in full and "```mermaid" in full

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 from doctown.backends.formats import OutputFormat
 from doctown.generation import GenerationEngine
-from doctown.generation.cache import CachedSummary, SummaryCache
+from doctown.generation.cache import CachedSummary, SummaryCache, lease_owner
 from doctown.testing import FakeOpenAIServer, refusal
 from doctown.usage import Usage
 from tests.conftest import symbol
@@ -150,3 +152,32 @@ async def test_stores_from_async_code_are_committed_before_they_return(tmp_path:
     assert all(await asyncio.gather(*(store(i) for i in range(50))))
     cache.close()
     assert reader.execute("SELECT COUNT(*) FROM summaries").fetchone() == (50,)
+
+
+def test_a_lease_is_held_by_one_owner_until_released_or_lapsed(tmp_path: Path) -> None:
+    first, second = SummaryCache(tmp_path / "c.sqlite3"), SummaryCache(tmp_path / "c.sqlite3")
+    assert first.lease("k", "a") and first.lease("k", "a")  # its holder may take it again
+    assert not second.lease("k", "b") and second.leased_by_another("k", "b")
+    first.release("k", "a")
+    assert second.lease("k", "b", seconds=0.0)  # taken, but lapses at once
+    assert first.lease("k", "a") and not first.leased_by_another("k", "a")
+
+    # A lease left by a process of this machine that died (kill -9) is taken over at once.
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    assert second.lease("j", f"{socket.gethostname()}/{ended.pid}/x", seconds=600)
+    assert not first.leased_by_another("j", lease_owner()) and first.lease("j", "a")
+
+
+async def test_jobs_sharing_a_cache_ask_a_prompt_in_flight_only_once(
+    fake_openai: FakeOpenAIServer, make_engine: MakeEngine, tmp_path: Path
+) -> None:
+    fake_openai.latency = 0.2
+    cache = SummaryCache(tmp_path / "cache.sqlite3")
+    symbols = [symbol(str(i), f"name_{i}") for i in range(6)]
+    engines = [make_engine(cache=cache) for _ in range(3)]
+    results = await asyncio.gather(*(generate(engine, symbols) for engine in engines))
+    # Each symbol is asked once in all (a file's symbols share a request).
+    assert sorted(fake_openai.symbols_asked()) == sorted(s.context.name for s in symbols)
+    assert all(len(result.documented_symbols) == len(symbols) for result in results)
+    assert sum(d.cached for result in results for d in result.documented_symbols) == 12

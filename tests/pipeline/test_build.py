@@ -13,10 +13,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from doctown import events
 from doctown.docpack import SearchIndex, SymbolIndex, read_docpack
 from doctown.testing import FakeOpenAIServer, ok, refusal
+from tests.cli.process import invoke
 from tests.cli.test_generate import doctown, openai_env
+from tests.overviews.conftest import overview_requests
 from tests.pipeline.conftest import FILES, git, write_repo
 
 
@@ -50,10 +54,17 @@ def test_build_packs_every_symbol_and_the_pack_reads_back(
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["result"]["backend"], report["result"]["model"]) == ("openai", "gpt-5-nano")
-    sent = fake_openai.chat_requests()
+    overviews = overview_requests(fake_openai)
+    sent = fake_openai.summary_requests()
+    assert report["plan"]["to_send"] == len(fake_openai.symbols_asked())
     assert report["plan"]["to_send"] == report["result"]["documented"]
     # The symbols of a file share a request: as many as the plan said, fewer than symbols.
     assert report["plan"]["requests"] == len(sent) < report["plan"]["to_send"]
+    assert (
+        report["plan"]["overviews"]["to_send"]
+        == len(overviews)
+        == report["result"]["overviews"]["calls"]
+    )
     pack = read_docpack(out)
     by_name = {s.qualified_name: s for s in pack.symbols}
     checkout = by_name["shop.cart.Cart.checkout"]
@@ -91,11 +102,13 @@ def test_build_packs_every_symbol_and_the_pack_reads_back(
 def test_dry_run_counts_exactly_and_spends_nothing(
     shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
 ) -> None:
-    dry = build(shop_repo, tmp_path / "x.docpack", fake_openai, "--dry-run", "--json")
+    # The symbols' prompts are counted exactly; overviews are estimated (their own test).
+    args = ("--no-overviews", "--json")
+    dry = build(shop_repo, tmp_path / "x.docpack", fake_openai, "--dry-run", *args)
     assert dry.returncode == 0, dry.stderr
     assert fake_openai.requests == [] and not (tmp_path / "x.docpack").exists()
     plan = json.loads(dry.stdout)["plan"]
-    real = json.loads(build(shop_repo, tmp_path / "x.docpack", fake_openai, "--json").stdout)
+    real = json.loads(build(shop_repo, tmp_path / "x.docpack", fake_openai, *args).stdout)
     assert plan["prompt_tokens"] == real["result"]["usage"]["input_tokens"]  # counted exactly
     assert plan["cost_min"] <= real["result"]["usage"]["cost"] <= plan["cost_max"]
 
@@ -254,6 +267,7 @@ def test_resume_after_sigkill_pays_for_nothing_twice(shop_repo: Path, tmp_path: 
             "--quiet",
             "--concurrency",
             "1",
+            "--no-overviews",  # the overview stage has its own resume test
         ]
         env = {**os.environ, **openai_env(server)}
         process = subprocess.Popen([sys.executable, *args], env=env, stderr=subprocess.DEVNULL)
@@ -334,3 +348,161 @@ def test_tests_are_packed_as_tested_by_and_left_undocumented(
     assert build(repo, tmp_path / "all.docpack", fake_openai, "--include-tests").returncode == 0
     included = {s.qualified_name: s for s in read_docpack(tmp_path / "all.docpack").symbols}
     assert included["tests.test_pricing.test_total"].documentation.status == "documented"
+
+
+def test_a_path_too_long_for_a_symbol_id_is_left_out_not_a_crash(
+    tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    root = tmp_path / "repo"
+    long = root.joinpath(*(letter * 250 for letter in "abcd"))
+    long.mkdir(parents=True)
+    (long / "mod.py").write_text("def f():\n    return 1\n")
+    (root / "short.py").write_text("def g():\n    return 2\n")
+    result = build(root, tmp_path / "out.docpack", fake_openai, "--dry-run", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["plan"]["files"] == 1
+
+
+def build_with_file_size_limit(
+    limit: int, repo: Path, out: Path, cache: Path, server: FakeOpenAIServer
+) -> subprocess.CompletedProcess[str]:
+    """`doctown build` in a process whose files cannot grow past `limit` bytes: the kernel
+    refuses the write, as it does on a full disk (EFBIG instead of ENOSPC)."""
+    script = (
+        "import resource, sys; "
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
+        "from doctown.cli import main; main()"
+    )
+    args = ["build", str(repo), "-o", str(out), "--cache", str(cache), "--yes", "--quiet"]
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/"),
+        **openai_env(server, DOCTOWN_CACHE_DIR=str(out.parent / "analysis")),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, env=env
+    )
+
+
+def test_a_cache_that_cannot_be_written_is_refused_before_paying_or_loses_nothing(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    out, cache = tmp_path / "shop.docpack", tmp_path / "summaries.sqlite3"
+    warm = doctown(
+        "build",
+        str(shop_repo),
+        "-o",
+        str(out),
+        "--cache",
+        str(cache),
+        "--dry-run",
+        env=openai_env(fake_openai, DOCTOWN_CACHE_DIR=str(tmp_path / "analysis")),
+    )  # the analysis is cached: below, only the summary cache has to grow
+    assert warm.returncode == 0, warm.stderr
+
+    # Full from the start: refused before the first paid request.
+    full = build_with_file_size_limit(16_384, shop_repo, out, cache, fake_openai)
+    assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
+    assert f"The summary cache {cache} cannot be written" in full.stderr
+    assert fake_openai.chat_requests() == [] and not out.exists()
+
+    # Full a few writes in: every paid answer still reaches the pack, with a warning.
+    late = build_with_file_size_limit(36_864, shop_repo, out, cache, fake_openai)
+    assert late.returncode == 0, late.stderr
+    assert "cannot be written" in late.stderr and "kept for this run only" in late.stderr
+    paid = len(fake_openai.symbols_asked())  # a file's symbols share a request
+    assert paid > 0 and set(statuses(out).values()) <= {"documented", "skipped"}
+    assert sum(status == "documented" for status in statuses(out).values()) == paid
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_openai: FakeOpenAIServer) -> None:
+    """The environment of an in-process `doctown` run against the fake server."""
+    for name, value in openai_env(fake_openai, DOCTOWN_CACHE_DIR=str(tmp_path / "a")).items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_an_unwritable_output_or_events_file_is_refused_before_anything_is_spent(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    cases = [
+        (["-o", str(tmp_path / "missing" / "shop.docpack")], "does not exist"),
+        (["-o", str(tmp_path)], "it is a folder"),
+        (
+            ["-o", str(tmp_path / "ok.docpack"), "--events", str(tmp_path / "no" / "e.jsonl")],
+            "Cannot write events to",
+        ),
+    ]
+    for args, message in cases:
+        result = invoke("build", str(shop_repo), *args, "--yes", "--quiet")
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert fake_openai.chat_requests() == []
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_corrupt_summary_or_analysis_cache_is_named_with_what_to_do(
+    shop_repo: Path, tmp_path: Path
+) -> None:
+    corrupt = tmp_path / "summaries.sqlite3"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    out = str(tmp_path / "shop.docpack")
+    built = invoke("build", str(shop_repo), "-o", out, "--cache", str(corrupt))
+    stats = invoke("cache", "stats", "--cache", str(corrupt))
+    for result in (built, stats):
+        assert result.returncode == 1, result.stderr
+        assert f"The summary cache {corrupt} is corrupt; move it aside" in result.stderr
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "analysis.sqlite").write_bytes(b"garbage" * 1000)
+    analysed = invoke("build", str(shop_repo), "-o", out, "--dry-run")
+    assert analysed.returncode == 1
+    assert (
+        "The analysis cache in" in analysed.stderr and "delete analysis.sqlite" in analysed.stderr
+    )
+
+
+def test_simultaneous_builds_on_one_cache_ask_each_prompt_once(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.latency = 1.0  # generation lasts long enough for the three to overlap
+    cache = tmp_path / "cache.sqlite3"
+    env = {
+        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME")},
+        **openai_env(fake_openai, DOCTOWN_CACHE_DIR=str(tmp_path / "analysis")),
+    }
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "doctown",
+                "build",
+                str(shop_repo),
+                "-o",
+                str(tmp_path / f"shop{i}.docpack"),
+                "--cache",
+                str(cache),
+                "--yes",
+                "--quiet",
+                "--json",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
+    reports = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr
+        reports.append(json.loads(stdout))
+    prompts = reports[0]["plan"]["unique_prompts"]
+    # Every symbol asked by one build only (a file's symbols share a request).
+    assert len(fake_openai.symbols_asked()) == prompts > len(fake_openai.summary_requests())
+    # The overviews above them too: each asked by one build, the others served from the cache.
+    overviews = [str(r["body"]["messages"]) for r in fake_openai.overview_requests()]
+    assert overviews and len(set(overviews)) == len(overviews)
+    assert sum(report["result"]["documented"] for report in reports) == 3 * prompts

@@ -55,6 +55,8 @@ def test_a_batch_build_documents_everything_at_half_the_price(
         )
         assert batched.returncode == 0, batched.stderr
         assert server.chat_requests() == []
+        # The symbols in one batch, then each overview level in one of its own.
+        assert len(server.requests_to("/v1/batches")) == 4
         (tmp_path / "sync").mkdir()
         synchronous = build(shop_repo, tmp_path / "sync" / "s.docpack", server)
         assert synchronous.returncode == 0, synchronous.stderr
@@ -66,6 +68,10 @@ def test_a_batch_build_documents_everything_at_half_the_price(
     assert documented and all(
         s.documentation.provenance and s.documentation.provenance.batch for s in documented
     )
+    overviews = pack.content.overviews
+    assert overviews is not None and overviews.repository is not None
+    written = [*overviews.modules, *overviews.clusters, overviews.repository]
+    assert all(o.provenance is not None and o.provenance.batch for o in written)
     # Each summary's provenance says what making it cost: at the batch price, half.
     made, sync_made = authorship(pack.symbols), authorship(sync_pack.symbols)
     assert made.input_tokens == sync_made.input_tokens > 0
@@ -88,6 +94,7 @@ def test_a_build_killed_while_polling_resumes_without_paying_again(
     args = [
         sys.executable, "-m", "doctown", "build", str(shop_repo), "-o", str(out),
         "--cache", str(cache), "--yes", "--quiet", "--batch", "--events", str(log),
+        "--no-overviews",  # one batch to kill and resume: the symbols'
     ]  # fmt: skip
     with batch_server() as server:
         server.batches.hold = True  # the batch stays in progress until released

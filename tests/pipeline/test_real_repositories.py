@@ -32,6 +32,7 @@ def build_and_read(source: str, out: Path) -> None:
         "--cache",
         str(out.with_suffix(".sqlite3")),
         "--quiet",
+        "--no-overviews",  # the embedded model's overviews have a test of their own
         env={"HF_HUB_OFFLINE": "1"},
     )
     assert result.returncode in (0, 3), result.stderr  # 3: the preview model failed a symbol
@@ -76,3 +77,42 @@ def test_builds_a_published_sdist(tmp_path: Path) -> None:
     assert download.returncode == 0, download.stderr
     (archive,) = tmp_path.glob("itsdangerous-*.tar.gz")
     build_and_read(str(archive), tmp_path / "itsdangerous.docpack")
+
+
+def test_overviews_of_a_real_package_with_the_embedded_model(tmp_path: Path) -> None:
+    import dotenv
+
+    from doctown.docpack.overview_text import OverviewIndex
+
+    out = tmp_path / "dotenv.docpack"
+    source = Path(dotenv.__file__).parent
+    result = doctown(
+        "build", str(source), "-o", str(out), "--limit", "2", "--quiet",
+        "--cache", str(tmp_path / "cache.sqlite3"), env={"HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    assert result.returncode in (0, 3), result.stderr  # 3: the preview model failed one
+    pack = read_docpack(out)
+    overviews = pack.content.overviews
+    assert overviews is not None and overviews.repository is not None and overviews.clusters
+    index = OverviewIndex(pack.content)
+    every = [*overviews.modules, *overviews.clusters, overviews.repository]
+    for overview in every:
+        assert overview.status in ("documented", "failed"), overview
+        if overview.status == "failed":
+            assert overview.reason and overview.summary is None
+            continue
+        provenance = overview.provenance
+        assert provenance is not None and provenance.backend == "local" and provenance.preview
+        # A reference the pack does not hold is never passed off as one: it is marked.
+        refs = [
+            *getattr(overview, "public_api", []),
+            *getattr(overview, "key_symbols", []),
+            *getattr(overview, "main_parts", []),
+            *getattr(overview, "start_reading", []),
+        ]
+        assert all(index.exists(ref) or ref in provenance.ungrounded for ref in refs)
+    assert overviews.diagram.startswith("flowchart LR")
+    first = overviews.clusters[0]
+    shown = doctown("query", str(out), f"cluster:{first.cluster_id}")
+    assert shown.returncode == 0
+    assert ("offline preview" in shown.stdout) == (first.status == "documented")

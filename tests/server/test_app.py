@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from doctown import events
 from doctown.server.app import create_app
@@ -231,3 +238,124 @@ def test_the_api_key_never_reaches_responses_or_events(
     generated = client.post("/generate", json=SEED_REQUEST).text
     for text in (health, generated, path.read_text()):
         assert "SECRET" not in text and "0123456789" not in text
+
+
+def echoing_gateway(key_seen: list[str]) -> Starlette:
+    """An OpenAI-compatible gateway that echoes the key it was sent in every error."""
+
+    async def refuse(request: Request) -> JSONResponse:
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        key_seen.append(key)
+        message = f"upstream refused the request made with key {key}"
+        return JSONResponse({"error": {"message": message, "type": "server_error"}}, 502)
+
+    return Starlette(routes=[Route("/v1/{rest:path}", refuse, methods=["GET", "POST"])])
+
+
+def test_a_key_of_any_shape_echoed_upstream_is_never_shown_logged_or_written(
+    worker: Worker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "gw-live-7f3a9c2e1b5d"  # no sk- prefix: only its literal value can be redacted
+    seen: list[str] = []
+    path = tmp_path / "events.jsonl"
+    with ThreadedServer(echoing_gateway(seen), lifespan="off") as gateway:
+        client = worker(
+            openai_api_key=key,
+            openai_base_url=f"{gateway.url}/v1",
+            events_file=str(path),
+            max_retries=1,
+            worker_api_key="worker-secret-42",
+        )
+        auth = {"Authorization": "Bearer worker-secret-42"}
+        health = client.get("/health")
+        generated = client.post("/generate", json=SEED_REQUEST, headers=auth)
+    assert seen and set(seen) == {key}  # the gateway really echoed it
+    assert health.status_code == 503 and "upstream refused" in health.json()["detail"]
+    assert generated.json()["failed_symbols"][0]["reason"] == "retries_exhausted"
+    for text in (health.text, generated.text, path.read_text(), caplog.text):
+        assert "7f3a9c2e1b5d" not in text and "worker-secret-42" not in text
+
+
+def test_health_answers_while_a_large_estimate_is_counted(worker: Worker) -> None:
+    client = worker()
+    assert client.get("/health").status_code == 200  # readiness cached from here on
+    text = "word " * 19_000  # within the 100,000 characters a field may have
+    context = {
+        **SEED_REQUEST["symbols"][0]["context"],  # type: ignore[index]
+        "signature": "def f(" + "a: int, " * 2_000 + ")",
+        "calls": [f"callee_{i}" for i in range(5_000)],
+        "docstring": text,
+        "source_excerpt": text,
+    }
+    big = {
+        "job_id": "big",
+        "symbols": [
+            {"symbol_id": f"s{i}", "context": {**context, "symbol_id": f"s{i}"}} for i in range(14)
+        ],
+    }
+    finished: list[float] = []
+
+    def estimate() -> None:
+        with httpx2.Client(base_url=str(client.base_url), timeout=120) as other:
+            assert other.post("/estimate", json=big).status_code == 200
+        finished.append(time.monotonic())
+
+    thread = threading.Thread(target=estimate)
+    thread.start()
+    time.sleep(0.3)  # the estimate is being counted
+    answers: list[tuple[float, float]] = []  # (latency, when answered)
+    while thread.is_alive():
+        started = time.monotonic()
+        assert client.get("/health").status_code == 200
+        answers.append((time.monotonic() - started, time.monotonic()))
+        time.sleep(0.05)
+    thread.join()
+    during = [latency for latency, at in answers if at < finished[0]]
+    assert len(during) >= 3, answers
+    assert max(during) < 1.0, answers
+
+
+def test_state_changes_from_other_sites_are_refused(
+    worker: Worker, fake_openai: FakeOpenAIServer
+) -> None:
+    client = worker(cors_origins="https://docs.example.com")
+    own = str(client.base_url).rstrip("/")
+    form = {"files": {"archive": ("r.zip", b"PK\x05\x06" + b"\0" * 18, "application/zip")}}
+    for headers, named in (
+        ({"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, "Sec-Fetch-Site"),
+        ({"Origin": "https://evil.example"}, "Origin"),
+        ({"Origin": "null"}, "Origin"),
+        ({"Sec-Fetch-Site": "same-site"}, "Sec-Fetch-Site"),
+    ):
+        refused = client.post("/jobs", headers=headers, **form)  # a form any page can send
+        assert refused.status_code == 403, refused.text
+        detail = refused.json()["detail"]
+        assert named in detail and "CORS_ORIGINS" in detail
+        assert client.post("/generate", json=SEED_REQUEST, headers=headers).status_code == 403
+    assert fake_openai.chat_requests() == []
+
+    same_origin = {"Origin": own, "Sec-Fetch-Site": "same-origin"}  # a page the worker serves
+    assert client.post("/generate", json=SEED_REQUEST, headers=same_origin).status_code == 200
+    trusted = {"Origin": "https://docs.example.com", "Sec-Fetch-Site": "cross-site"}
+    assert client.post("/generate", json=SEED_REQUEST, headers=trusted).status_code == 200
+    assert client.post("/generate", json=SEED_REQUEST).status_code == 200  # curl, scripts
+    assert client.get("/health", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200
+
+
+def test_host_names_the_worker_does_not_answer_to_are_refused(worker: Worker) -> None:
+    client = worker(allowed_hosts="docs.internal, Build.Example.org")
+    port = str(client.base_url).rsplit(":", 1)[1].rstrip("/")
+    rebound = client.get("/health", headers={"Host": f"attacker.example:{port}"})
+    assert rebound.status_code == 400 and "ALLOWED_HOSTS" in rebound.json()["detail"]
+    assert client.post("/generate", json=SEED_REQUEST, headers={"Host": "evil"}).status_code == 400
+    for host in ("localhost", "127.0.0.1", "[::1]", "docs.internal", "build.example.org."):
+        assert client.get("/health", headers={"Host": f"{host}:{port}"}).status_code == 200, host
+
+
+def test_the_schema_and_its_pages_need_the_bearer_token(worker: Worker) -> None:
+    client = worker(worker_api_key="let-me-in")
+    for route in ("/openapi.json", "/docs", "/redoc"):
+        assert client.get(route).status_code == 401, route
+    authorized = client.get("/openapi.json", headers={"Authorization": "Bearer let-me-in"})
+    assert authorized.status_code == 200 and "/jobs" in authorized.json()["paths"]
+    assert worker().get("/openapi.json").status_code == 200  # no key set: open, as before

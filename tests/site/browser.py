@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
@@ -41,6 +42,19 @@ def chromium_path() -> str:
     return found
 
 
+@contextmanager
+def chromium() -> Iterator[object]:
+    """The system Chromium launched through Playwright: a Browser, whose contexts are separate
+    sessions (cookies, storage) with no profile on disk."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
 @dataclass
 class Watch:
     """What a page said and asked for while it was open."""
@@ -69,11 +83,13 @@ LINKS_SCRIPT = """() => Array.from(document.querySelectorAll('a[href], link[href
   .map(e => new URL(e.getAttribute('href') || e.getAttribute('src'), location.href).href)"""
 
 
-def crawl(page, start: str, *, inside: Callable[[str], bool]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def crawl(  # type: ignore[no-untyped-def]
+    page, start: str, *, inside: Callable[[str], bool], fetch: Callable[[str], bool] | None = None
+) -> dict[str, int]:
     """Open every page reachable from `start` by links that stay `inside`; status by URL.
 
     Stylesheets, scripts and icons the pages name are fetched rather than opened, so a
-    missing asset shows as a status too.
+    missing asset shows as a status too; so is every URL `fetch` picks (downloads).
     """
     statuses: dict[str, int] = {}
     queue = [start]
@@ -81,7 +97,7 @@ def crawl(page, start: str, *, inside: Callable[[str], bool]) -> dict[str, int]:
         url = queue.pop()
         if url in statuses:
             continue
-        if "/static/" in url:
+        if "/static/" in url or (fetch is not None and fetch(url)):
             statuses[url] = _fetch(page, url)
             continue
         try:

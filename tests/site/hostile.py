@@ -7,9 +7,17 @@ signatures, docstrings and cluster labels all carry a payload here. A payload th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from doctown.docpack import Cluster, Documentation, Manifest, Source, write_docpack
+from doctown.docpack.overviews import (
+    ClusterOverview,
+    EntryPoint,
+    ModuleOverview,
+    Overviews,
+    RepositoryOverview,
+)
 from tests.docpack.factory import CREATED_AT, content_for, documented, symbol
 
 SCRIPT = "<script>window.pwned=1</script>"
@@ -56,9 +64,21 @@ def write_hostile_pack(path: Path) -> Manifest:
     clusters = [
         Cluster(cluster_id=LINK, label=f"{SCRIPT} {IMAGE}", member_count=3),
     ]
+    # Overviews whose prose, titles, references and diagram carry the payloads too.
+    overviews = Overviews(
+        repository=RepositoryOverview(
+            summary=f"Repository {SCRIPT} {IMAGE}",
+            main_parts=[f"cluster:{LINK}", LINK],
+            start_reading=[f"evil.{SCRIPT}", f"module:{HOSTILE_FILE}"],
+            entry_points=[EntryPoint(kind=SCRIPT, name=IMAGE, ref=LINK)],
+        ),
+        modules=[ModuleOverview(path=HOSTILE_FILE, summary=SCRIPT, public_api=[LINK, IMAGE])],
+        clusters=[ClusterOverview(cluster_id=LINK, title=IMAGE, summary=SCRIPT)],
+        diagram=f'flowchart LR\n  a["{SCRIPT}"]\n  click a href "{LINK}"\n',
+    )
     return write_docpack(
         path,
-        content_for(symbols, clusters=clusters),
+        replace(content_for(symbols, clusters=clusters), overviews=overviews),
         source=Source(repo_url=f"https://example.com/{SCRIPT}.git", git_ref=IMAGE),
         created_at=CREATED_AT,
     )

@@ -171,3 +171,33 @@ def test_screenshots_at_desktop_and_phone_widths(page, viewer: str, tmp_path: Pa
     taken = sorted(p.name for p in shots.iterdir())
     assert len(taken) == 6 and all((shots / name).stat().st_size > 10_000 for name in taken)
     print(f"screenshots in {shots}")
+
+
+def test_overviews_lead_the_landing_module_and_cluster_pages(  # type: ignore[no-untyped-def]
+    page, viewer: str, real: Catalog
+) -> None:
+    seen = watch(page)
+    page.goto(viewer + "/")
+    about = page.locator("section.about")
+    assert "Gives an overview of the Repository" in about.inner_text()
+    # Mermaid draws the diagram under the strict policy; every node is a link to its cluster.
+    drawn = page.locator("#architecture svg g.node")
+    drawn.first.wait_for()
+    nodes = drawn.count()
+    assert 1 < nodes <= 25 and page.locator("#architecture svg a g.node").count() == nodes
+    assert page.locator("#architecture-source").is_hidden()
+    box = page.locator("#architecture svg").bounding_box()
+    assert box is not None and box["width"] > 200 and box["height"] > 50
+    page.locator("#architecture svg a").first.click()
+    page.wait_for_url("**/cluster/**")
+    assert page.locator("section.about").count() == 1
+    assert page.locator("section.about a.name").count() >= 1  # key symbols are links
+    page.goto(viewer + "/file/src/doctown/docpack/reader.py")
+    module = page.locator("section.about")
+    assert "Gives an overview of the Module src/doctown/docpack/reader.py." in module.inner_text()
+    module.locator("a.name").first.click()
+    page.wait_for_url("**/symbol/**")
+    assert seen.errors == []
+    # The viewer draws the diagram from the pack's graph: the same text the writer stored.
+    assert real.pack.content.overviews is not None
+    assert real.diagram == real.pack.content.overviews.diagram

@@ -67,6 +67,6 @@ def test_packs_written_by_the_embedded_model_say_so_on_every_page(tmp_path: Path
     preview = Catalog(read_docpack(tmp_path / "preview.docpack"))
     assert preview.preview
     renderer, links = Renderer(preview, mode="server"), ServerLinks()
-    for page in (overview_page(preview), symbol_page(preview, "py:shop.cart.Cart", links)):
+    for page in (overview_page(preview, links), symbol_page(preview, "py:shop.cart.Cart", links)):
         assert page is not None
         assert "Offline preview." in renderer.render(page, links)

@@ -16,7 +16,7 @@ def test_every_symbol_and_file_of_a_real_pack_renders(real: Catalog) -> None:
         assert page is not None
         assert symbol.name in renderer.render(page, links)
     for path in real.by_file:
-        page = file_page(real, path)
+        page = file_page(real, path, links)
         assert page is not None and path in renderer.render(page, links)
 
 

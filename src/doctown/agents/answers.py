@@ -177,8 +177,37 @@ def cluster(catalog: Catalog, name_or_id: str, limit: int) -> str:
     return "\n".join(lines)
 
 
+def overview_of(catalog: Catalog, ref: str) -> str:
+    """One module's or cluster's overview (`module:PATH`, `cluster:ID`), as text."""
+    index = catalog.overviews
+    if not index.present:
+        return "This pack has no overviews (it was built with --no-overviews, or before them)."
+    found = index.text(ref)
+    if found is not None:
+        return found
+    modules = ", ".join(f"module:{path}" for path in sorted(index.modules)[:MAX_LISTED])
+    clusters = ", ".join(f"cluster:{cluster}" for cluster in sorted(index.clusters)[:MAX_LISTED])
+    return (
+        f"No overview {ref!r}. Pass module:PATH or cluster:ID; modules: {modules or 'none'}; "
+        f"clusters: {clusters or 'none'}."
+    )
+
+
 def overview(catalog: Catalog) -> str:
-    """Where the pack came from, what it holds, its largest clusters and central symbols."""
+    """What the project is (its overview and architecture, when the pack has them), where
+    the pack came from, what it holds, its largest clusters and central symbols."""
+    about = catalog.overviews.text("overview")
+    diagram = catalog.diagram if catalog.overviews.present else ""
+    head = []
+    if about is not None:
+        head.append(about)
+    if diagram:
+        head.append("architecture (Mermaid; call sites on the arrows):\n" + diagram.rstrip())
+    facts = _facts(catalog)
+    return "\n\n".join([*head, facts]) if head else facts
+
+
+def _facts(catalog: Catalog) -> str:
     manifest = catalog.manifest
     source = manifest.source
     stats = catalog.statistics

@@ -120,9 +120,16 @@ def build_server(catalogs: Sequence[Catalog]) -> MCPServer:
         return each(pack, lambda c: answers.cluster(c, name_or_id, max(1, min(limit, 200))))
 
     @server.tool(annotations=READ_ONLY)
-    def overview(pack: str | None = None) -> str:
-        """The pack at a glance: source and commit, who wrote the summaries, how many symbols
-        were documented, languages, the largest clusters and the most central symbols."""
+    def overview(of: str | None = None, pack: str | None = None) -> str:
+        """Start here. Without `of`: what the project is (its repository overview: purpose,
+        main parts, entry points, where to start reading), the architecture as a Mermaid
+        graph of its clusters, then the pack at a glance (source, who wrote the summaries,
+        counts, largest clusters, most central symbols). With `of`: one module's overview
+        (`module:PATH`: purpose, public API ranked, dependencies) or one cluster's
+        (`cluster:ID`: title, purpose, key symbols, neighbours). References are symbol ids,
+        `module:PATH` and `cluster:ID`, to pass back to `symbol`, `file_outline` or here."""
+        if of:
+            return each(pack, lambda c: answers.overview_of(c, of.strip()))
         return each(pack, answers.overview)
 
     return server

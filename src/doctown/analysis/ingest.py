@@ -1,7 +1,10 @@
 """Finding the source files of a repository, and saying why each other file was left out.
 
 The tree is untrusted: nothing in it is executed, symlinks are never followed (a link could
-lead out of the root or into a loop), and every read is bounded.
+lead out of the root or into a loop), and every read is bounded. The walk holds each folder
+open and opens what is inside it relative to that folder, refusing links, so a folder that
+is swapped for a link while the walk runs cannot lead it elsewhere. It is iterative and
+bounded in depth and path length, and ignore files are matched without backtracking.
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pathspec import GitIgnoreSpec
-
+from doctown.analysis.gitignore import IgnorePattern, InvalidPatternError, parse_pattern
 from doctown.analysis.languages import BY_EXTENSION, LANGUAGES
 from doctown.analysis.model import SkippedFile
 from doctown.errors import InputError
@@ -27,7 +29,16 @@ INGEST_COMPLETED = "ingest.completed.v1"
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 DEFAULT_MAX_FILES = 100_000
+# Deeper folders and longer paths are skipped with a reason: no real project needs them, and
+# a symbol's id, made from its path, must stay within what contexts and packs accept.
+MAX_DEPTH = 128
+MAX_PATH_CHARS = 500
 IGNORE_FILES = (".gitignore", ".doctownignore")
+# Bounds on what ignore files may ask: each rule is matched against every path below it.
+MAX_IGNORE_FILE_BYTES = 256 * 1024
+MAX_IGNORE_RULES = 5_000
+_OPEN_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 # Version-control metadata: never source, and not worth a skip record per file.
 VCS_DIRECTORIES = frozenset({".git", ".hg", ".svn", ".jj"})
 # Third-party code copied or installed into the tree: documenting it is someone else's job.
@@ -88,28 +99,71 @@ class Ingested:
 
 @dataclass(frozen=True, slots=True)
 class _IgnoreRules:
-    """The ignore files in force in one directory, each relative to where it was found."""
+    """The ignore rules in force in one folder, each with the folder its file was found in.
 
-    specs: tuple[tuple[str, GitIgnoreSpec], ...] = ()
+    Rules apply in order, deeper files after shallower ones; the last rule that matches a
+    path decides, so a nested `!pattern` can take back what a parent file ignored.
+    """
 
-    def extended(self, directory: Path, relative: str) -> _IgnoreRules:
-        specs = list(self.specs)
+    rules: tuple[tuple[str, IgnorePattern], ...] = ()
+
+    def extended(self, directory: int, relative: str, warn: Callable[[str], None]) -> _IgnoreRules:
+        rules = list(self.rules)
         for name in IGNORE_FILES:
-            candidate = directory / name
-            if candidate.is_file() and not candidate.is_symlink():
-                with candidate.open("rb") as stream:
-                    lines = stream.read(DEFAULT_MAX_FILE_BYTES).decode("utf-8", "replace")
-                specs.append((relative, GitIgnoreSpec.from_lines(lines.splitlines())))
-        return _IgnoreRules(tuple(specs)) if len(specs) != len(self.specs) else self
+            text = _read_ignore_file(directory, name)
+            if text is None:
+                continue
+            where = f"{relative}/{name}" if relative else name
+            for number, line in enumerate(text.splitlines(), start=1):
+                try:
+                    pattern = parse_pattern(line)
+                except InvalidPatternError as exc:
+                    warn(f"{where}:{number}: skipped the pattern {line[:80]!r} ({exc}).")
+                    continue
+                if pattern is None:
+                    continue
+                if len(rules) >= MAX_IGNORE_RULES:
+                    warn(f"{where}: over {MAX_IGNORE_RULES} ignore rules; the rest are left out.")
+                    break
+                rules.append((relative, pattern))
+        return _IgnoreRules(tuple(rules)) if len(rules) != len(self.rules) else self
 
     def ignores(self, relative: str, is_dir: bool) -> bool:
-        for base, spec in self.specs:
+        ignored = False
+        for base, pattern in self.rules:
             if base and not relative.startswith(base + "/"):
                 continue
+            if pattern.negated != ignored:
+                continue  # this rule could not change the verdict
             tail = relative[len(base) + 1 :] if base else relative
-            if spec.match_file(tail + "/" if is_dir else tail):
-                return True
-        return False
+            if pattern.matches(tail, is_dir=is_dir):
+                ignored = not pattern.negated
+        return ignored
+
+
+def _read_ignore_file(directory: int, name: str) -> str | None:
+    """An ignore file's text when it is a regular file (never a link), within a bound."""
+    try:
+        descriptor = os.open(name, _OPEN_FILE, dir_fd=directory)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return stream.read(MAX_IGNORE_FILE_BYTES).decode("utf-8", "replace")
+
+
+def exclusion_rules(exclude: tuple[str, ...]) -> tuple[tuple[str, IgnorePattern], ...]:
+    """Extra patterns given by the user, in .gitignore syntax; a bad one is an InputError."""
+    rules = []
+    for line in exclude:
+        try:
+            pattern = parse_pattern(line)
+        except InvalidPatternError as exc:
+            raise InputError(f"The exclude pattern {line!r} is not valid: {exc}.") from None
+        if pattern is not None:
+            rules.append(("", pattern))
+    return tuple(rules)
 
 
 def detect_language(path: str, head: bytes) -> str | None:
@@ -157,29 +211,56 @@ def ingest(
 ) -> Ingested:
     """Walk `root` and read every analysable file, recording each one left out and why.
 
-    `exclude` holds extra patterns in .gitignore syntax, relative to the root.
+    `exclude` holds extra patterns in .gitignore syntax, relative to the root. The root is
+    opened once, following `root` as given (it may be a link the user chose); the walk then
+    stays inside the folder that was opened.
     """
-    if not root.is_dir():
-        raise InputError(f"{root}: not a directory. Pass the root of a source tree.")
-    root = root.resolve()
-    result = Ingested(root=root)
+    rules = _IgnoreRules(exclusion_rules(exclude))
+    try:
+        root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        raise InputError(f"{root}: not a directory. Pass the root of a source tree.") from None
+    try:
+        result = Ingested(root=_opened_path(root_fd, root))
+        _ingest(root_fd, result, rules, emitter, max_file_bytes, max_files)
+    finally:
+        os.close(root_fd)
+    return result
+
+
+def _opened_path(descriptor: int, given: Path) -> Path:
+    """Where the folder open at `descriptor` is now, links resolved."""
+    try:
+        return Path(os.readlink(f"/proc/self/fd/{descriptor}"))
+    except OSError:
+        return given.resolve()  # no /proc: the path as it resolves now
+
+
+def _ingest(
+    root_fd: int,
+    result: Ingested,
+    rules: _IgnoreRules,
+    emitter: EventEmitter | None,
+    max_file_bytes: int,
+    max_files: int,
+) -> None:
     if emitter:
-        emitter.emit(INGEST_STARTED, {"root": str(root)})
+        emitter.emit(INGEST_STARTED, {"root": str(result.root)})
 
     def skip(relative: str, reason: str) -> None:
         result.skipped.append(SkippedFile(relative, reason))
         if emitter:
             emitter.emit(INGEST_FILE_SKIPPED, {"path": relative, "reason": reason})
 
-    rules = _IgnoreRules((("", GitIgnoreSpec.from_lines(exclude)),) if exclude else ())
-    for relative, entry in _walk(root, root, "", rules, skip):
+    for relative, directory, name, size in _walk(
+        root_fd, result.root, rules, skip, result.warnings.append
+    ):
         if len(result.files) >= max_files:
             result.warnings.append(
                 f"Stopped after {max_files} files; raise max_files or exclude directories."
             )
             break
         language = detect_language(relative, b"")
-        size = entry.stat(follow_symlinks=False).st_size
         if size > max_file_bytes:
             if language or not os.path.splitext(relative)[1]:
                 skip(relative, "oversized")
@@ -187,11 +268,13 @@ def ingest(
                 skip(relative, "unsupported")
             continue
         try:
-            with open(entry.path, "rb") as stream:
-                content = stream.read(max_file_bytes + 1)
+            content = _read_file(directory, name, max_file_bytes + 1)
         except OSError as exc:
             skip(relative, "unreadable")
             result.warnings.append(f"{relative}: could not be read ({exc.strerror}).")
+            continue
+        if content is None:  # replaced by something else since it was listed
+            skip(relative, "special")
             continue
         head = content[:SNIFF_BYTES]
         language = language or detect_language(relative, head)
@@ -219,51 +302,113 @@ def ingest(
             },
             status="success",
         )
-    return result
+
+
+def _read_file(directory: int, name: str, limit: int) -> bytes | None:
+    """Up to `limit` bytes of a regular file in the open folder; None if it is not one now."""
+    descriptor = os.open(name, _OPEN_FILE, dir_fd=directory)
+    with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return stream.read(limit)
+
+
+@dataclass
+class _Folder:
+    """A folder being walked: held open, with its entries still to visit."""
+
+    descriptor: int
+    relative: str
+    rules: _IgnoreRules
+    entries: Iterator[os.DirEntry[str]]
 
 
 def _walk(
-    root: Path, directory: Path, relative: str, rules: _IgnoreRules, skip: Skip
-) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """Regular files under `directory` in a stable order, pruning what is ignored."""
-    rules = rules.extended(directory, relative)
+    root_fd: int, root: Path, rules: _IgnoreRules, skip: Skip, warn: Callable[[str], None]
+) -> Iterator[tuple[str, int, str, int]]:
+    """(path, open folder, name, size) of each regular file under the root, in a stable order.
+
+    Depth first and iterative: each folder on the way down is held open (at most MAX_DEPTH
+    of them) and entered relative to its parent, never through a link.
+    """
+    stack: list[_Folder] = []
+
+    def enter(descriptor: int, relative: str, inherited: _IgnoreRules) -> None:
+        try:
+            entries = sorted(os.scandir(descriptor), key=lambda entry: entry.name)
+        except OSError:
+            os.close(descriptor)
+            skip(relative or ".", "unreadable")
+            return
+        folder_rules = inherited.extended(descriptor, relative, warn)
+        stack.append(_Folder(descriptor, relative, folder_rules, iter(entries)))
+
+    enter(os.dup(root_fd), "", rules)
     try:
-        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-    except OSError:
-        skip(relative or ".", "unreadable")
-        return
-    for entry in entries:
-        path = f"{relative}/{entry.name}" if relative else entry.name
-        if entry.is_symlink():
-            skip(path, _symlink_reason(root, directory, entry))
-            continue
-        mode = entry.stat(follow_symlinks=False).st_mode
-        if stat.S_ISDIR(mode):
-            if entry.name in VCS_DIRECTORIES:
+        while stack:
+            folder = stack[-1]
+            entry = next(folder.entries, None)
+            if entry is None:
+                os.close(stack.pop().descriptor)
                 continue
-            if rules.ignores(path, is_dir=True):
-                skip(path + "/", "ignored")
-            elif entry.name in VENDORED_DIRECTORIES:
-                skip(path + "/", "vendored")
-            elif entry.name in BUILD_DIRECTORIES:
-                skip(path + "/", "build_output")
-            else:
-                yield from _walk(root, Path(entry.path), path, rules, skip)
-        elif stat.S_ISREG(mode):
-            if entry.name in IGNORE_FILES:
+            path = f"{folder.relative}/{entry.name}" if folder.relative else entry.name
+            if len(path) > MAX_PATH_CHARS:
+                skip(path, "path_too_long")
                 continue
-            if rules.ignores(path, is_dir=False):
-                skip(path, "ignored")
+            if entry.is_symlink():
+                skip(path, _symlink_reason(root, folder, entry.name))
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                skip(path, "unreadable")
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                reason = _folder_skip_reason(entry.name, path, folder.rules, len(stack))
+                if reason == "vcs":
+                    continue
+                if reason:
+                    skip(path + "/", reason)
+                    continue
+                try:
+                    descriptor = os.open(entry.name, _OPEN_DIRECTORY, dir_fd=folder.descriptor)
+                except OSError:
+                    skip(path + "/", "unreadable")
+                    continue
+                enter(descriptor, path, folder.rules)
+            elif stat.S_ISREG(info.st_mode):
+                if entry.name in IGNORE_FILES:
+                    continue
+                if folder.rules.ignores(path, is_dir=False):
+                    skip(path, "ignored")
+                else:
+                    yield path, folder.descriptor, entry.name, info.st_size
             else:
-                yield path, entry
-        else:
-            skip(path, "special")
+                skip(path, "special")
+    finally:
+        for folder in stack:
+            os.close(folder.descriptor)
 
 
-def _symlink_reason(root: Path, directory: Path, entry: os.DirEntry[str]) -> str:
+def _folder_skip_reason(name: str, path: str, rules: _IgnoreRules, depth: int) -> str | None:
+    """Why a folder is not walked ("vcs": silently), or None to walk it."""
+    if name in VCS_DIRECTORIES:
+        return "vcs"
+    if rules.ignores(path, is_dir=True):
+        return "ignored"
+    if name in VENDORED_DIRECTORIES:
+        return "vendored"
+    if name in BUILD_DIRECTORIES:
+        return "build_output"
+    if depth >= MAX_DEPTH:
+        return "too_deep"
+    return None
+
+
+def _symlink_reason(root: Path, folder: _Folder, name: str) -> str:
     """Links are never followed; the reason says whether this one would even stay inside."""
     try:
-        target = (directory / os.readlink(entry.path)).resolve()
+        target = (root / folder.relative / os.readlink(name, dir_fd=folder.descriptor)).resolve()
     except (OSError, RuntimeError):
         return "symlink_broken"
     return "symlink" if target.is_relative_to(root) else "symlink_outside_root"

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
+from doctown import collector
 from doctown.analysis import incremental, snapshot
 from doctown.analysis.cache import FactsCache, cache_key, decode_facts, encode_facts
 from doctown.analysis.contexts import build_contexts
@@ -73,24 +74,6 @@ def parse_encoded(files: Sequence[SourceFile], *, workers: int) -> list[bytes]:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the analysis builds its millions of small objects.
-
-    Each collection walks every live object, so collections triggered by allocation make
-    building a large result quadratic in practice (measured: decoding a standard-library
-    snapshot takes 3.2 s with the collector on, 1.0 s with it off). The analysis creates no
-    reference cycles worth collecting; the collector resumes as it was afterwards.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@contextmanager
 def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
     started = time.perf_counter()
     try:
@@ -109,12 +92,15 @@ def analyze_repository(
     exclude: tuple[str, ...] = (),
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_files: int = DEFAULT_MAX_FILES,
+    keep_snapshot: bool = True,
 ) -> AnalysisResult:
     """Analyse the source tree at `root`: symbols, edges, centrality, clusters and contexts.
 
     Nothing in the tree is executed. Facts are cached by file content in `cache` (the user
     cache directory by default), with a snapshot of the whole result for an unchanged tree;
-    `use_cache=False` computes everything and stores nothing.
+    `use_cache=False` computes everything and stores nothing. `keep_snapshot=False` is for a
+    tree whose root will not be seen again (an unpacked upload, a fresh clone): its facts
+    are cached, but no snapshot is looked up or kept for it.
     """
     timings: dict[str, float] = {}
     with _stage(timings, "ingest"):
@@ -130,10 +116,10 @@ def analyze_repository(
     owned = use_cache and cache is None
     store = (cache or FactsCache()) if use_cache else None
     try:
-        with _collector_paused():
-            result = _from_snapshot(found, store, timings)
+        with collector.paused():
+            result = _from_snapshot(found, store if keep_snapshot else None, timings)
             if result is None:
-                result = _analyse(found, store, workers, timings)
+                result = _analyse(found, store, workers, timings, keep_snapshot=keep_snapshot)
     finally:
         if owned and store is not None:
             store.close()
@@ -154,7 +140,12 @@ def _from_snapshot(
 
 
 def _analyse(
-    found: Ingested, store: FactsCache | None, workers: int, timings: dict[str, float]
+    found: Ingested,
+    store: FactsCache | None,
+    workers: int,
+    timings: dict[str, float],
+    *,
+    keep_snapshot: bool,
 ) -> AnalysisResult:
     with _stage(timings, "parse"):
         facts, cached = _parse(found, store, workers)
@@ -188,7 +179,7 @@ def _analyse(
             imports=resolution.imports,
             contents={file.path: file.content for file in found.files},
         )
-    if store is not None:
+    if store is not None and keep_snapshot:
         with _stage(timings, "snapshot"):
             states = incremental.current_states(table, layout, hashes, resolutions)
             store.put_state(str(found.root), incremental.encode(states))

@@ -12,7 +12,7 @@ from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage
 
 # Summaries longer than this are not 1-2 sentences; they fail validation.
-MAX_SUMMARY_CHARS = 600
+MAX_SUMMARY_CHARS = DocumentationOutput.max_summary_chars
 # What each further summary of a group's request adds to its completion cap: room for one
 # summary of MAX_SUMMARY_CHARS and its key.
 GROUP_ITEM_COMPLETION_TOKENS = 160
@@ -38,11 +38,16 @@ class Completion:
     batch: bool = False  # answered through the Batch API, billed at the batch price
 
     @property
-    def summary(self) -> str:
-        """The summary of a one-symbol answer."""
+    def single_output(self) -> DocumentationOutput:
+        """The answer to a prompt about one thing (a symbol's summary, an overview)."""
         if not isinstance(self.output, DocumentationOutput):
             raise TypeError("a group's answer holds several summaries; split it first")
-        return self.output.summary
+        return self.output
+
+    @property
+    def summary(self) -> str:
+        """The summary of a one-symbol answer."""
+        return self.single_output.summary
 
     @property
     def cost_to_make(self) -> Usage:
@@ -104,10 +109,30 @@ class Backend(Protocol):
 
 
 def validate_summary(output: DocumentationOutput) -> str | None:
-    """Why `output` breaks the summary rules, or None when it is acceptable."""
+    """Why `output` breaks the summary rules of its kind, or None when it is acceptable."""
     summary = output.summary.strip()
+    limit = type(output).max_summary_chars
     if not summary:
         return "the summary is empty"
-    if len(summary) > MAX_SUMMARY_CHARS:
-        return f"the summary is {len(summary)} characters long (at most {MAX_SUMMARY_CHARS})"
+    if len(summary) > limit:
+        return f"the summary is {len(summary)} characters long (at most {limit})"
     return None
+
+
+def schema_label(output: type[DocumentationOutput]) -> str:
+    """How errors name a kind of answer: `summary` for symbols, else the schema's name."""
+    return "summary" if output is DocumentationOutput else output.schema_name
+
+
+def stored_text(output: DocumentationOutput) -> str:
+    """How a cache keeps `output`: a symbol summary as its text, any other kind as its JSON."""
+    if type(output) is DocumentationOutput:
+        return output.summary
+    return output.model_dump_json()
+
+
+def restored(text: str, output_type: type[DocumentationOutput]) -> DocumentationOutput:
+    """The answer `stored_text` kept (raises pydantic.ValidationError if it no longer fits)."""
+    if output_type is DocumentationOutput:
+        return DocumentationOutput(summary=text)
+    return output_type.model_validate_json(text)

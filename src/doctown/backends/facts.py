@@ -12,6 +12,8 @@ import re
 
 from doctown.backends.base import Completion
 from doctown.errors import InvalidOutputError
+from doctown.overviews.facts import facts_overview
+from doctown.overviews.schemas import OverviewContext
 from doctown.pricing import FREE
 from doctown.prompts import Prompt
 from doctown.schemas import DocumentationOutput, SymbolContext
@@ -143,6 +145,8 @@ class FactsBackend:
     async def complete(self, prompt: Prompt) -> Completion:
         if prompt.context is None:
             raise InvalidOutputError("no analysed facts came with this prompt", usage=Usage())
+        if isinstance(prompt.context, OverviewContext):
+            return Completion(output=facts_overview(prompt.context), usage=Usage(), attempts=1)
         summary = facts_summary(prompt.context)
         return Completion(output=DocumentationOutput(summary=summary), usage=Usage(), attempts=1)
 

@@ -47,7 +47,7 @@ _FORMAT_WORDS = ("response_format", "response format", "json_schema", "json sche
 _FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n?|\n?```\s*$")
 
 
-# The summary's rules are in the system prompt; the schema only holds its shape (strict mode
+# A summary's rules are in the system prompt; its schema only holds its shape (strict mode
 # requires additionalProperties false).
 SUMMARY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -56,22 +56,47 @@ SUMMARY_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 
-_REQUEST_FIELDS: dict[OutputFormat, dict[str, Any]] = {
-    OutputFormat.JSON_SCHEMA: {
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {
-                "name": "DocumentationOutput",
-                "strict": True,
-                "schema": SUMMARY_SCHEMA,
-            },
+
+def _strict(schema: Any) -> Any:
+    """`schema` as strict mode wants it: every object closed and every property required."""
+    if isinstance(schema, dict):
+        schema = {key: _strict(value) for key, value in schema.items()}
+        if schema.get("type") == "object":
+            schema["additionalProperties"] = False
+            schema["required"] = list(schema.get("properties", {}))
+        return schema
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    return schema
+
+
+@cache
+def strict_schema(output: type[DocumentationOutput] = DocumentationOutput) -> dict[str, Any]:
+    """The JSON schema of an answer of kind `output`, in strict form: a symbol summary's
+    shape alone, an overview's with the descriptions of its keys."""
+    if output is DocumentationOutput:
+        return SUMMARY_SCHEMA
+    result: dict[str, Any] = _strict(output.model_json_schema())
+    return result
+
+
+@cache
+def _request_fields(rung: OutputFormat, output: type[DocumentationOutput]) -> dict[str, Any]:
+    schema = strict_schema(output)
+    if rung is OutputFormat.JSON_SCHEMA:
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": output.schema_name, "strict": True, "schema": schema},
+            }
         }
-    },
-    OutputFormat.JSON_OBJECT: {
-        "response_format": {"type": "json_object", "schema": SUMMARY_SCHEMA}
-    },
-    OutputFormat.JSON_INSTRUCTIONS: {},
-}
+    if rung is OutputFormat.JSON_OBJECT:
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    return {}
+
+
+# The name a group's schema is sent under (the fake server tells a group's request by it).
+GROUP_SCHEMA_NAME = "DocumentationGroup"
 
 
 @cache
@@ -86,24 +111,34 @@ def group_schema(symbols: int) -> dict[str, Any]:
     }
 
 
-def request_fields(rung: OutputFormat, symbols: int = 1) -> dict[str, Any]:
-    """The body fields that ask for `rung` (nothing at all for json_instructions), for a
-    request about `symbols` symbols."""
-    if symbols == 1 or rung is OutputFormat.JSON_INSTRUCTIONS:
-        return _REQUEST_FIELDS[rung]
+@cache
+def _group_fields(rung: OutputFormat, symbols: int) -> dict[str, Any]:
     schema = group_schema(symbols)
+    if rung is OutputFormat.JSON_SCHEMA:
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": GROUP_SCHEMA_NAME, "strict": True, "schema": schema},
+            }
+        }
     if rung is OutputFormat.JSON_OBJECT:
         return {"response_format": {"type": "json_object", "schema": schema}}
-    return {
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {"name": "DocumentationGroup", "strict": True, "schema": schema},
-        }
-    }
+    return {}
+
+
+def request_fields(
+    rung: OutputFormat, output: type[DocumentationOutput] = DocumentationOutput, symbols: int = 1
+) -> dict[str, Any]:
+    """The body fields that ask for `rung` (nothing at all for json_instructions), for an
+    answer of kind `output`, or for the summaries of `symbols` symbols when there are several
+    (a group's request, whose members are all symbol summaries)."""
+    if symbols > 1:
+        return _group_fields(rung, symbols)
+    return _request_fields(rung, output)
 
 
 def asks_for_format(rung: OutputFormat) -> bool:
-    return bool(_REQUEST_FIELDS[rung])
+    return rung is not OutputFormat.JSON_INSTRUCTIONS
 
 
 def format_unsupported(status: int, error_text: str) -> bool:
@@ -161,20 +196,25 @@ def read_group(content: str, rung: OutputFormat, symbols: int) -> tuple[GroupOut
     return GroupOutput(summaries=summaries), rung
 
 
-def read_summary(content: str, rung: OutputFormat) -> tuple[DocumentationOutput, OutputFormat]:
-    """The summary in an answer asked for at `rung`, and the format it was really read as.
+def read_summary(
+    content: str, rung: OutputFormat, output: type[DocumentationOutput] = DocumentationOutput
+) -> tuple[DocumentationOutput, OutputFormat]:
+    """The answer of kind `output` asked for at `rung`, and the format it was really read as.
 
     At the JSON rungs the answer must be exactly the schema's JSON. At json_instructions a JSON
     object inside fences or prose is accepted too; an answer with no JSON object at all is
-    taken as text. Raises pydantic.ValidationError or ValueError for JSON that does not fit.
+    taken as text when a summary is all the kind holds. Raises pydantic.ValidationError or
+    ValueError for JSON that does not fit.
     """
     try:
-        return DocumentationOutput.model_validate_json(content), rung
+        return output.model_validate_json(content), rung
     except pydantic.ValidationError:
         if rung is not OutputFormat.JSON_INSTRUCTIONS:
             raise
     embedded = _embedded_object(content)
     if embedded is None:
+        if output is not DocumentationOutput:
+            raise ValueError("the answer holds no JSON object")
         text = " ".join(_FENCE.sub("", content.strip()).split()).strip("\"'")
         return DocumentationOutput(summary=text), OutputFormat.TEXT
-    return DocumentationOutput.model_validate(json.loads(embedded)), rung
+    return output.model_validate(json.loads(embedded)), rung

@@ -20,7 +20,8 @@ from typing import Any
 
 import pydantic
 
-from doctown.backends.base import Completion, validate_summary
+from doctown.backends.base import Completion, schema_label, validate_summary
+from doctown.backends.formats import strict_schema
 from doctown.backends.gguf import gguf_model_name
 from doctown.errors import (
     ConfigurationError,
@@ -37,6 +38,8 @@ MODEL_NAME = "SmolLM2-135M-Instruct-Q4_1"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 4_096
 COMPLETION_CAP = 160
+# An overview holds a few sentences and lists of references: room for them.
+OVERVIEW_COMPLETION_CAP = 400
 # Small models loop ("based on the cost of a usage based on the cost of ..."): a mild penalty
 # on recent tokens breaks the loop before it reaches the completion cap.
 REPEAT_PENALTY = 1.3
@@ -49,6 +52,11 @@ root ::= "{\"summary\": \"" char+ "\"}"
 char ::= [^"\\\x00-\x1f] | "\\" (["\\/bfnrt] | "u" hex hex hex hex)
 hex  ::= [0-9a-fA-F]
 """
+
+
+def completion_cap(output: type[DocumentationOutput]) -> int:
+    """How many tokens an answer of kind `output` may take."""
+    return COMPLETION_CAP if output is DocumentationOutput else OVERVIEW_COMPLETION_CAP
 
 
 def preview_notice(model: str) -> str:
@@ -108,12 +116,11 @@ class LocalBackend:
         self.max_completion_tokens = COMPLETION_CAP
         self._llama: Any = None
         self._lock = asyncio.Lock()
-        self._grammar: Any = None
+        self._grammars: dict[type[DocumentationOutput], Any] = {}
 
     def _load(self) -> Any:
         if self._llama is None:
             from llama_cpp import Llama
-            from llama_cpp.llama_grammar import LlamaGrammar
 
             self._llama = Llama(
                 model_path=str(self.model_path),
@@ -125,16 +132,34 @@ class LocalBackend:
                 seed=0,
                 verbose=False,
             )
-            self._grammar = LlamaGrammar.from_string(SUMMARY_GRAMMAR, verbose=False)
         return self._llama
 
-    def _generate(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+    def _grammar(self, output: type[DocumentationOutput]) -> Any:
+        """The grammar that makes the answer exactly one JSON object of kind `output`."""
+        grammar = self._grammars.get(output)
+        if grammar is None:
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            if output is DocumentationOutput:
+                grammar = LlamaGrammar.from_string(SUMMARY_GRAMMAR, verbose=False)
+            else:
+                schema = json.dumps(strict_schema(output))
+                grammar = LlamaGrammar.from_json_schema(schema, verbose=False)
+            self._grammars[output] = grammar
+        return grammar
+
+    def _generate(
+        self,
+        messages: list[dict[str, str]],
+        output: type[DocumentationOutput] = DocumentationOutput,
+    ) -> dict[str, Any]:
         # The prompt's shared head (system prompt and worked examples) is still in the KV
         # cache from the previous call: llama-cpp-python evaluates only what follows it.
-        result: dict[str, Any] = self._load().create_chat_completion(
+        llama = self._load()
+        result: dict[str, Any] = llama.create_chat_completion(
             messages=messages,
-            grammar=self._grammar,
-            max_tokens=COMPLETION_CAP,
+            grammar=self._grammar(output),
+            max_tokens=completion_cap(output),
             temperature=0.0,
             repeat_penalty=REPEAT_PENALTY,
         )
@@ -142,7 +167,7 @@ class LocalBackend:
 
     async def complete(self, prompt: Prompt) -> Completion:
         async with self._lock:
-            result = await asyncio.to_thread(self._generate, prompt.messages)
+            result = await asyncio.to_thread(self._generate, prompt.messages, prompt.output)
         raw_usage = result.get("usage") or {}
         usage = Usage(
             input_tokens=int(raw_usage.get("prompt_tokens", 0)),
@@ -152,21 +177,24 @@ class LocalBackend:
         choice = result["choices"][0]
         if choice.get("finish_reason") == "length":
             raise TruncatedOutputError(
-                f"the answer hit the completion cap ({COMPLETION_CAP} tokens)", usage=usage
+                f"the answer hit the completion cap ({completion_cap(prompt.output)} tokens)",
+                usage=usage,
             )
         try:
-            output = DocumentationOutput.model_validate(
-                json.loads(choice["message"]["content"] or "")
-            )
+            # The grammar lets control characters into strings; JSON proper escapes them.
+            content = json.loads(choice["message"]["content"] or "", strict=False)
+            output = prompt.output.model_validate(content)
         except (ValueError, pydantic.ValidationError) as exc:
             raise InvalidOutputError(
-                f"the answer is not valid JSON for the summary schema ({type(exc).__name__})",
+                f"the answer is not valid JSON for the {schema_label(prompt.output)} schema "
+                f"({type(exc).__name__})",
                 usage=usage,
             ) from None
         problem = validate_summary(output)
         if problem:
             raise InvalidOutputError(problem, usage=usage)
-        return Completion(output=DocumentationOutput(summary=output.summary.strip()), usage=usage)
+        output = output.model_copy(update={"summary": output.summary.strip()})
+        return Completion(output=output, usage=usage)
 
     async def readiness(self) -> str | None:
         return None if self.model_path.is_file() else f"model file {self.model_path} is missing"

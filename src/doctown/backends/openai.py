@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email.utils
 import json
-import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -35,6 +34,8 @@ from doctown.errors import (
 )
 from doctown.models import Price
 from doctown.prompts import Prompt
+from doctown.redaction import add_secret, redact
+from doctown.schemas import DocumentationOutput
 from doctown.usage import Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -42,12 +43,6 @@ DEFAULT_REASONING_COMPLETION_CAP = 2_048  # room for minimal reasoning plus the 
 DEFAULT_COMPLETION_CAP = 300
 DEFAULT_TEMPERATURE = 0.2
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
-_KEY_PATTERN = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-*.]{3,}")
-
-
-def redact(text: str) -> str:
-    """Remove anything shaped like an API key from text we are about to show or log."""
-    return _KEY_PATTERN.sub(r"\1***", text)
 
 
 def completion_parameters(
@@ -181,6 +176,7 @@ class OpenAIBackend:
         organization: str | None = None,
         project: str | None = None,
     ) -> None:
+        add_secret(api_key)  # upstream errors may echo it back
         self.model = model
         self.price = price
         self.api = OpenAIAPI(
@@ -201,26 +197,34 @@ class OpenAIBackend:
         self.ladder = FormatLadder(
             format_memory or FormatMemory(), base_url=self.base_url, model=model
         )
-        # Everything in a request body but the messages, serialised once per rung and number
-        # of symbols asked about.
-        self._tails: dict[tuple[OutputFormat, int], bytes] = {}
+        # Everything in a request body but the messages, serialised once per rung, kind of
+        # answer and number of symbols asked about.
+        self._tails: dict[tuple[OutputFormat, type[DocumentationOutput], int], bytes] = {}
 
-    def request_fields(self, rung: OutputFormat, symbols: int = 1) -> dict[str, Any]:
-        """The body of a chat request at `rung` about `symbols` symbols, without its messages.
+    def request_fields(
+        self,
+        rung: OutputFormat,
+        output: type[DocumentationOutput] = DocumentationOutput,
+        symbols: int = 1,
+    ) -> dict[str, Any]:
+        """The body of a chat request at `rung` for an answer of kind `output` about `symbols`
+        symbols, without its messages.
 
         A group's request gets the group's schema and a completion cap with room for every
         summary (`completion_cap`)."""
         parameters = dict(self.parameters)
-        cap = "max_completion_tokens" if "max_completion_tokens" in parameters else "max_tokens"
-        parameters[cap] = completion_cap(self.max_completion_tokens, symbols)
-        return {"model": self.model, **format_fields(rung, symbols), **parameters}
+        if symbols > 1:
+            cap = "max_completion_tokens" if "max_completion_tokens" in parameters else "max_tokens"
+            parameters[cap] = completion_cap(self.max_completion_tokens, symbols)
+        return {"model": self.model, **format_fields(rung, output, symbols), **parameters}
 
     def request_body(self, prompt: Prompt, rung: OutputFormat) -> bytes:
         """The JSON body of a chat request: the messages, then the prebuilt rest."""
-        tail = self._tails.get((rung, prompt.symbols))
+        shape = (rung, prompt.output, prompt.symbols)
+        tail = self._tails.get(shape)
         if tail is None:
-            tail = json.dumps(self.request_fields(rung, prompt.symbols))[1:].encode()
-            self._tails[(rung, prompt.symbols)] = tail
+            tail = json.dumps(self.request_fields(*shape))[1:].encode()
+            self._tails[shape] = tail
         messages = json.dumps(prompt.messages, ensure_ascii=False).encode()
         return b'{"messages":' + messages + b"," + tail
 
@@ -236,6 +240,7 @@ class OpenAIBackend:
             rung,
             probing=probing,
             completion_cap=completion_cap(self.max_completion_tokens, prompt.symbols),
+            output=prompt.output,
             symbols=prompt.symbols,
         )
 

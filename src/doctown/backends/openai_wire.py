@@ -14,9 +14,10 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel, Field
 
-from doctown.backends.base import Completion, validate_summary
+from doctown.backends.base import Completion, schema_label, validate_summary
 from doctown.backends.formats import OutputFormat, ignored_format, read_group, read_summary
 from doctown.errors import InvalidOutputError, RefusalError, TruncatedOutputError
+from doctown.schemas import DocumentationOutput
 from doctown.usage import Usage
 
 
@@ -82,9 +83,11 @@ def read_answer(
     *,
     probing: bool,
     completion_cap: int,
+    output: type[DocumentationOutput] = DocumentationOutput,
     symbols: int = 1,
 ) -> Completion:
-    """The summary in a chat completion asked for at `rung`, or the per-symbol failure it is.
+    """The answer of kind `output` in a chat completion asked for at `rung`, or the
+    per-symbol failure it is.
 
     While `probing`, an answer to a JSON rung that is not JSON at all is read as the
     json_instructions rung would read it: the server ignored the format. An answer about
@@ -120,16 +123,17 @@ def read_answer(
             ) from None
         return Completion(output=group, usage=usage, output_format=read_as)
     try:
-        output, read_as = read_summary(message.content, rung)
+        answer, read_as = read_summary(message.content, rung, output)
     except (pydantic.ValidationError, ValueError) as exc:
         raise InvalidOutputError(
-            f"the answer is not valid JSON for the summary schema ({type(exc).__name__})",
+            f"the answer is not valid JSON for the {schema_label(output)} schema "
+            f"({type(exc).__name__})",
             usage=usage,
         ) from None
-    problem = validate_summary(output)
+    problem = validate_summary(answer)
     if problem:
         raise InvalidOutputError(problem, usage=usage)
-    return Completion(output=output, usage=usage, output_format=read_as)
+    return Completion(output=answer, usage=usage, output_format=read_as)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ import aiohttp
 from pydantic import BaseModel, Field
 
 from doctown.backends.http import RawResponse
-from doctown.backends.openai import OpenAIAPI, redact
+from doctown.backends.openai import OpenAIAPI
 from doctown.batch.requests import ENDPOINT
 from doctown.errors import JobAbortedError, TransientError
+from doctown.redaction import redact
 
 COMPLETION_WINDOW = "24h"
 # Statuses after which a batch changes no more.

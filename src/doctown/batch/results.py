@@ -17,10 +17,12 @@ from typing import Any
 from doctown.backends.base import completion_cap as group_cap
 from doctown.backends.formats import OutputFormat
 from doctown.backends.http import RawResponse
-from doctown.backends.openai import OpenAIAPI, redact
+from doctown.backends.openai import OpenAIAPI
 from doctown.backends.openai_wire import parse_chat_completion, read_answer
 from doctown.errors import BatchExpiredError, BatchFailedError, SymbolFailure
 from doctown.generation.answered import Answer
+from doctown.redaction import redact
+from doctown.schemas import DocumentationOutput
 
 
 def read_results(
@@ -30,10 +32,13 @@ def read_results(
     model: str,
     output_format: OutputFormat,
     completion_cap: int,
+    outputs: Mapping[str, type[DocumentationOutput]] | None = None,
     symbols: Mapping[str, int] | None = None,
 ) -> dict[str, Answer]:
-    """custom_id -> answer, for every line of an output or error file. `symbols` says how
-    many symbols a request asks about, when more than one."""
+    """custom_id -> answer, for every line of an output or error file. `outputs` names the
+    kind of answer each custom_id asked for (a symbol summary when it is not listed), and
+    `symbols` how many symbols a request asks about, when more than one (a group's summaries).
+    """
     answers: dict[str, Answer] = {}
     for raw in content.splitlines():
         if not raw.strip():
@@ -46,6 +51,7 @@ def read_results(
             model=model,
             output_format=output_format,
             completion_cap=completion_cap,
+            output=(outputs or {}).get(custom_id, DocumentationOutput),
             symbols=(symbols or {}).get(custom_id, 1),
         )
     return answers
@@ -58,6 +64,7 @@ def _answer(
     model: str,
     output_format: OutputFormat,
     completion_cap: int,
+    output: type[DocumentationOutput],
     symbols: int,
 ) -> Answer:
     response = line.get("response")
@@ -80,6 +87,7 @@ def _answer(
             output_format,
             probing=False,
             completion_cap=group_cap(completion_cap, symbols),
+            output=output,
             symbols=symbols,
         )
     except SymbolFailure as failure:

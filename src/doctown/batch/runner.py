@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from doctown import events
-from doctown.backends.base import Completion
+from doctown.backends.base import Completion, stored_text
 from doctown.backends.formats import OutputFormat
 from doctown.backends.openai import OpenAIBackend
 from doctown.batch.client import BatchClient, BatchInfo
@@ -41,6 +41,7 @@ from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grouping import Grouping, Request, split_answer, split_failure
 from doctown.prompts import Prompt
+from doctown.schemas import DocumentationOutput
 
 SOURCE = "doctown.batch"
 T = TypeVar("T")
@@ -79,7 +80,8 @@ class BatchRunner:
     # Requests ------------------------------------------------------------------------------
 
     def requests(self, prompts: Mapping[str, Prompt]) -> list[Request]:
-        """The requests that ask `prompts` (prompt key -> prompt): grouped as synchronously."""
+        """The requests that ask `prompts` (prompt key -> prompt): grouped as synchronously
+        (only symbol summaries are ever grouped)."""
         if self.grouping is None:
             return [Request(prompt, (prompt,)) for prompt in prompts.values()]
         return self.grouping.requests(prompts.values())
@@ -93,7 +95,9 @@ class BatchRunner:
                 request_line(
                     request.prompt.key,
                     {
-                        **self.backend.request_fields(rung, request.prompt.symbols),
+                        **self.backend.request_fields(
+                            rung, request.prompt.output, request.prompt.symbols
+                        ),
                         "messages": request.prompt.messages,
                     },
                 ),
@@ -196,7 +200,11 @@ class BatchRunner:
         self, record: BatchRecord, info: BatchInfo, prompts: Mapping[str, Prompt]
     ) -> dict[str, Answer]:
         """Every answer of an ended batch, per symbol, stored in the summary cache, then the
-        batch marked collected."""
+        batch marked collected. Each prompt's answer is read as the kind it asked for (a
+        summary when this run did not plan it)."""
+        outputs: dict[str, type[DocumentationOutput]] = {
+            key: prompt.output for key, prompt in prompts.items()
+        }
         received: dict[str, Answer] = {}
         for file_id in (info.output_file_id, info.error_file_id):
             if file_id:
@@ -208,6 +216,7 @@ class BatchRunner:
                         model=self.backend.model,
                         output_format=OutputFormat(record.output_format),
                         completion_cap=self.backend.max_completion_tokens,
+                        outputs=outputs,
                         symbols={key: len(members) for key, members in record.groups.items()},
                     )
                 )
@@ -235,7 +244,7 @@ class BatchRunner:
                     SummaryCache.key_for(self.backend.name, self.backend.model, key),
                     backend=self.backend.name,
                     model=self.backend.model,
-                    summary=answer.summary,
+                    summary=stored_text(answer.single_output),
                     usage=answer.usage,
                     output_format=answer.output_format,
                 )

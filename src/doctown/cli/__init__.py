@@ -12,12 +12,14 @@ import logging
 import click
 
 from doctown import __version__
+from doctown.redaction import redact_logs
 
 # command name -> "module:attribute"; adding a command means adding one line here.
 COMMANDS = {
     "analyze": "doctown.cli.analyze:analyze_command",
     "build": "doctown.cli.build:build_command",
     "cache": "doctown.cli.cache:cache_group",
+    "diff": "doctown.cli.diff:diff_command",
     "eval": "doctown.cli.eval:eval_command",
     "export": "doctown.cli.export:export_command",
     "generate": "doctown.cli.generate:generate_command",
@@ -26,8 +28,9 @@ COMMANDS = {
     "query": "doctown.cli.query:query_command",
     "search": "doctown.cli.search:search_command",
     "serve": "doctown.cli.serve:serve_command",
-    "worker": "doctown.cli.worker:worker_command",
+    "status": "doctown.cli.status:status_command",
     "view": "doctown.cli.view:view_command",
+    "worker": "doctown.cli.worker:worker_command",
 }
 
 
@@ -50,5 +53,6 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="doctown")
 def main() -> None:
     """doctown: documentation for source code, written by an LLM from computed facts."""
+    redact_logs()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("doctown").setLevel(logging.INFO)

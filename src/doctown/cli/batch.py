@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 
 import click
@@ -16,6 +17,7 @@ from doctown.generation import GenerationEngine
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.pipeline import Plan
+from doctown.prompts import Prompt
 
 
 def batch_runner(
@@ -58,7 +60,24 @@ async def run_batch(runner: BatchRunner, plan: Plan) -> dict[str, Answer]:
         return await runner.run(plan.uncached)
     finally:
         plan.seconds["batch"] = time.monotonic() - clock
-        runner.close()
+
+
+def overview_batches(
+    runner: BatchRunner,
+) -> Callable[[Mapping[str, Prompt]], Awaitable[dict[str, Answer]]]:
+    """Each overview level's answers through a batch of its own (levels build on the one
+    below, so they go one after the other); prompts already in the cache are not sent."""
+    backend, cache = runner.backend, runner.cache
+
+    async def answers(prompts: Mapping[str, Prompt]) -> dict[str, Answer]:
+        missing = {
+            key: prompt
+            for key, prompt in prompts.items()
+            if cache.get(SummaryCache.key_for(backend.name, backend.model, key)) is None
+        }
+        return await runner.run(missing) if missing else {}
+
+    return answers
 
 
 def check_batch_budget(plan: Plan, max_cost: Decimal | None) -> None:

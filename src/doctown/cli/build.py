@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from datetime import datetime
@@ -14,7 +15,13 @@ from rich.table import Table
 
 from doctown import events
 from doctown.cli.aio import run_async
-from doctown.cli.batch import batch_runner, check_batch_budget, print_request_files, run_batch
+from doctown.cli.batch import (
+    batch_runner,
+    check_batch_budget,
+    overview_batches,
+    print_request_files,
+    run_batch,
+)
 from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
 from doctown.cli.options import concurrency_option, events_option
 from doctown.config import Settings, load_settings
@@ -93,12 +100,27 @@ class BuildProgress:
 
 
 def plan_summary(plan: Plan, engine_model: str, price_free: bool) -> dict[str, Any]:
-    return {
+    estimate = plan.overviews.estimated if plan.overviews is not None else None
+    overviews = None
+    if estimate is not None:
+        overviews = {
+            "to_send": estimate.calls,
+            "cached": estimate.cached,
+            "prompt_tokens": estimate.prompt_tokens,
+            "levels": {
+                level: {"calls": calls, "prompt_tokens": tokens}
+                for level, (calls, tokens) in estimate.by_level.items()
+            },
+            "cost_min": float(estimate.cost_min),
+            "cost_max": float(estimate.cost_max),
+        }
+    summary: dict[str, Any] = {
         "files": len(plan.analysis.files),
         "symbols": len(plan.analysis.symbols),
         "selected": len(plan.selection.indices),
         "reused_docstrings": len(plan.selection.reused),
         "unique_prompts": plan.unique_prompts,
+        "from_previous": plan.from_previous,
         "cached": plan.cached_prompts,
         "to_send": plan.to_send,
         "requests": plan.requests,
@@ -109,16 +131,48 @@ def plan_summary(plan: Plan, engine_model: str, price_free: bool) -> dict[str, A
         "batch_cost_max": float(plan.batch_cost_max),
         "model": engine_model,
         "free": price_free,
+        "overviews": overviews,
     }
+    if plan.previous is not None:
+        summary["previous"] = {
+            "path": str(plan.previous.path),
+            "summaries": len(plan.previous.summaries),
+            "foreign": plan.previous.foreign,
+            "reuse_foreign": plan.previous.rule.reuse_foreign,
+            "made_by": sorted(
+                f"{maker.backend} ({maker.model}), prompt {maker.prompt_version}"
+                for maker in plan.previous.makers
+            ),
+        }
+    return summary
 
 
 def print_plan(console: Console, summary: dict[str, Any], *, batch: bool = False) -> None:
+    reused = (
+        f"{summary['from_previous']} from {Path(summary['previous']['path']).name}, "
+        if "previous" in summary
+        else ""
+    )
     console.print(
         f"[bold]plan[/bold]: {summary['files']} files, {summary['symbols']} symbols; "
         f"{summary['selected']} to document ({summary['reused_docstrings']} from docstrings, "
-        f"{summary['cached']} cached, {summary['to_send']} to ask {summary['model']} in "
+        f"{reused}{summary['cached']} cached, {summary['to_send']} to ask {summary['model']} in "
         f"{summary['requests']} requests)"
     )
+    previous = summary.get("previous")
+    if previous and previous["foreign"]:
+        made_by = "; ".join(previous["made_by"])
+        if previous["reuse_foreign"]:
+            console.print(
+                f"[yellow]note:[/yellow] --reuse-foreign: summaries written by another model or "
+                f"prompt version are kept where their prompt is unchanged ({made_by})"
+            )
+        else:
+            console.print(
+                f"[yellow]note:[/yellow] {previous['foreign']} summaries of the previous pack were "
+                f"written by another model or prompt version ({made_by}); they are asked again. "
+                "Pass --reuse-foreign to keep those whose prompt is unchanged."
+            )
     cost = (
         "free" if summary["free"] else f"${summary['cost_min']:.4f} to ${summary['cost_max']:.4f}"
     )
@@ -127,8 +181,23 @@ def print_plan(console: Console, summary: dict[str, Any], *, batch: bool = False
             f"{cost} synchronously, ${summary['batch_cost_min']:.4f} to "
             f"${summary['batch_cost_max']:.4f} through the Batch API"
         )
+    overviews = summary.get("overviews")
+    if overviews is not None:
+        levels = ", ".join(
+            f"{level} {figures['calls']}"
+            for level, figures in overviews["levels"].items()
+            if figures["calls"]
+        )
+        console.print(
+            f"[bold]overviews[/bold]: {overviews['to_send']} to ask"
+            + (f" ({levels})" if levels else "")
+            + f", {overviews['cached']} cached; about {overviews['prompt_tokens']} prompt tokens "
+            "(children's summaries not yet written are estimated)"
+        )
     console.print(
-        f"[bold]cost[/bold]: {summary['prompt_tokens']} prompt tokens (counted exactly); {cost}"
+        f"[bold]cost[/bold]: {summary['prompt_tokens']} prompt tokens (counted exactly"
+        + (", overviews estimated" if overviews is not None and overviews["to_send"] else "")
+        + f"); {cost}"
     )
 
 
@@ -149,10 +218,12 @@ def confirm_spend(
         raise click.ClickException("Stopped before spending anything.")
 
 
-def print_result(console: Console, plan: Plan, response: GenerateResponse, output: Path) -> None:
+def print_result(
+    console: Console, plan: Plan, response: GenerateResponse, output: Path, from_previous: int
+) -> None:
     remaining = sum(f.reason == "not_attempted" for f in response.failed_symbols)
     failed = len(response.failed_symbols) - remaining
-    cached = sum(d.cached for d in response.documented_symbols)
+    cached = sum(d.cached for d in response.documented_symbols) - from_previous
     table = Table(show_header=False, box=None, pad_edge=False)
     rows = [
         (
@@ -162,10 +233,12 @@ def print_result(console: Console, plan: Plan, response: GenerateResponse, outpu
         ),
         (
             "documented",
-            f"{len(response.documented_symbols) - cached} new, {cached} cached, "
-            f"{len(plan.selection.reused)} from docstrings",
+            f"{len(response.documented_symbols) - cached - from_previous} new, {cached} cached, "
+            + (f"{from_previous} from the previous pack, " if plan.previous is not None else "")
+            + f"{len(plan.selection.reused)} from docstrings",
         ),
         ("ungrounded", str(sum(bool(d.ungrounded) for d in response.documented_symbols))),
+        *_overview_rows(plan),
         ("failed", str(failed)),
         ("remaining", str(remaining)),
         ("tokens", f"{response.usage.input_tokens} in, {response.usage.output_tokens} out"),
@@ -182,6 +255,27 @@ def print_result(console: Console, plan: Plan, response: GenerateResponse, outpu
         console.print(
             f"{remaining} symbols remain undocumented; run the same command again to continue."
         )
+
+
+def _overview_rows(plan: Plan) -> list[tuple[str, str]]:
+    report = plan.overviews.report() if plan.overviews is not None else None
+    if report is None or not report.get("overviews"):
+        return []
+    usage: dict[str, Any] = report["usage"]  # type: ignore[assignment]
+    return [
+        (
+            "overviews",
+            f"{report['overviews']} ({report['calls']} calls, {report['cached']} cached, "
+            f"{report['failed']} failed), {usage['input_tokens']} in, "
+            f"{usage['output_tokens']} out, ${usage['cost']:.6f}",
+        )
+    ]
+
+
+def build_failed(response: GenerateResponse, plan: Plan) -> bool:
+    """True when something selected could not be documented: a symbol or an overview."""
+    report = plan.overviews.report() if plan.overviews is not None else {}
+    return bool(response.failed_symbols) or bool(report.get("failed"))
 
 
 def distributed_workers(settings: Settings, engine: GenerationEngine) -> Distributed:
@@ -267,6 +361,11 @@ def distributed_workers(settings: Settings, engine: GenerationEngine) -> Distrib
 )
 @click.option("--no-contexts", is_flag=True, help="Leave symbol_contexts.json out of the pack.")
 @click.option(
+    "--no-overviews",
+    is_flag=True,
+    help="Skip the module, cluster and repository overviews written after the summaries.",
+)
+@click.option(
     "--distributed",
     is_flag=True,
     help="Send the requests in shards to `doctown worker` processes (DOCTOWN_REDIS_URL).",
@@ -276,6 +375,18 @@ def distributed_workers(settings: Settings, engine: GenerationEngine) -> Distrib
     is_flag=True,
     help="Send the requests through the OpenAI Batch API: half the price, answers within 24 h; "
     "a killed build resumes polling instead of paying again.",
+)
+@click.option(
+    "--update",
+    "update",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="A previous .docpack: its summaries whose prompt is unchanged are reused, not asked.",
+)
+@click.option(
+    "--reuse-foreign",
+    is_flag=True,
+    help="With --update, also reuse summaries another model or prompt version wrote.",
 )
 @concurrency_option
 @events_option
@@ -301,14 +412,20 @@ def build_command(
     no_cache: bool,
     created_at: datetime | None,
     no_contexts: bool,
+    no_overviews: bool,
     distributed: bool,
     batch: bool,
+    update: Path | None,
+    reuse_foreign: bool,
     concurrency: int | None,
     events_path: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
     """Document a repository (folder, .zip/.tar.gz, or git URL) into a .docpack.
+
+    With --update OLD.docpack, every summary of OLD whose fingerprint matches the prompt that
+    would be sent now is reused as it is: only what changed is asked, with no cache needed.
 
     Exit status: 0 everything selected was documented, 1 bad input or configuration, 3 some
     symbols failed or remain (cost cap), 4 the job stopped (quota, key, model), 130 interrupted.
@@ -319,6 +436,8 @@ def build_command(
             "--batch and --distributed do not combine: the Batch API already runs the requests "
             "off this machine; choose one"
         )
+    if reuse_foreign and update is None:
+        raise click.UsageError("--reuse-foreign applies to --update; name the previous pack.")
     if created_at is not None and created_at.tzinfo is None:
         created_at = created_at.astimezone()
     with translated_errors():
@@ -330,8 +449,8 @@ def build_command(
         engine = build_engine(settings, cache=cache)
         # A dry run spends nothing, so it needs no workers.
         shards = distributed_workers(settings, engine) if distributed and not dry_run else None
+        writer = events.JsonLinesWriter(events_path) if events_path else None
     subscribers: list[events.Subscriber] = []
-    writer = events.JsonLinesWriter(events_path) if events_path else None
     if writer:
         subscribers.append(writer)
     display = BuildProgress(console, enabled=not quiet)
@@ -352,6 +471,10 @@ def build_command(
         grounding=grounding,
         strict_grounding=strict_grounding,
         distributed=shards,
+        update=update,
+        reuse_foreign=reuse_foreign,
+        overviews=not no_overviews,
+        max_overview_prompt_tokens=settings.max_overview_prompt_tokens,
     )
     console.print(f"backend: {engine.backend.name} ({engine.backend.model})")
     for warning in engine.standing_warnings:
@@ -365,6 +488,9 @@ def build_command(
                 )
             with display.progress:
                 plan = build.prepare()
+            # The analysis and the plan live until this process ends: out of the collector's
+            # reach, they are not walked again by every collection while generating.
+            gc.freeze()
             summary = plan_summary(plan, engine.backend.model, engine.backend.price.output == 0)
             print_plan(console, summary, batch=batch)
             if dry_run:
@@ -383,14 +509,21 @@ def build_command(
             async def run() -> GenerateResponse:
                 try:
                     answers = await run_batch(runner, plan) if runner is not None else None
-                    return await build.generate(plan, answers=answers)
+                    return await build.generate(
+                        plan,
+                        answers=answers,
+                        overview_answers=overview_batches(runner) if runner is not None else None,
+                    )
                 finally:
+                    if runner is not None:
+                        runner.close()
                     await engine.backend.aclose()
 
             with display.progress:
                 response = run_async(run())
             manifest = build.pack(plan, response)
             build.finish(plan, response, manifest)
+            from_previous = len(build.carried(plan, response))
     except KeyboardInterrupt:
         Console(stderr=True).print(
             "\ninterrupted: every summary received so far is cached; run the same command again "
@@ -415,17 +548,20 @@ def build_command(
                         "model": response.model,
                         "preview": response.preview,
                         "documented": len(response.documented_symbols),
-                        "cached": sum(d.cached for d in response.documented_symbols),
+                        "cached": sum(d.cached for d in response.documented_symbols)
+                        - from_previous,
+                        "from_previous": from_previous,
                         "failed": len(response.failed_symbols),
                         "usage": response.usage.model_dump(),
                         "seconds": plan.seconds,
+                        "overviews": plan.overviews.report() if plan.overviews else None,
                     },
                 }
             )
         )
     else:
-        print_result(Console(stderr=True), plan, response, output)
+        print_result(Console(stderr=True), plan, response, output, from_previous)
     if response.error and response.error.type != "budget_exhausted":
         sys.exit(EXIT_ABORTED)
-    if response.failed_symbols:
+    if build_failed(response, plan):
         sys.exit(EXIT_FAILED_SYMBOLS)

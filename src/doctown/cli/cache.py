@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from doctown.cli.errors import translated_errors
 from doctown.generation.cache import SummaryCache
 
 _CACHE_OPTION = click.option(
@@ -26,9 +27,10 @@ def cache_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def stats_command(cache_path: Path | None, as_json: bool) -> None:
     """How many summaries are cached, per backend and model, and the file's size."""
-    cache = SummaryCache(cache_path)
-    stats = cache.stats()
-    cache.close()
+    with translated_errors():
+        cache = SummaryCache(cache_path)
+        stats = cache.stats()
+        cache.close()
     if as_json:
         click.echo(json.dumps(stats.__dict__))
         return
@@ -42,12 +44,13 @@ def stats_command(cache_path: Path | None, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask.")
 def clear_command(cache_path: Path | None, yes: bool) -> None:
     """Delete every cached summary (the next build pays for them again)."""
-    cache = SummaryCache(cache_path)
-    if not yes and not click.confirm(
-        f"Delete {cache.stats().entries} cached summaries?", default=False
-    ):
+    with translated_errors():
+        cache = SummaryCache(cache_path)
+        entries = cache.stats().entries
+    if not yes and not click.confirm(f"Delete {entries} cached summaries?", default=False):
         cache.close()
         raise click.ClickException("Nothing deleted.")
-    removed = cache.clear()
-    cache.close()
+    with translated_errors():
+        removed = cache.clear()
+        cache.close()
     click.echo(f"deleted {removed} summaries from {cache.path}")

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import click
 
 from doctown.errors import DoctownError
+from doctown.redaction import redact
 
 EXIT_FAILED_SYMBOLS = 3
 EXIT_ABORTED = 4
@@ -22,4 +23,4 @@ def translated_errors() -> Iterator[None]:
     except DoctownError as exc:
         if os.environ.get("DOCTOWN_DEBUG"):
             raise
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(redact(str(exc))) from None

@@ -7,9 +7,10 @@ import json
 import shlex
 import sys
 import tempfile
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import platformdirs
@@ -114,6 +115,19 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
     )
 
 
+T = TypeVar("T")
+
+
+def in_workdir(run: Callable[[Path], Coroutine[Any, Any, T]]) -> T:
+    """`run(workdir)` on its own event loop, in a scratch folder; Ctrl-C writes nothing."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="doctown-eval-") as workdir, translated_errors():
+            return asyncio.run(run(Path(workdir)))
+    except KeyboardInterrupt:
+        Console(stderr=True).print("\ninterrupted: nothing was written.")
+        sys.exit(EXIT_INTERRUPTED)
+
+
 class ProgressLines:
     """A line every ten symbols: long runs on a slow model show life, even in a log file."""
 
@@ -180,6 +194,13 @@ class ProgressLines:
     is_flag=True,
     help="Skip the agreement score (and the embedding model it needs).",
 )
+@click.option(
+    "--modules",
+    "modules",
+    is_flag=True,
+    help="Score module overviews instead of symbol summaries: modules whose docstring has at "
+    "least 5 words, every docstring hidden, the overview against the module's docstring.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def eval_command(
@@ -191,6 +212,7 @@ def eval_command(
     output: Path | None,
     cache_dir: Path | None,
     no_agreement: bool,
+    modules: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -218,6 +240,22 @@ def eval_command(
     for warning in engine.standing_warnings:
         console.print(f"[yellow]note:[/yellow] {warning}")
     cache = cache_dir or Path(platformdirs.user_cache_dir("doctown")) / "eval"
+    if modules:
+        from doctown.cli.eval_modules import module_eval
+
+        module_eval(
+            corpus_set,
+            corpora,
+            engine,
+            settings.max_overview_prompt_tokens,
+            limit=size,
+            cache_dir=cache,
+            embedder=embedder,
+            console=console,
+            output=output or Path("eval") / "results" / engine.backend.name / "modules",
+            as_json=as_json,
+        )
+        return
 
     async def run(workdir: Path) -> Evaluation:
         try:
@@ -236,12 +274,7 @@ def eval_command(
         finally:
             await engine.backend.aclose()
 
-    try:
-        with tempfile.TemporaryDirectory(prefix="doctown-eval-") as workdir, translated_errors():
-            evaluation = asyncio.run(run(Path(workdir)))
-    except KeyboardInterrupt:
-        Console(stderr=True).print("\ninterrupted: nothing was written.")
-        sys.exit(EXIT_INTERRUPTED)
+    evaluation = in_workdir(run)
     report = summarise(
         evaluation,
         {

@@ -18,6 +18,7 @@ from doctown.cli.options import concurrency_option, events_option
 from doctown.config import load_settings
 from doctown.contexts_file import read_request
 from doctown.generation import build_engine
+from doctown.outputs import check_writable
 from doctown.schemas import GenerateResponse
 
 
@@ -96,12 +97,13 @@ def generate_command(
             overrides["max_concurrent_requests"] = concurrency
         settings = load_settings(**overrides)
         request = read_request(contexts, default_job_id=job_id or contexts.stem)
+        check_writable(output, what="the results")
+        writer = events.JsonLinesWriter(events_path) if events_path else None
         engine = build_engine(settings)
     console.print(f"backend: {engine.backend.name} ({engine.backend.model})")
     for warning in engine.standing_warnings:
         console.print(f"[yellow]note:[/yellow] {warning}")
     subscribers: list[events.Subscriber] = []
-    writer = events.JsonLinesWriter(events_path) if events_path else None
     if writer:
         subscribers.append(writer)
     started = time.monotonic()

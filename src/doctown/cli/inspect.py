@@ -15,6 +15,17 @@ from doctown.cli.pack_output import safe, stdout_console
 from doctown.docpack import Docpack, read_docpack
 from doctown.docpack.authorship import authorship
 
+# A manifest field is one line; a pack can make it megabytes, which a table lays out slowly.
+MAX_SHOWN_CHARS = 300
+
+
+def _shown(value: str) -> str:
+    """`value` on one line, terminal-safe, and cut to MAX_SHOWN_CHARS with what was left out."""
+    flat = safe(value.replace("\r", "\\r").replace("\n", "\\n"))
+    if len(flat) <= MAX_SHOWN_CHARS:
+        return flat
+    return f"{flat[:MAX_SHOWN_CHARS]}… ({len(flat) - MAX_SHOWN_CHARS:,} more characters)"
+
 
 def _source(docpack: Docpack) -> str:
     source = docpack.manifest.source
@@ -129,7 +140,7 @@ def inspect_command(pack: Path, as_json: bool) -> None:
         table.add_column(no_wrap=True)
         table.add_column(overflow="fold")
         for key, value in _rows(docpack, size):
-            table.add_row(Text(key, style="bold"), Text(safe(value)))
+            table.add_row(Text(key, style="bold"), Text(_shown(value)))
         algorithm = docpack.manifest.checksum.algorithm
         table.add_row(
             Text("checksum", style="bold"),

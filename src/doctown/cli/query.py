@@ -14,6 +14,13 @@ from rich.text import Text
 from doctown.cli.errors import translated_errors
 from doctown.cli.pack_output import brief, display_name, location, safe, stdout_console
 from doctown.docpack import Docpack, Related, Symbol, SymbolIndex, read_docpack
+from doctown.docpack.overview_text import (
+    CLUSTER_PREFIX,
+    MODULE_PREFIX,
+    REPOSITORY,
+    OverviewIndex,
+)
+from doctown.freshness.status import SymbolFreshness
 
 _STATUS_STYLE = {"documented": "green", "reused": "cyan", "failed": "red", "skipped": "yellow"}
 
@@ -45,7 +52,21 @@ def _print_related(console: Console, title: str, related: list[Related]) -> None
     console.print(table)
 
 
-def _print_symbol(console: Console, docpack: Docpack, index: SymbolIndex, symbol: Symbol) -> None:
+def _freshness_line(freshness: SymbolFreshness | None, source: str) -> Text:
+    if freshness is None:
+        return Text(safe(f"freshness: not documented, nor to be, in {source}"), style="dim")
+    changed = f" ({', '.join(freshness.changed)})" if freshness.changed else ""
+    style = "green" if freshness.state == "fresh" else "yellow"
+    return Text(safe(f"freshness: {freshness.state}{changed} against {source}"), style=style)
+
+
+def _print_symbol(
+    console: Console,
+    docpack: Docpack,
+    index: SymbolIndex,
+    symbol: Symbol,
+    freshness: Text | None = None,
+) -> None:
     doc = symbol.documentation
     start, end = symbol.byte_range
     console.print(Text(safe(display_name(symbol)), style="bold"))
@@ -66,6 +87,8 @@ def _print_symbol(console: Console, docpack: Docpack, index: SymbolIndex, symbol
     if doc.reason:
         status.append(f" ({safe(doc.reason)})")
     console.print(status)
+    if freshness is not None:
+        console.print(freshness)
     for text in (doc.summary, doc.details, doc.message):
         if text:
             console.print(Text(safe(text)))
@@ -91,20 +114,73 @@ def _print_symbol(console: Console, docpack: Docpack, index: SymbolIndex, symbol
         _print_related(console, "tested by", index.testers(symbol))
 
 
+def _print_overview(docpack: Docpack, pack: Path, ref: str, *, as_json: bool) -> None:
+    index = OverviewIndex(docpack.content)
+    if not index.present:
+        raise click.ClickException(
+            f"{pack} holds no overviews (built with --no-overviews, or by a doctown before "
+            "docpack/1.1); rebuild it without --no-overviews."
+        )
+    text = index.text(ref)
+    if text is None:
+        listing = "doctown query PACK overview, module:PATH or cluster:ID"
+        known = [f"module:{p}" for p in sorted(index.modules)[:10]]
+        raise click.ClickException(
+            f"no overview for {ref!r} in {pack} (try {listing}"
+            + (f"; modules include {', '.join(known)}" if known else "")
+            + ")."
+        )
+    if as_json:
+        overview = (
+            index.repository
+            if ref == REPOSITORY
+            else index.modules.get(ref.removeprefix(MODULE_PREFIX))
+            if ref.startswith(MODULE_PREFIX)
+            else index.clusters.get(ref.removeprefix(CLUSTER_PREFIX))
+        )
+        assert overview is not None
+        dumped = overview.model_dump(mode="json")
+        refs = _references(dumped)
+        names = {r: index.name(r) for r in refs}
+        click.echo(json.dumps({"ref": ref, "overview": dumped, "names": names}, indent=2))
+        return
+    stdout_console().print(Text(safe(text)))
+
+
+def _references(dumped: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for key in ("public_api", "key_symbols", "main_parts", "start_reading"):
+        found += dumped.get(key) or []
+    return list(dict.fromkeys(found))
+
+
 @click.command("query")
 @click.argument("pack", type=click.Path(path_type=Path))
 @click.argument("name_or_id")
+@click.option(
+    "--source",
+    default=None,
+    help="Also say whether the summary still matches this code (a folder, archive or git URL).",
+)
+@click.option("--ref", default=None, help="With --source: its branch, tag or commit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the symbol as JSON.")
-def query_command(pack: Path, name_or_id: str, as_json: bool) -> None:
+def query_command(
+    pack: Path, name_or_id: str, source: str | None, ref: str | None, as_json: bool
+) -> None:
     """Show one symbol: documentation, status, signature, location, callers and callees,
-    and the tests that call it ("tested by").
+    and the tests that call it ("tested by"). Or an overview: `overview` (the repository),
+    `module:PATH` or `cluster:ID`.
 
     NAME_OR_ID is tried as a symbol id, a qualified name, a name, then as the end of a
     qualified name or id (`Cart.total`). When several symbols match, they are listed and the
-    exit status is 1.
+    exit status is 1. With --source, its freshness against that code is shown too (as
+    `doctown status` computes it).
     """
     with translated_errors():
         docpack = read_docpack(pack, load_contexts=False)
+    if name_or_id == REPOSITORY or name_or_id.startswith((MODULE_PREFIX, CLUSTER_PREFIX)):
+        _print_overview(docpack, pack, name_or_id, as_json=as_json)
+        return
     index = SymbolIndex(docpack.symbols)
     lookup = index.lookup(name_or_id)
     symbol = lookup.found
@@ -136,6 +212,13 @@ def query_command(pack: Path, name_or_id: str, as_json: bool) -> None:
             f"no symbol matches {lookup.query!r} in {pack}; find it with "
             f"`doctown search {pack} {lookup.query!r}`."
         )
+    freshness = None
+    if source is not None:
+        # The analysis stack is loaded only when asked for: a plain query stays quick.
+        from doctown.freshness.check import check_source
+
+        with translated_errors():
+            freshness = check_source(docpack, source, ref=ref).of(symbol.id)
     if as_json:
         result = {
             "query": lookup.query,
@@ -147,6 +230,9 @@ def query_command(pack: Path, name_or_id: str, as_json: bool) -> None:
             "callers": [_related_json(r) for r in index.callers(symbol)],
             "testers": [_related_json(r) for r in index.testers(symbol)],
         }
+        if source is not None:
+            result["freshness"] = freshness.to_json() if freshness is not None else None
         click.echo(json.dumps(result, indent=2))
     else:
-        _print_symbol(stdout_console(), docpack, index, symbol)
+        line = _freshness_line(freshness, source) if source is not None else None
+        _print_symbol(stdout_console(), docpack, index, symbol, line)

@@ -16,11 +16,13 @@ def serve_command(host: str | None, port: int | None) -> None:
     import uvicorn
 
     from doctown.server.app import create_app
+    from doctown.server.timeouts import head_timeout_protocol
 
     with translated_errors():
-        settings = load_settings()
+        # The address it binds is also the host name it answers to (see server/guard.py).
+        settings = load_settings(**({"host": host} if host else {}))
         app = create_app(settings)
-    host, port = host or settings.host, port or settings.port
+    host, port = settings.host, port or settings.port
     click.echo(
         f"doctown worker: backend={settings.backend} on http://{host}:{port}",
         err=True,
@@ -28,5 +30,10 @@ def serve_command(host: str | None, port: int | None) -> None:
     # Open event streams would otherwise hold a clean stop until their jobs end; after the
     # grace period jobs still running are marked interrupted (resubmitting pays nothing twice).
     uvicorn.run(
-        app, host=host, port=port, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        http=head_timeout_protocol(settings.request_head_timeout),
     )

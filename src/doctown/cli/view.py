@@ -37,18 +37,37 @@ def _open_when_ready(server: object, url: str) -> None:
 )
 @click.option("--port", type=click.IntRange(1, 65_535), default=DEFAULT_PORT, show_default=True)
 @click.option("--open", "open_browser", is_flag=True, help="Open the overview in the browser.")
-def view_command(pack: Path, host: str, port: int, open_browser: bool) -> None:
+@click.option(
+    "--source",
+    default=None,
+    help="Mark every summary fresh, stale, new or removed against this code (a folder, "
+    "archive or git URL), as `doctown status` computes it.",
+)
+@click.option("--ref", default=None, help="With --source: its branch, tag or commit.")
+def view_command(
+    pack: Path, host: str, port: int, open_browser: bool, source: str | None, ref: str | None
+) -> None:
     """Browse PACK's documentation: overview, files, symbols with their call neighbourhood,
     clusters and search as you type. Read-only; the pack is verified before anything is
-    served, and a pack that fails verification is refused."""
+    served, and a pack that fails verification is refused. With --source, each summary says
+    whether it still matches that code."""
     import uvicorn
 
     from doctown.docpack import read_docpack
     from doctown.site import Catalog, create_site_app
     from doctown.site.app import LOOPBACK_HOSTS
 
+    if ref is not None and source is None:
+        raise click.UsageError("--ref applies to --source; name the code to compare with.")
     with translated_errors():
-        catalog = Catalog(read_docpack(pack, load_contexts=False))
+        docpack = read_docpack(pack, load_contexts=False)
+        freshness = None
+        if source is not None:
+            from doctown.freshness.check import check_source
+
+            click.echo(f"doctown view: checking the pack against {source}", err=True)
+            freshness = check_source(docpack, source, ref=ref)
+        catalog = Catalog(docpack, freshness=freshness, source=source)
     catalog.search_index  # noqa: B018 - built now, not on the reader's first keystroke
     # A wildcard bind answers whatever name reaches it; a named one only to that name.
     allowed = None if host in _WILDCARDS else (*LOOPBACK_HOSTS, host)

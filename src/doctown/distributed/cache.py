@@ -17,9 +17,9 @@ import json
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
-from doctown.backends.base import Backend, Completion
+from doctown.backends.base import Backend, Completion, stored_text
 from doctown.distributed.wire import WireUsage
-from doctown.generation.cache import SummaryCache
+from doctown.generation.cache import SummaryCache, cached_answer
 from doctown.generation.wrapper import WrapperBackend
 from doctown.prompts import Prompt
 from doctown.schemas import DocumentationOutput, GroupOutput
@@ -29,7 +29,8 @@ SUMMARY_KEY = "doctown:summary:{key}"
 
 
 class CachedSummary(BaseModel):
-    """One prompt's answer: a summary, or a group's summaries by number."""
+    """One prompt's answer: a summary (an overview as its JSON), or a group's summaries by
+    number."""
 
     summary: str = ""
     summaries: dict[str, str] | None = None
@@ -37,10 +38,12 @@ class CachedSummary(BaseModel):
     attempts: int
     build: str
 
-    def output(self) -> DocumentationOutput | GroupOutput:
-        if self.summaries is not None:
-            return GroupOutput(summaries=self.summaries)
-        return DocumentationOutput(summary=self.summary)
+    def output(self, prompt: Prompt) -> DocumentationOutput | GroupOutput | None:
+        """The answer kept for `prompt`, or None when it no longer fits what the prompt asks
+        for (asked again, then)."""
+        if prompt.symbols > 1:
+            return None if self.summaries is None else GroupOutput(summaries=self.summaries)
+        return None if self.summaries is not None else cached_answer(self.summary, prompt)
 
 
 class RedisSummaryCache:
@@ -74,15 +77,15 @@ class RedisCachingBackend(WrapperBackend):
     async def complete(self, prompt: Prompt) -> Completion:
         key = SummaryCache.key(self.name, self.model, prompt)
         found = await self.cache.get(key)
-        if found is not None:
-            output = found.output()
+        output = found.output(prompt) if found is not None else None
+        if found is not None and output is not None:
             if found.build == self.build:
                 return Completion(output, found.usage.usage(), attempts=found.attempts)
             return Completion(output, Usage(), attempts=0, cached=True)
         completion = await self.wrapped.complete(prompt)
         output = completion.output
         entry = CachedSummary(
-            summary=output.summary if isinstance(output, DocumentationOutput) else "",
+            summary=stored_text(output) if isinstance(output, DocumentationOutput) else "",
             summaries=output.summaries if isinstance(output, GroupOutput) else None,
             usage=WireUsage.of(completion.usage),
             attempts=completion.attempts,

@@ -89,7 +89,7 @@ class ShardedBackend(WrapperBackend):
             self._flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.linger, self._flush)
-        return completion_of(await future)
+        return completion_of(await future, prompt.output, prompt.symbols)
 
     def _flush(self) -> None:
         if self._timer is not None:

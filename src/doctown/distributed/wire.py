@@ -10,12 +10,13 @@ each worker reads its own key.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from doctown.backends.base import Completion, validate_summary
 from doctown.errors import InvalidOutputError, JobAbortedError, SymbolFailure, TransientError
+from doctown.overviews.schemas import OUTPUT_TYPES
 from doctown.prompts import Prompt
 from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage
@@ -24,7 +25,23 @@ from doctown.usage import Usage
 class WirePrompt(BaseModel):
     messages: list[dict[str, str]]
     prompt_tokens: int = Field(ge=0)
+    # The kind of answer asked for, by schema name: a symbol summary unless an overview.
+    output: str = DocumentationOutput.schema_name
+    # How many symbol summaries it asks for: more than one for a group's request.
     symbols: int = Field(default=1, ge=1)
+
+    @field_validator("output")
+    @classmethod
+    def _known_output(cls, value: str) -> str:
+        if value not in OUTPUT_TYPES:
+            raise ValueError(f"unknown output schema {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _groups_of_summaries(self) -> WirePrompt:
+        if self.symbols > 1 and self.output != DocumentationOutput.schema_name:
+            raise ValueError("only symbol summaries are asked several at a time")
+        return self
 
 
 class ShardRequest(BaseModel):
@@ -65,7 +82,8 @@ class Outcome(BaseModel):
 
     kind: OutcomeKind
     summary: str | None = None
-    summaries: dict[str, str] | None = None
+    summaries: dict[str, str] | None = None  # a group's, by number
+    answer: dict[str, Any] | None = None  # the whole structured answer, for an overview
     reason: str | None = None
     message: str = ""
     usage: WireUsage = Field(default_factory=WireUsage)
@@ -82,15 +100,20 @@ class ShardResult(BaseModel):
 
 def to_wire(prompt: Prompt) -> WirePrompt:
     return WirePrompt(
-        messages=prompt.messages, prompt_tokens=prompt.prompt_tokens, symbols=prompt.symbols
+        messages=prompt.messages,
+        prompt_tokens=prompt.prompt_tokens,
+        output=prompt.output.schema_name,
+        symbols=prompt.symbols,
     )
 
 
 def from_wire(prompt: WirePrompt) -> Prompt:
+    """The prompt a shard carries (its kind of answer was checked on arrival)."""
     return Prompt(
         messages=prompt.messages,
         prompt_tokens=prompt.prompt_tokens,
         truncated=False,
+        output=OUTPUT_TYPES[prompt.output],
         symbols=prompt.symbols,
     )
 
@@ -101,6 +124,11 @@ def documented(completion: Completion) -> Outcome:
         kind="documented",
         summary=output.summary if isinstance(output, DocumentationOutput) else None,
         summaries=output.summaries if isinstance(output, GroupOutput) else None,
+        answer=(
+            output.model_dump()
+            if isinstance(output, DocumentationOutput) and type(output) is not DocumentationOutput
+            else None
+        ),
         usage=WireUsage.of(completion.usage),
         attempts=completion.attempts,
         cached=completion.cached,
@@ -132,8 +160,18 @@ def job_stop(reason: str, message: str) -> JobAbortedError:
     return error
 
 
-def completion_of(outcome: Outcome) -> Completion:
-    """The Completion an outcome stands for, or the error it stands for, raised."""
+def completion_of(
+    outcome: Outcome,
+    output_type: type[DocumentationOutput] = DocumentationOutput,
+    symbols: int = 1,
+) -> Completion:
+    """The Completion an outcome stands for, or the error it stands for, raised. `output_type`
+    and `symbols` are what the prompt asked for: an answer of another shape is invalid."""
+    if outcome.kind == "documented" and (outcome.summaries is not None) != (symbols > 1):
+        raise InvalidOutputError(
+            f"the worker's answer does not hold the {symbols} summaries asked for",
+            usage=outcome.usage.usage(),
+        )
     if outcome.kind == "documented" and outcome.summaries is not None:
         # Each summary meets the rules when the coordinator splits the group's answer.
         return Completion(
@@ -143,8 +181,17 @@ def completion_of(outcome: Outcome) -> Completion:
             cached=outcome.cached,
         )
     if outcome.kind == "documented" and outcome.summary is not None:
-        output = DocumentationOutput(summary=outcome.summary)
         # A worker is another machine: its answer meets the same rules as a local one.
+        try:
+            if output_type is DocumentationOutput:
+                output = DocumentationOutput(summary=outcome.summary)
+            else:
+                output = output_type.model_validate(outcome.answer)
+        except ValidationError:
+            raise InvalidOutputError(
+                f"the worker's answer does not fit the {output_type.schema_name} schema",
+                usage=outcome.usage.usage(),
+            ) from None
         problem = validate_summary(output)
         if problem:
             raise InvalidOutputError(problem, usage=outcome.usage.usage())

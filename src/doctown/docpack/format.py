@@ -9,9 +9,11 @@ A `.docpack` is a zip whose entries are flat JSON files, no folders:
     source_map.json       the files, their hashes and their symbols' byte ranges
     symbol_contexts.json  optional: the exact context and prompt each summary came from
     embeddings.bin        optional, opaque bytes: vectors for semantic search
+    overviews.json        optional (docpack/1.1): module, cluster and repository overviews
 
-Field names follow Doctown's docpack/1.0. Everything doctown adds to it is optional, so a pack
-without the additions still reads.
+Field names follow Doctown's docpack/1.0. docpack/1.1 adds optional entries and fields only:
+a 1.1 reader reads 1.0 packs, and everything doctown adds is optional, so a pack without the
+additions still reads.
 
 A pack is a function of the source, the summaries, the model and the prompt version: what one
 run spent (tokens, cost, cache hits) belongs to that run's report, never to the pack, so a
@@ -23,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Final, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Final, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -38,7 +40,13 @@ from pydantic import (
 
 from doctown.schemas import SymbolContext
 
-SCHEMA_VERSION: Final = "docpack/1.0"
+if TYPE_CHECKING:
+    from doctown.docpack.overviews import Overviews
+
+SCHEMA_VERSION: Final = "docpack/1.1"
+LEGACY_SCHEMA_VERSION: Final = "docpack/1.0"
+SUPPORTED_VERSIONS = (LEGACY_SCHEMA_VERSION, SCHEMA_VERSION)
+SchemaVersion = Literal["docpack/1.0", "docpack/1.1"]
 CHECKSUM_ALGORITHM: Final = "sha256"
 
 MANIFEST = "manifest.json"
@@ -48,12 +56,24 @@ CLUSTERS = "clusters.json"
 SOURCE_MAP = "source_map.json"
 SYMBOL_CONTEXTS = "symbol_contexts.json"
 EMBEDDINGS = "embeddings.bin"
+OVERVIEWS = "overviews.json"
 
 REQUIRED_ENTRIES = (MANIFEST, NODES, GRAPH, CLUSTERS, SOURCE_MAP)
-OPTIONAL_ENTRIES = (SYMBOL_CONTEXTS, EMBEDDINGS)
+OPTIONAL_ENTRIES = (SYMBOL_CONTEXTS, EMBEDDINGS, OVERVIEWS)
+# Entries a docpack/1.1 may hold and a docpack/1.0 may not.
+ADDED_IN_1_1 = (OVERVIEWS,)
 # The order entries are written in. The content entries (all but the manifest) are hashed in
 # this order too; the manifest cannot be hashed since it holds the hash.
-ENTRY_ORDER = (MANIFEST, NODES, GRAPH, CLUSTERS, SOURCE_MAP, SYMBOL_CONTEXTS, EMBEDDINGS)
+ENTRY_ORDER = (
+    MANIFEST,
+    NODES,
+    GRAPH,
+    CLUSTERS,
+    SOURCE_MAP,
+    SYMBOL_CONTEXTS,
+    EMBEDDINGS,
+    OVERVIEWS,
+)
 CONTENT_ENTRIES = ENTRY_ORDER[1:]
 
 _SHA256_HEX = r"^[0-9a-f]{64}$"
@@ -129,6 +149,7 @@ class OptionalEntries(_Entry):
 
     has_symbol_contexts: bool = False
     has_embeddings: bool = False
+    has_overviews: bool = False  # docpack/1.1
 
 
 class PackUsage(_Entry):
@@ -156,7 +177,7 @@ class PackUsage(_Entry):
 class Manifest(_Entry):
     """manifest.json: the root of truth about a pack."""
 
-    schema_version: Literal["docpack/1.0"] = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     docpack_id: str = Field(
         pattern=r"^sha256:[0-9a-f]{64}$",
         description="'sha256:' + the checksum: packs with the same content share an id",
@@ -210,6 +231,21 @@ class Provenance(_Entry):
     batch: bool = Field(default=False, description="Answered through the Batch API")
 
 
+class Fingerprint(_Entry):
+    """What a summary was made from, so a later analysis can tell whether it still holds.
+
+    `digest` is `sha256:` + the sha256 of the prompt version and the exact messages sent (the
+    prompt's cache key); `parts` holds, for each part of the context the prompt showed
+    (signature, body, docstring, callers, callees, ...), the first 16 hex digits of the sha256
+    of its text as written in the prompt. A summary reused from a docstring has no
+    `prompt_version`; its digest covers the sentence taken.
+    """
+
+    prompt_version: str | None = None
+    digest: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    parts: dict[str, str] = Field(default_factory=dict)
+
+
 class Documentation(_Entry):
     """A symbol's documentation, or the reason it has none."""
 
@@ -221,6 +257,9 @@ class Documentation(_Entry):
     )
     message: str | None = None
     provenance: Provenance | None = None
+    fingerprint: Fingerprint | None = Field(
+        default=None, description="Addition: what the summary was made from (older packs: none)"
+    )
 
     @model_validator(mode="after")
     def _status_agrees(self) -> Self:
@@ -261,10 +300,31 @@ class Symbol(_Entry):
     )
 
 
+class Recipe(_Entry):
+    """How a build chose its symbols and wrote their prompts.
+
+    Everything `doctown status` needs to write the same prompts again from a new analysis, and
+    so to tell which summaries still match their code.
+    """
+
+    backend: str
+    model: str
+    prompt_version: str
+    max_prompt_tokens: PositiveInt
+    max_completion_tokens: NonNegativeInt = 0
+    include_private: bool = False
+    include_tests: bool = False
+    docstrings: Literal["context", "reuse", "ignore"] = "context"
+    source_excerpt: bool = True
+    limit: NonNegativeInt | None = None
+    callee_summaries: bool = False
+
+
 class Nodes(_Entry):
-    """nodes.json: the symbol table."""
+    """nodes.json: the symbol table, and the recipe its summaries were made with."""
 
     symbols: list[Symbol]
+    recipe: Recipe | None = Field(default=None, description="Addition: absent in older packs")
 
 
 # --- graph.json ----------------------------------------------------------------------------
@@ -388,6 +448,7 @@ class PackContent:
     source_map: SourceMap
     symbol_contexts: SymbolContexts | None = None
     embeddings: bytes | None = None
+    overviews: Overviews | None = None
 
 
 def content_digest(entries: Mapping[str, bytes]) -> str:

@@ -24,16 +24,21 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from doctown import collector
 from doctown.docpack.format import (
+    ADDED_IN_1_1,
     CLUSTERS,
     EMBEDDINGS,
     ENTRY_ORDER,
     GRAPH,
+    LEGACY_SCHEMA_VERSION,
     MANIFEST,
     NODES,
+    OVERVIEWS,
     REQUIRED_ENTRIES,
     SCHEMA_VERSION,
     SOURCE_MAP,
+    SUPPORTED_VERSIONS,
     SYMBOL_CONTEXTS,
     Clusters,
     Graph,
@@ -46,6 +51,7 @@ from doctown.docpack.format import (
     content_digest,
     statistics_of,
 )
+from doctown.docpack.overviews import Overviews
 from doctown.errors import DocpackError, DocpackTamperedError
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -115,19 +121,31 @@ def read_docpack(
     """
     entries = _read_entries(path, limits)
     manifest = _parse_manifest(path, entries[MANIFEST])
+    if manifest.schema_version == LEGACY_SCHEMA_VERSION:
+        for name in ADDED_IN_1_1:
+            if name in entries:
+                raise DocpackError(
+                    f"{path}: entry {name!r} is not part of {LEGACY_SCHEMA_VERSION} (it came with "
+                    f"{SCHEMA_VERSION}); refusing the pack."
+                )
     contexts = entries.get(SYMBOL_CONTEXTS) if load_contexts else None
-    content = PackContent(
-        nodes=_parse(path, NODES, entries[NODES], Nodes),
-        graph=_parse(path, GRAPH, entries[GRAPH], Graph),
-        clusters=_parse(path, CLUSTERS, entries[CLUSTERS], Clusters),
-        source_map=_parse(path, SOURCE_MAP, entries[SOURCE_MAP], SourceMap),
-        symbol_contexts=(
-            _parse(path, SYMBOL_CONTEXTS, contexts, SymbolContexts)
-            if contexts is not None
-            else None
-        ),
-        embeddings=entries.get(EMBEDDINGS),
-    )
+    overviews = entries.get(OVERVIEWS)
+    with collector.paused():  # hundreds of thousands of small objects, no cycles
+        content = PackContent(
+            nodes=_parse(path, NODES, entries[NODES], Nodes),
+            graph=_parse(path, GRAPH, entries[GRAPH], Graph),
+            clusters=_parse(path, CLUSTERS, entries[CLUSTERS], Clusters),
+            source_map=_parse(path, SOURCE_MAP, entries[SOURCE_MAP], SourceMap),
+            symbol_contexts=(
+                _parse(path, SYMBOL_CONTEXTS, contexts, SymbolContexts)
+                if contexts is not None
+                else None
+            ),
+            embeddings=entries.get(EMBEDDINGS),
+            overviews=(
+                _parse(path, OVERVIEWS, overviews, Overviews) if overviews is not None else None
+            ),
+        )
     _check_unique_ids(path, content.nodes)
     problems = integrity_problems(manifest, content, entries)
     if verify and problems:
@@ -159,6 +177,7 @@ def integrity_problems(
     for flag, name in (
         ("has_symbol_contexts", SYMBOL_CONTEXTS),
         ("has_embeddings", EMBEDDINGS),
+        ("has_overviews", OVERVIEWS),
     ):
         if getattr(manifest.optional, flag) != (name in entries):
             present = "present" if name in entries else "absent"
@@ -181,7 +200,7 @@ def _name_problem(name: str) -> str | None:
     if "/" in name or "\\" in name:
         return "is inside a folder, and docpack entries are flat"
     if name not in ENTRY_ORDER:
-        return f"is not a docpack/1.0 entry (those are {', '.join(ENTRY_ORDER)})"
+        return f"is not a docpack entry (those are {', '.join(ENTRY_ORDER)})"
     return None
 
 
@@ -227,7 +246,7 @@ def _check_directory(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -
     if missing:
         raise DocpackError(
             f"{path}: missing required entr{'y' if len(missing) == 1 else 'ies'} "
-            f"{', '.join(missing)}; a docpack/1.0 holds {', '.join(REQUIRED_ENTRIES)}."
+            f"{', '.join(missing)}; a docpack holds {', '.join(REQUIRED_ENTRIES)}."
         )
 
 
@@ -284,10 +303,11 @@ def _parse_manifest(path: Path, data: bytes) -> Manifest:
         raise DocpackError(f"{path}: {MANIFEST} must hold a JSON object.")
     if "schema_version" not in raw:
         raise DocpackError(f"{path}: {MANIFEST} has no schema_version; is this a docpack?")
-    if raw["schema_version"] != SCHEMA_VERSION:
+    if raw["schema_version"] not in SUPPORTED_VERSIONS:
         raise DocpackError(
             f"{path}: schema_version {raw['schema_version']!r} is not supported; this doctown "
-            f"reads {SCHEMA_VERSION}. Upgrade doctown, or rebuild the pack with this version."
+            f"reads {' and '.join(SUPPORTED_VERSIONS)}. Upgrade doctown, or rebuild the pack "
+            "with this version."
         )
     try:
         return Manifest.model_validate(raw)
@@ -311,7 +331,7 @@ def _invalid(path: Path, entry: str, exc: ValidationError) -> str:
         for error in errors[:_MAX_SHOWN_ERRORS]
     )
     more = len(errors) - _MAX_SHOWN_ERRORS
-    return f"{path}: {entry} does not match {SCHEMA_VERSION}: {shown}" + (
+    return f"{path}: {entry} does not match the docpack schema: {shown}" + (
         f" (+{more} more)." if more > 0 else "."
     )
 

@@ -26,6 +26,7 @@ from doctown.docpack.format import (
     GRAPH,
     MANIFEST,
     NODES,
+    OVERVIEWS,
     SOURCE_MAP,
     SYMBOL_CONTEXTS,
     Checksum,
@@ -33,7 +34,6 @@ from doctown.docpack.format import (
     Generator,
     Graph,
     Manifest,
-    Nodes,
     OptionalEntries,
     PackContent,
     Source,
@@ -42,6 +42,7 @@ from doctown.docpack.format import (
     content_digest,
     statistics_of,
 )
+from doctown.docpack.overviews import Overviews
 
 # The earliest time a zip entry can carry; the pack's real time is the manifest's created_at.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
@@ -62,8 +63,12 @@ def canonical(content: PackContent) -> PackContent:
     ]
     contexts = content.symbol_contexts
     return PackContent(
-        nodes=Nodes(
-            symbols=sorted(content.nodes.symbols, key=lambda s: (s.file_path, s.byte_range, s.id))
+        nodes=content.nodes.model_copy(
+            update={
+                "symbols": sorted(
+                    content.nodes.symbols, key=lambda s: (s.file_path, s.byte_range, s.id)
+                )
+            }
         ),
         graph=Graph(
             nodes=sorted(content.graph.nodes),
@@ -76,7 +81,24 @@ def canonical(content: PackContent) -> PackContent:
             SymbolContexts(contexts=dict(sorted(contexts.contexts.items()))) if contexts else None
         ),
         embeddings=content.embeddings,
+        overviews=_canonical_overviews(content.overviews),
     )
+
+
+def _canonical_overviews(overviews: Overviews | None) -> Overviews | None:
+    """Modules by path, clusters by id: the order in which they were written never shows."""
+    if overviews is None:
+        return None
+    return overviews.model_copy(
+        update={
+            "modules": sorted(overviews.modules, key=lambda m: m.path),
+            "clusters": sorted(overviews.clusters, key=lambda c: _cluster_order(c.cluster_id)),
+        }
+    )
+
+
+def _cluster_order(cluster_id: str) -> tuple[int, str]:
+    return (int(cluster_id), "") if cluster_id.isdigit() else (1 << 62, cluster_id)
 
 
 def _json(model: BaseModel, *, indent: int | None = None, exclude: set[str] | None = None) -> bytes:
@@ -95,6 +117,8 @@ def encode_content(content: PackContent) -> dict[str, bytes]:
         entries[SYMBOL_CONTEXTS] = _json(content.symbol_contexts)
     if content.embeddings is not None:
         entries[EMBEDDINGS] = content.embeddings
+    if content.overviews is not None:
+        entries[OVERVIEWS] = _json(content.overviews)
     return entries
 
 
@@ -118,6 +142,7 @@ def build_manifest(
         optional=OptionalEntries(
             has_symbol_contexts=SYMBOL_CONTEXTS in entries,
             has_embeddings=EMBEDDINGS in entries,
+            has_overviews=OVERVIEWS in entries,
         ),
     )
 

@@ -23,6 +23,7 @@ from doctown.site.render import Renderer
 from doctown.site.search import index_script
 
 SEARCH_INDEX = "static/search-index.js"
+DIAGRAM_ASSETS = ("mermaid", "diagram")
 DEFAULT_WORKERS = os.cpu_count() or 1
 # Below this many symbol pages, starting processes costs more than it saves.
 PARALLEL_MIN_PAGES = 500
@@ -47,25 +48,27 @@ def write_site(catalog: Catalog, folder: ExportFolder, *, workers: int = 1) -> N
     )
     renderer = Renderer(catalog, mode="static")
     top = StaticLinks(paths, depth=0)
-    folder.write("index.html", renderer.render(pages.overview_page(catalog), top))
+    folder.write("index.html", renderer.render(pages.overview_page(catalog, top), top))
     folder.write("files.html", renderer.render(pages.files_page(catalog), top))
     folder.write("clusters.html", renderer.render(pages.clusters_page(catalog, top), top))
     folder.write("search.html", renderer.render(pages.search_page(catalog, ""), top))
     flat = StaticLinks(paths, depth=1)
     for cluster in catalog.clusters:
-        members = pages.cluster_page(catalog, cluster.cluster_id)
+        members = pages.cluster_page(catalog, cluster.cluster_id, flat)
         if members is not None:
             folder.write(paths.cluster(cluster.cluster_id), renderer.render(members, flat))
     for path in sorted({*catalog.file_by_path, *catalog.by_file}):
         target = paths.file(path)
-        page = pages.file_page(catalog, path)
+        links = StaticLinks(paths, depth=depth_of(target))
+        page = pages.file_page(catalog, path, links)
         if page is not None:
-            links = StaticLinks(paths, depth=depth_of(target))
             folder.write(target, renderer.render(page, links))
     _write_symbol_pages(_SymbolPages(catalog, paths, renderer, folder), workers)
     assets = resources.files("doctown.site").joinpath("static")
     for asset in sorted(assets.iterdir(), key=lambda entry: entry.name):
-        if asset.is_file():
+        # The diagram renderer is large: only a site with a diagram to draw carries it.
+        needed = catalog.overviews.present or not asset.name.startswith(DIAGRAM_ASSETS)
+        if asset.is_file() and needed:
             folder.write(f"static/{asset.name}", asset.read_bytes())
     folder.write(
         SEARCH_INDEX, index_script(catalog.symbols, lambda symbol: paths.symbol(symbol.id))

@@ -41,9 +41,12 @@ def llms_txt(pages: MarkdownPages) -> str:
             else ""
         ),
         "",
-        "## Modules",
-        "",
     ]
+    # The repository overview and the architecture, then the parts, for an agent to start from.
+    lines += pages.repository_overview()
+    if catalog.overviews.clusters:
+        lines += ["## Parts", "", *pages.cluster_list(LLMS), ""]
+    lines += ["## Modules", ""]
     lines += pages.module_list()
     lines += ["", "## Optional", "", f"- [{LLMS_FULL}]({LLMS_FULL}): every module in one file"]
     return "\n".join(lines) + "\n"
@@ -52,13 +55,16 @@ def llms_txt(pages: MarkdownPages) -> str:
 def llms_full_txt(pages: MarkdownPages) -> str:
     """Every module page, one after the other, with names instead of links."""
     head = f"# {text(pages.catalog.name)}: full documentation\n"
+    overview = pages.repository_overview(linked=False)
+    if pages.catalog.overviews.clusters:
+        overview += ["## Parts", "", *pages.cluster_list(None), ""]
     bodies = [pages.module(path, linked=False, level=2) for path in pages.modules()]
-    return "\n".join([head, *bodies])
+    return "\n".join([head, *overview, *bodies])
 
 
 def export_llms_txt(catalog: Catalog, destination: Path) -> ExportFolder:
     """Write llms.txt, llms-full.txt and the module pages llms.txt links to."""
-    pages = MarkdownPages(catalog)
+    pages = MarkdownPages(catalog, clusters_at=LLMS)
     with export_folder(destination, "llms-txt") as folder:
         folder.write(LLMS, llms_txt(pages))
         folder.write(LLMS_FULL, llms_full_txt(pages))

@@ -18,12 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from doctown.docpack import Related, Symbol
+from doctown.docpack.overviews import Overview
 from doctown.export.folder import ExportFolder, export_folder
 from doctown.site.catalog import Catalog
 from doctown.site.links import StaticPaths
 from doctown.site.search import location
 
 INDEX = "index.md"
+_UNSAFE_ANCHOR = re.compile(r"[^A-Za-z0-9_-]+")
 PREVIEW_NOTE = (
     "> **Offline preview.** The summaries were written by the small embedded model: they are "
     "often vague or wrong. Signatures and relations come from static analysis."
@@ -63,8 +65,9 @@ def fence(value: str, language: str = "") -> str:
 class MarkdownPages:
     """The Markdown of one pack: module pages and the index."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, *, clusters_at: str = INDEX) -> None:
         self.catalog = catalog
+        self.clusters_at = clusters_at  # the page that lists the clusters, with anchors
         self.paths = StaticPaths((), [*catalog.file_by_path, *catalog.by_file], ())
 
     def modules(self) -> list[str]:
@@ -102,6 +105,7 @@ class MarkdownPages:
         modules = [s for s in symbols if s.kind == "module"]
         if modules and modules[0].documentation.summary:
             lines += [text(modules[0].documentation.summary), ""]
+        lines += self.module_overview(path, linked=linked)
         members = [s for s in symbols if s.kind != "module"]
         if members:
             lines += ["| symbol | kind | line | summary |", "| --- | --- | --- | --- |"]
@@ -113,6 +117,62 @@ class MarkdownPages:
         for symbol in members:
             lines += self._symbol(symbol, link, "#" * (level + 1))
         return "\n".join(lines).rstrip() + "\n"
+
+    def reference(self, ref: str, page: str | None) -> str:
+        """A reference an overview makes, as a link from `page` (a name when None)."""
+        overviews = self.catalog.overviews
+        name = code(overviews.name(ref))
+        if not overviews.exists(ref):
+            return f"{name} (not in this pack)"
+        if page is None:
+            return name
+        up = "../" * page.count("/")
+        if ref.startswith("module:"):
+            return f"[{name}]({up}{self.page(ref.removeprefix('module:'))})"
+        if ref.startswith("cluster:"):
+            anchor = _anchor(ref.removeprefix("cluster:"))
+            return f"[{name}]({up}{self.clusters_at}#cluster-{anchor})"
+        found = self.catalog.index.get(ref)
+        return f"[{name}]({self.link_from(page)(found)})" if found is not None else name
+
+    def _references(self, title: str, refs: list[str], page: str | None) -> list[str]:
+        if not refs:
+            return []
+        return [f"**{title}:** " + ", ".join(self.reference(r, page) for r in refs), ""]
+
+    def module_overview(self, path: str, *, linked: bool = True) -> list[str]:
+        """The module's overview, when the pack has one: prose, ranked API, dependencies."""
+        found = self.catalog.overviews.modules.get(path)
+        if found is None:
+            return []
+        page = self.page(path) if linked else None
+        lines = ["**Overview.** " + _overview_text(found), ""]
+        lines += self._references("Public API", found.public_api, page)
+        for title, paths in (("Depends on", found.depends_on), ("Used by", found.used_by)):
+            lines += self._references(title, [f"module:{p}" for p in paths], page)
+        return lines
+
+    def repository_overview(self, *, linked: bool = True) -> list[str]:
+        """What the project is, its main parts, entry points, where to start, and the
+        architecture diagram as a Mermaid block."""
+        overviews = self.catalog.overviews
+        found = overviews.repository
+        page = self.clusters_at if linked else None
+        lines: list[str] = []
+        if found is not None:
+            lines += ["## Overview", "", _overview_text(found), ""]
+            lines += self._references("Main parts", found.main_parts, page)
+            lines += self._references("Start reading", found.start_reading, page)
+            entries = [
+                f"{text(e.kind.replace('_', ' '))} "
+                + (self.reference(e.ref, page) if e.ref else code(e.name))
+                for e in found.entry_points
+            ]
+            if entries:
+                lines += ["**Entry points:** " + "; ".join(entries), ""]
+        if overviews.present and self.catalog.diagram:
+            lines += ["## Architecture", "", fence(self.catalog.diagram, "mermaid"), ""]
+        return lines
 
     def _symbol(
         self, symbol: Symbol, link: Callable[[Symbol], str] | None, hashes: str
@@ -168,20 +228,48 @@ class MarkdownPages:
             f"- Symbols: {stats.symbols:,} ({stats.documented:,} documented, {stats.reused:,} "
             f"from docstrings, {stats.failed:,} failed, {stats.skipped:,} skipped)",
             "",
-            "## Modules",
-            "",
         ]
+        lines += self.repository_overview()
+        lines += ["## Modules", ""]
         lines += self.module_list()
         if catalog.clusters:
             lines += ["", "## Clusters", ""]
-            link = self.link_from(INDEX)
-            for cluster in catalog.clusters:
-                leaders = catalog.members.get(cluster.cluster_id, [])[:5]
-                names = ", ".join(
-                    f"[{code(s.qualified_name or s.name)}]({link(s)})" for s in leaders
-                )
-                lines.append(f"- **{text(cluster.label)}** ({cluster.member_count:,}): {names}")
+            lines += self.cluster_list(INDEX)
         return "\n".join(lines).rstrip() + "\n"
+
+    def cluster_list(self, page: str | None) -> list[str]:
+        """Every cluster with its overview (title, prose) when it has one and its leaders."""
+        catalog = self.catalog
+        lines = []
+        for cluster in catalog.clusters:
+            found = catalog.overviews.clusters.get(cluster.cluster_id)
+            title = found.title if found is not None and found.title else cluster.label
+            anchor = f'<a id="cluster-{_anchor(cluster.cluster_id)}"></a>' if page else ""
+            leaders = [s.id for s in catalog.members.get(cluster.cluster_id, [])[:5]]
+            if found is not None and found.key_symbols:
+                leaders = found.key_symbols[:5]
+            names = ", ".join(self.reference(ref, page) for ref in leaders)
+            entry = f"- {anchor}**{text(title)}** ({cluster.member_count:,}): {names}"
+            if found is not None:
+                entry += f"  \n  {_overview_text(found)}"
+            lines.append(entry)
+        return lines
+
+
+def _anchor(cluster_id: str) -> str:
+    return _UNSAFE_ANCHOR.sub("-", cluster_id)
+
+
+def _overview_text(overview: Overview) -> str:
+    if overview.summary:
+        marks = []
+        provenance = overview.provenance
+        if provenance is not None and provenance.preview:
+            marks.append("offline preview")
+        if provenance is not None and provenance.ungrounded:
+            marks.append("ungrounded: names " + ", ".join(provenance.ungrounded))
+        return text(overview.summary) + (f" *({'; '.join(marks)})*" if marks else "")
+    return f"*No overview ({text(overview.reason or overview.status)}).*"
 
 
 def _summary(symbol: Symbol) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from doctown import events, pricing
@@ -24,7 +24,9 @@ from doctown.generation.grounding import GroundingBackend, GroundingPolicy
 from doctown.generation.grouping import Grouping, GroupingBackend, Request
 from doctown.generation.limits import ConcurrencyLimitedBackend, StopOnAbortBackend
 from doctown.generation.retry import DEFAULT_MAX_ATTEMPTS, INITIAL_RETRY_DELAY, RetryingBackend
+from doctown.generation.reuse import ReusingBackend, SummarySource
 from doctown.prompts import Prompt, PromptBuilder
+from doctown.redaction import redact
 from doctown.schemas import (
     DocumentedSymbol,
     EstimateResponse,
@@ -93,11 +95,16 @@ class _Job:
     """One call of `generate`: its policy stack, what it has asked, and what came back."""
 
     def __init__(
-        self, engine: GenerationEngine, backend: Backend, emitter: events.EventEmitter
+        self,
+        engine: GenerationEngine,
+        backend: Backend,
+        emitter: events.EventEmitter,
+        on_prompt: Callable[[str, Prompt], None] | None = None,
     ) -> None:
         self.engine = engine
         self.backend = backend
         self.emitter = emitter
+        self.on_prompt = on_prompt
         self.price = engine.backend.price
         self.batch_price = pricing.batch_price(self.price)
         self.costs: list[Decimal] = []
@@ -118,6 +125,8 @@ class _Job:
     def submit(self, planned: Sequence[PlannedSymbol]) -> None:
         """Start asking every new prompt in `planned`; identical prompts share one answer."""
         for item in planned:
+            if self.on_prompt is not None:
+                self.on_prompt(item.symbol_id, item.prompt)
             if item.prompt.truncated:
                 self.warnings.append(
                     f"{item.symbol_id}: prompt shortened to fit MAX_PROMPT_TOKENS "
@@ -201,7 +210,7 @@ class _Job:
             failure = FailedSymbol(
                 symbol_id=item.symbol_id,
                 reason=outcome.failure.reason,
-                message=str(outcome.failure),
+                message=redact(str(outcome.failure)),
                 tokens_used=usage.total_tokens,
                 cost=pricing.as_float(cost),
                 attempts=outcome.failure.attempts if reused is None else 0,
@@ -240,7 +249,7 @@ class _Job:
             model=backend.model,
             preview=backend.preview,
             duration_ms=_elapsed_ms(started),
-            error=JobError(type=stopped.reason, message=str(stopped)) if stopped else None,
+            error=JobError(type=stopped.reason, message=redact(str(stopped))) if stopped else None,
         )
         self.emitter.emit(
             events.GENERATION_COMPLETED,
@@ -312,7 +321,8 @@ class GenerationEngine:
     def price(
         self, requests: Sequence[Request], *, batch: bool = False
     ) -> tuple[int, Decimal, Decimal]:
-        """Prompt tokens of `requests` and the cost range of sending them (see `cost_range`)."""
+        """Prompt tokens of `requests` and the cost range of sending them (see `cost_range`);
+        a group's request has room for each of its summaries (`completion_cap`)."""
         sent = [request.prompt for request in requests]
         tokens = sum(prompt.prompt_tokens for prompt in sent)
         price = pricing.batch_price(self.backend.price) if batch else self.backend.price
@@ -349,24 +359,28 @@ class GenerationEngine:
         max_cost: Decimal | None,
         grounding: GroundingPolicy | None,
         answers: Mapping[str, Answer] | None = None,
-    ) -> tuple[Backend, StopOnAbortBackend]:
-        """The policy stack for one job, outermost first: grounding, answers given in advance,
-        cache, grouping, retry, concurrency, stop, budget.
+        stop: asyncio.Event | None = None,
+        reuse: SummarySource | None = None,
+    ) -> tuple[Backend, StopOnAbortBackend, CachingBackend | None]:
+        """The policy stack for one job, outermost first: reuse, grounding, answers given in
+        advance, cache, grouping, retry, concurrency, stop, budget.
 
-        Grounding sits outside the cache so that a rerun replays the check and any re-ask from
-        the cache. Cache hits take no slot and spend nothing; the stop and budget checks run
-        after a slot is granted, right before a request would be sent. Grouping sits below the
-        cache, so only the prompts the cache cannot answer are combined, and above the request
-        policies, which then see one request per group. Answers given in
-        advance (a Batch API result, already in the cache) were paid for at the batch price:
-        they leave what is left of `max_cost` to the requests still to send.
+        Reused answers (a previous pack's) are settled, so nothing checks them again. Grounding
+        sits outside the cache so that a rerun replays the check and any re-ask from the cache.
+        Cache hits take no slot and spend nothing; the stop and budget checks run after a slot
+        is granted, right before a request would be sent. Grouping sits below the cache (and
+        reuse), so only the prompts neither can answer are combined, each answer still cached
+        under its own symbol's prompt, and above the request policies, which then see one
+        request per group. Answers given in advance (a Batch API result, already in the cache)
+        were paid for at the batch price: they leave what is left of `max_cost` to the requests
+        still to send.
         """
         if answers and max_cost is not None:
             max_cost -= self._answers_cost(answers)
         inner: Backend = self.backend
         if max_cost is not None:
             inner = BudgetBackend(inner, max_cost=max_cost)
-        gate = StopOnAbortBackend(inner)
+        gate = StopOnAbortBackend(inner, cancel=stop)
         limited = ConcurrencyLimitedBackend(
             gate, limit=self.max_concurrency, semaphore=self._semaphore
         )
@@ -378,8 +392,9 @@ class GenerationEngine:
         )
         if self.grouping is not None:
             stack = GroupingBackend(stack, self.grouping)
-        if self.cache is not None:
-            stack = CachingBackend(stack, self.cache)
+        caching = CachingBackend(stack, self.cache) if self.cache is not None else None
+        if caching is not None:
+            stack = caching
         if answers:
             stack = AnsweredBackend(stack, answers)
         if grounding is not None:
@@ -389,7 +404,9 @@ class GenerationEngine:
                 strict=grounding.strict,
                 count_tokens=self.prompt_builder.counter.count_messages,
             )
-        return stack, gate
+        if reuse is not None:
+            stack = ReusingBackend(stack, reuse)
+        return stack, gate, caching
 
     def _answers_cost(self, answers: Mapping[str, Answer]) -> Decimal:
         batch_price = pricing.batch_price(self.backend.price)
@@ -413,6 +430,9 @@ class GenerationEngine:
         order: DependencyOrder | None = None,
         planned: Sequence[PlannedSymbol] | None = None,
         answers: Mapping[str, Answer] | None = None,
+        stop: asyncio.Event | None = None,
+        reuse: SummarySource | None = None,
+        on_prompt: Callable[[str, Prompt], None] | None = None,
     ) -> GenerateResponse:
         """Document `symbols`, in request order.
 
@@ -420,17 +440,22 @@ class GenerationEngine:
         (callees before callers), each caller's prompt carrying its callees' summaries.
         `planned` gives prompts already built for `symbols` (same order), so they are not
         built twice. `answers` holds answers obtained in advance by prompt key (a Batch API
-        result); prompts without one are sent as usual.
+        result); prompts without one are sent as usual. Once `stop` is set, nothing more is
+        sent (the job ends `cancelled`); requests in flight finish and are kept. `reuse`
+        answers before anything else (a previous pack's unchanged summaries). `on_prompt` is
+        told each symbol's prompt exactly as it is asked (with any callee summaries).
         """
         started = time.monotonic()
         if emitter is None:
             emitter = events.EventEmitter(job_id, source=SOURCE, subscribers=list(subscribers))
-        backend, gate = self._job_backend(max_cost, grounding, answers)
-        job = _Job(self, backend, emitter)
+        backend, gate, caching = self._job_backend(max_cost, grounding, answers, stop, reuse)
+        job = _Job(self, backend, emitter, on_prompt)
         if order is None and planned is None:
             initial = await self._plan_while_asking(job, symbols)
+        elif planned is not None:
+            initial = list(planned)
         else:
-            initial = list(planned) if planned is not None else self.plan(symbols)
+            initial = await asyncio.to_thread(self.plan, symbols)
         unique = {item.prompt.key: item.prompt for item in initial}
         waves = order.waves if order is not None else [[s.symbol_id for s in symbols]]
         emitter.emit(
@@ -454,9 +479,47 @@ class GenerationEngine:
         else:
             by_id = {s.symbol_id: s for s in symbols}
             for wave in waves:
-                job.submit(self.plan([order.enrich(by_id[i], job.summaries) for i in wave]))
+                enriched = [order.enrich(by_id[i], job.summaries) for i in wave]
+                job.submit(await asyncio.to_thread(self.plan, enriched))
                 await job.wait()
+        if caching is not None:
+            job.warnings.extend(caching.warnings)
         return job.finish(job_id, [s.symbol_id for s in symbols], gate.stopped, started)
+
+    async def answer(
+        self,
+        prompts: Mapping[str, Prompt],
+        *,
+        max_cost: Decimal | None = None,
+        grounding: GroundingPolicy | None = None,
+        answers: Mapping[str, Answer] | None = None,
+        stop: asyncio.Event | None = None,
+        reuse: SummarySource | None = None,
+    ) -> tuple[dict[str, Completion | SymbolFailure], JobAbortedError | None]:
+        """Answer prompts that were built elsewhere (overviews), by name, through the same
+        policy stack as symbols: reuse, grounding, cache, retry, concurrency, stop and budget.
+
+        Identical prompts are asked once. Returns each name's completion or failure, and the
+        job-level stop that ended the run early, if one did.
+        """
+        backend, gate, _ = self._job_backend(max_cost, grounding, answers, stop, reuse)
+        asked: dict[str, asyncio.Task[_Outcome]] = {}
+        for prompt in prompts.values():
+            if prompt.key not in asked:
+                asked[prompt.key] = asyncio.create_task(_ask(backend, prompt))
+        await asyncio.gather(*asked.values())
+        results: dict[str, Completion | SymbolFailure] = {}
+        reported: set[str] = set()
+        for name, prompt in prompts.items():
+            outcome = asked[prompt.key].result()
+            if outcome.completion is not None and prompt.key in reported:
+                # Paid once: the others that asked the same thing record no new spending.
+                made = outcome.completion.cost_to_make
+                results[name] = replace(outcome.completion, usage=Usage(), original_usage=made)
+            else:
+                results[name] = outcome.completion or outcome.failure  # type: ignore[assignment]
+            reported.add(prompt.key)
+        return results, gate.stopped
 
     async def _plan_while_asking(
         self, job: _Job, symbols: Sequence[SymbolInput]
@@ -465,10 +528,11 @@ class GenerationEngine:
         planned: list[PlannedSymbol] = []
         step = max(PLAN_SLICE_MIN, self.max_concurrency)
         for start in range(0, len(symbols), step):
-            chunk = self.plan(symbols[start : start + step])
+            # Building and counting prompts is CPU work: in a thread, so that a large batch
+            # stalls neither the requests already sent nor a worker's other routes.
+            chunk = await asyncio.to_thread(self.plan, symbols[start : start + step])
             job.submit(chunk)
             planned.extend(chunk)
-            await asyncio.sleep(0)  # let the requests just submitted go out
         return planned
 
 

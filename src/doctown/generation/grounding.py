@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 from doctown.backends.base import Backend, Completion
 from doctown.errors import SymbolFailure, UngroundedError
 from doctown.generation.wrapper import WrapperBackend
+from doctown.overviews.schemas import ClusterOverviewOutput, OverviewContext, referenced
 from doctown.prompts import Prompt
-from doctown.schemas import SymbolContext
+from doctown.schemas import DocumentationOutput, SymbolContext
 from doctown.usage import Usage
 
 _BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
@@ -98,19 +99,21 @@ def context_vocabulary(context: SymbolContext) -> set[str]:
 
 @dataclass(frozen=True)
 class SymbolTable:
-    """The repository's known names: every qualified name and each of its parts."""
+    """The repository's known names: every qualified name and each of its parts; and the
+    references an overview may make (symbol ids, `module:PATH`, `cluster:ID`)."""
 
     names: frozenset[str]
+    refs: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, qualified_names: Iterable[str]) -> SymbolTable:
+    def of(cls, qualified_names: Iterable[str], refs: Iterable[str] = ()) -> SymbolTable:
         names: set[str] = set()
         for qualified in qualified_names:
             names.add(qualified)
             parts = [part for part in re.split(r"[.:/]+", qualified) if part]
             names.update(parts)
             names.update(".".join(parts[i:]) for i in range(len(parts)))
-        return cls(frozenset(names))
+        return cls(frozenset(names), frozenset(refs))
 
 
 def ungrounded(summary: str, context: SymbolContext, table: SymbolTable | None = None) -> list[str]:
@@ -125,6 +128,49 @@ def ungrounded(summary: str, context: SymbolContext, table: SymbolTable | None =
     return [name for name in unknown if not _grounded(name, vocabulary, known)]
 
 
+def overview_vocabulary(context: OverviewContext) -> set[str]:
+    """Every identifier-like word an overview prompt showed."""
+    texts = [context.title, context.subject, context.readme or "", *context.entry_points]
+    texts += [*context.depends_on, *context.used_by]
+    for item in (*context.items, *context.neighbours):
+        texts += [item.ref, item.name, item.detail, item.summary or ""]
+    words: set[str] = set()
+    for text in texts:
+        words.update(_WORD.findall(text))
+        words.update(match.group(0) for match in _DOTTED.finditer(text))
+    return words
+
+
+def overview_ungrounded(
+    output: DocumentationOutput, context: OverviewContext, table: SymbolTable | None = None
+) -> list[str]:
+    """The references an overview makes that the pack does not hold, then the identifiers its
+    prose names that exist nowhere."""
+    known_refs = (table.refs if table is not None else frozenset()) | context.refs()
+    missing = [ref for ref in dict.fromkeys(referenced(output)) if ref not in known_refs]
+    prose = [output.summary]
+    if isinstance(output, ClusterOverviewOutput):
+        prose += [output.title, *(relation.description for relation in output.relations)]
+    names = [name for text in prose for name in mentioned_identifiers(text)]
+    known = table.names if table is not None else frozenset()
+    unknown = [name for name in dict.fromkeys(names) if not _grounded(name, known)]
+    if unknown:
+        vocabulary = overview_vocabulary(context) | known_refs
+        missing += [name for name in unknown if not _grounded(name, vocabulary, known)]
+    return missing
+
+
+def answer_ungrounded(
+    output: DocumentationOutput,
+    context: SymbolContext | OverviewContext,
+    table: SymbolTable | None = None,
+) -> list[str]:
+    """What an answer names that does not exist, whatever kind of answer it is."""
+    if isinstance(context, OverviewContext):
+        return overview_ungrounded(output, context, table)
+    return ungrounded(output.summary, context, table)
+
+
 def _grounded(name: str, *vocabularies: Set[str]) -> bool:
     def known(word: str) -> bool:
         return any(word in words for words in vocabularies)
@@ -133,16 +179,24 @@ def _grounded(name: str, *vocabularies: Set[str]) -> bool:
     return known(name) or all(known(part) for part in name.split("."))
 
 
-def correction(prompt: Prompt, answer: str, names: list[str]) -> Prompt:
+def correction(prompt: Prompt, answer: DocumentationOutput, names: list[str]) -> Prompt:
     """The same conversation, the answer, and a request to rewrite it without `names`."""
     listed = ", ".join(f"`{name}`" for name in names)
-    follow_up = (
-        f"Your summary mentions {listed}, which do not exist in this codebase or in the facts "
-        "above. Rewrite the summary using only names given above; answer with the same JSON."
-    )
+    if prompt.output is DocumentationOutput:
+        follow_up = (
+            f"Your summary mentions {listed}, which do not exist in this codebase or in the "
+            "facts above. Rewrite the summary using only names given above; answer with the "
+            "same JSON."
+        )
+    else:
+        follow_up = (
+            f"Your answer names {listed}, which do not exist in this codebase or in the facts "
+            "above. Rewrite it using only the references and names given above; answer with "
+            "the same JSON."
+        )
     messages = [
         *prompt.messages,
-        {"role": "assistant", "content": json.dumps({"summary": answer})},
+        {"role": "assistant", "content": json.dumps(answer.model_dump())},
         {"role": "user", "content": follow_up},
     ]
     return Prompt(
@@ -151,6 +205,7 @@ def correction(prompt: Prompt, answer: str, names: list[str]) -> Prompt:
         truncated=prompt.truncated,
         context=prompt.context,
         version=prompt.version,
+        output=prompt.output,
     )
 
 
@@ -187,10 +242,10 @@ class GroundingBackend(WrapperBackend):
         first = await self.wrapped.complete(prompt)
         if prompt.context is None:
             return first
-        missing = ungrounded(first.summary, prompt.context, self.table)
+        missing = answer_ungrounded(first.single_output, prompt.context, self.table)
         if not missing:
             return first
-        again = correction(prompt, first.summary, missing)
+        again = correction(prompt, first.single_output, missing)
         if self._count_tokens is not None:
             again = replace(again, prompt_tokens=self._count_tokens(again.messages))
         try:
@@ -200,7 +255,7 @@ class GroundingBackend(WrapperBackend):
             return self._settle(
                 first, first.usage + failure.usage, first.cost_to_make + failure.usage, missing
             )
-        still = ungrounded(second.summary, prompt.context, self.table)
+        still = answer_ungrounded(second.single_output, prompt.context, self.table)
         return self._settle(
             second, first.usage + second.usage, first.cost_to_make + second.cost_to_make, still
         )

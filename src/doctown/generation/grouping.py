@@ -152,7 +152,8 @@ class Grouping:
         pending: dict[tuple[str, str], list[Prompt]] = {}
         order: list[tuple[str, str] | Prompt] = []
         for prompt in prompts:
-            if prompt.part is None:
+            # Only symbol summaries are grouped: an overview (or a re-ask) goes alone.
+            if prompt.part is None or prompt.output is not DocumentationOutput:
                 order.append(prompt)
                 continue
             head = (prompt.version, prompt.part.head)
@@ -196,7 +197,7 @@ class Grouping:
 class GroupingBackend(WrapperBackend):
     """Sends the one-symbol prompts that reach it in the same event-loop turn as group
     requests (see the module's docstring). Prompts that cannot join a group (a grounding
-    re-ask, the compact template's) go through as they are."""
+    re-ask, the compact template's, an overview) go through as they are."""
 
     def __init__(self, wrapped: Backend, grouping: Grouping) -> None:
         super().__init__(wrapped)
@@ -205,7 +206,7 @@ class GroupingBackend(WrapperBackend):
         self._asking: set[asyncio.Task[None]] = set()
 
     async def complete(self, prompt: Prompt) -> Completion:
-        if prompt.part is None:
+        if prompt.part is None or prompt.output is not DocumentationOutput:
             return await self.wrapped.complete(prompt)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Completion] = loop.create_future()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from doctown.backends.base import Backend, Completion
-from doctown.errors import JobAbortedError, NotAttemptedError
+from doctown.errors import JobAbortedError, JobCancelledError, NotAttemptedError
 from doctown.generation.wrapper import WrapperBackend
 from doctown.prompts import Prompt
 
@@ -27,16 +27,20 @@ class ConcurrencyLimitedBackend(WrapperBackend):
 
 
 class StopOnAbortBackend(WrapperBackend):
-    """After the first JobAbortedError, every later call is refused without being sent.
+    """After the first JobAbortedError, or once `cancel` is set, every later call is refused
+    without being sent.
 
     Requests already in flight finish and are recorded: they are paid for.
     """
 
-    def __init__(self, wrapped: Backend) -> None:
+    def __init__(self, wrapped: Backend, *, cancel: asyncio.Event | None = None) -> None:
         super().__init__(wrapped)
         self.stopped: JobAbortedError | None = None
+        self._cancel = cancel
 
     async def complete(self, prompt: Prompt) -> Completion:
+        if self.stopped is None and self._cancel is not None and self._cancel.is_set():
+            self.stopped = JobCancelledError()
         if self.stopped is not None:
             raise NotAttemptedError(self.stopped)
         try:

@@ -7,26 +7,35 @@ spends; `Build.pack` writes the .docpack. The CLI shows the plan between the fir
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 import tempfile
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from doctown import events
+from doctown import collector, events
 from doctown.analysis import AnalysisResult, analyze_repository
-from doctown.docpack import Manifest, Source, write_docpack
+from doctown.analysis.cache import default_cache_dir
+from doctown.docpack import Documentation, Manifest, Recipe, Source, read_docpack, write_docpack
+from doctown.errors import StateFileError
+from doctown.freshness.previous import PreviousPack
+from doctown.freshness.reuse import ReuseRule
 from doctown.generation import GenerationEngine, PlannedSymbol
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import GroundingPolicy, SymbolTable
+from doctown.outputs import check_writable
+from doctown.overviews.prompts import DEFAULT_MAX_OVERVIEW_PROMPT_TOKENS
+from doctown.pipeline.overviews import OverviewAnswers, OverviewPlanner
 from doctown.pipeline.packing import Outcomes, pack_content
-from doctown.pipeline.selection import DocstringMode, Selection, select
+from doctown.pipeline.selection import DocstringMode, Selection, inputs_of, select_as
 from doctown.pipeline.sources import SourceTree, open_source
 from doctown.pipeline.waves import dependency_order
 from doctown.prompts import Prompt
@@ -42,6 +51,7 @@ SOURCE = "doctown.pipeline"
 class BuildOptions:
     source: str
     output: Path
+    source_name: str | None = None  # what the pack calls the source; default: `source`
     ref: str | None = None
     include_private: bool = False
     include_tests: bool = False
@@ -56,6 +66,10 @@ class BuildOptions:
     strict_grounding: bool = False  # drop (fail) summaries still ungrounded after the re-ask
     job_id: str | None = None
     distributed: Distributed | None = None  # generate in shards on `doctown worker` processes
+    update: Path | None = None  # a previous pack whose unchanged summaries are reused
+    reuse_foreign: bool = False  # ... even when another model or prompt version wrote them
+    overviews: bool = True  # module, cluster and repository overviews after the summaries
+    max_overview_prompt_tokens: int = DEFAULT_MAX_OVERVIEW_PROMPT_TOKENS
 
 
 @dataclass
@@ -65,8 +79,9 @@ class Plan:
     tree: SourceTree
     analysis: AnalysisResult
     selection: Selection
+    recipe: Recipe
     inputs: list[SymbolInput]
-    prompts: dict[str, Prompt]
+    prompts: dict[str, Prompt]  # by symbol id: as planned, then as really asked
     unique_prompts: int
     cached_prompts: int
     prompt_tokens: int  # of the requests that will really be sent (unique and not cached)
@@ -76,11 +91,16 @@ class Plan:
     batch_cost_min: Decimal = Decimal(0)  # the same requests through the Batch API
     batch_cost_max: Decimal = Decimal(0)
     uncached: dict[str, Prompt] = field(default_factory=dict)  # prompt key -> prompt to send
-    requests: int = 0  # that ask the uncached prompts (several symbols of a file share one)
+    previous: PreviousPack | None = None  # with --update
+    from_previous: int = 0  # unique prompts the previous pack answers
+    # The overview stage: what it is planned to ask, then (after `generate`) what it wrote.
+    overviews: OverviewPlanner | None = None
+    # Requests that ask the uncached symbol prompts (several symbols of a file share one).
+    requests: int = 0
 
     @property
     def to_send(self) -> int:
-        return self.unique_prompts - self.cached_prompts
+        return self.unique_prompts - self.from_previous - self.cached_prompts
 
 
 class Build:
@@ -108,56 +128,83 @@ class Build:
 
     def prepare(self) -> Plan:
         """Open the source, analyse it, select symbols, build and price every prompt."""
+        check_writable(self.options.output, what="the pack")
         seconds: dict[str, float] = {}
         clock = time.monotonic()
         tree = open_source(
             self.options.source, ref=self.options.ref, workdir=Path(self._workdir.name)
         )
         seconds["source"] = time.monotonic() - clock
+        previous = self._previous_pack()
         clock = time.monotonic()
-        analysis = analyze_repository(tree.root, emitter=self.emitter)
+        try:
+            analysis = analyze_repository(
+                tree.root, emitter=self.emitter, keep_snapshot=not tree.temporary
+            )
+        except sqlite3.DatabaseError as exc:  # the analysis cache is the only database there
+            raise StateFileError(
+                f"The analysis cache in {default_cache_dir()} is corrupt ({exc}); delete "
+                "analysis.sqlite there (it is rebuilt from the sources) and run again."
+            ) from None
         seconds["analysis"] = time.monotonic() - clock
         clock = time.monotonic()
-        excerpt = self.options.source_excerpt
-        preview = self.engine.backend.preview
-        selection = select(
-            analysis,
-            include_private=self.options.include_private,
-            include_tests=self.options.include_tests,
-            # A human's docstring is truer than anything the preview model would make of it.
-            docstrings=self.options.docstrings or ("reuse" if preview else "context"),
-            source_excerpt=(not preview) if excerpt is None else excerpt,
-            limit=self.options.limit,
-        )
-        inputs = [
-            SymbolInput(
-                symbol_id=context["symbol_id"], context=SymbolContext.model_construct(**context)
-            )
-            for context in (selection.contexts[index] for index in sorted(selection.contexts))
-        ]
-        planned = self.engine.plan(inputs)
-        prompts = {item.symbol_id: item.prompt for item in planned}
-        unique = {prompt.key: prompt for prompt in prompts.values()}
-        backend = self.engine.backend
-        cache = self.engine.cache
-        cache_keys = {
-            key: SummaryCache.key(backend.name, backend.model, prompt)
-            for key, prompt in unique.items()
-        }
-        cached = cache.contains(cache_keys.values()) if cache is not None else set()
-        uncached = [prompt for key, prompt in unique.items() if cache_keys[key] not in cached]
+        recipe = self.recipe()
+        with collector.paused():  # a prompt for each of thousands of symbols
+            selection = select_as(analysis, recipe)
+            inputs = inputs_of(selection)
+            planned = self.engine.plan(inputs)
+            prompts = {item.symbol_id: item.prompt for item in planned}
+            unique = {prompt.key: prompt for prompt in prompts.values()}
+            backend = self.engine.backend
+            cache = self.engine.cache
+            unanswered = [
+                prompt
+                for prompt in unique.values()
+                if previous is None or previous.lookup(prompt) is None
+            ]
+            cache_keys = {
+                prompt.key: SummaryCache.key(backend.name, backend.model, prompt)
+                for prompt in unanswered
+            }
+            cached = cache.contains(cache_keys.values()) if cache is not None else set()
+            uncached = [prompt for prompt in unanswered if cache_keys[prompt.key] not in cached]
         requests = self.engine.requests_for(uncached)
         tokens, cost_min, cost_max = self.engine.price(requests)
         _, batch_min, batch_max = self.engine.price(requests, batch=True)
+        overviews = None
+        if self.options.overviews:
+            overviews = OverviewPlanner(
+                self.engine,
+                analysis,
+                tree,
+                emitter=self.emitter,
+                max_prompt_tokens=self.options.max_overview_prompt_tokens,
+            )
+            known = {
+                analysis.symbols[index].id: sentence for index, sentence in selection.reused.items()
+            }
+            if cache is not None:
+                known |= overviews.cached_summaries(prompts, cache_keys, cached)
+            if previous is not None:
+                known |= overviews.previous_summaries(prompts, previous)
+            estimate = overviews.estimate(
+                [item.symbol_id for item in inputs], known, cache, previous
+            )
+            tokens += estimate.prompt_tokens
+            cost_min += estimate.cost_min
+            cost_max += estimate.cost_max
+            batch_min += estimate.batch_cost_min
+            batch_max += estimate.batch_cost_max
         seconds["plan"] = time.monotonic() - clock
         return Plan(
             tree=tree,
             analysis=analysis,
             selection=selection,
+            recipe=recipe,
             inputs=inputs,
             prompts=prompts,
             unique_prompts=len(unique),
-            cached_prompts=len(unique) - len(uncached),
+            cached_prompts=len(unanswered) - len(uncached),
             prompt_tokens=tokens,
             cost_min=cost_min,
             cost_max=cost_max,
@@ -165,21 +212,66 @@ class Build:
             batch_cost_min=batch_min,
             batch_cost_max=batch_max,
             uncached={prompt.key: prompt for prompt in uncached},
+            previous=previous,
+            from_previous=len(unique) - len(unanswered),
+            overviews=overviews,
             requests=len(requests),
         )
 
-    async def generate(
-        self, plan: Plan, *, answers: Mapping[str, Answer] | None = None
-    ) -> GenerateResponse:
-        """Document the selected symbols; every summary is cached the moment it arrives.
+    def recipe(self) -> Recipe:
+        """How this build chooses symbols and writes prompts, with every default resolved."""
+        backend = self.engine.backend
+        excerpt = self.options.source_excerpt
+        return Recipe(
+            backend=backend.name,
+            model=backend.model,
+            prompt_version=self.engine.prompt_builder.version,
+            max_prompt_tokens=self.engine.prompt_builder.max_prompt_tokens,
+            max_completion_tokens=backend.max_completion_tokens,
+            include_private=self.options.include_private,
+            include_tests=self.options.include_tests,
+            # A human's docstring is truer than anything the preview model would make of it.
+            docstrings=self.options.docstrings or ("reuse" if backend.preview else "context"),
+            source_excerpt=(not backend.preview) if excerpt is None else excerpt,
+            limit=self.options.limit,
+            callee_summaries=self.options.callee_summaries,
+        )
 
-        `answers` are answers obtained in advance by prompt key (`doctown build --batch`).
+    def _previous_pack(self) -> PreviousPack | None:
+        """The pack given to --update, read as untrusted input like any other."""
+        if self.options.update is None:
+            return None
+        backend = self.engine.backend
+        rule = ReuseRule(backend.name, backend.model, reuse_foreign=self.options.reuse_foreign)
+        return PreviousPack(read_docpack(self.options.update, load_contexts=False), rule)
+
+    async def generate(
+        self,
+        plan: Plan,
+        *,
+        answers: Mapping[str, Answer] | None = None,
+        stop: asyncio.Event | None = None,
+        overview_answers: OverviewAnswers | None = None,
+    ) -> GenerateResponse:
+        """Document the selected symbols, then write the overviews above them; every answer
+        is cached the moment it arrives.
+
+        `answers` are answers obtained in advance by prompt key (`doctown build --batch`);
+        `overview_answers` obtains each overview level's answers the same way. What the
+        overviews cost is in `plan.overviews.run`, the response covers the symbols.
+        A cache that cannot take a write is refused here, before the first paid request.
+        Setting `stop` cancels: nothing more is sent, requests in flight finish.
         """
+        if plan.to_send and self.engine.cache is not None:
+            self.engine.cache.check_writable()
         clock = time.monotonic()
         analysis = plan.analysis
         grounding = None
         if self.options.grounding or self.options.strict_grounding:
-            table = SymbolTable.of(symbol.qualified_name for symbol in analysis.symbols)
+            table = SymbolTable.of(
+                (symbol.qualified_name for symbol in analysis.symbols),
+                refs=plan.overviews.known_refs() if plan.overviews is not None else (),
+            )
             grounding = GroundingPolicy(table=table, strict=self.options.strict_grounding)
         order = None
         if self.options.callee_summaries:
@@ -191,7 +283,7 @@ class Build:
                     engine = await stack.enter_async_context(
                         self.options.distributed.engine_for(engine, self.job_id)
                     )
-                return await engine.generate(
+                response = await engine.generate(
                     self.job_id,
                     plan.inputs,
                     emitter=self.emitter,
@@ -202,9 +294,30 @@ class Build:
                         PlannedSymbol(i.symbol_id, plan.prompts[i.symbol_id]) for i in plan.inputs
                     ],
                     answers=answers,
+                    stop=stop,
+                    reuse=plan.previous,
+                    # waves add callee summaries to prompts
+                    on_prompt=plan.prompts.__setitem__,
                 )
+                plan.seconds["generation"] = time.monotonic() - clock
+                if plan.overviews is not None:
+                    clock = time.monotonic()
+                    try:
+                        await plan.overviews.write(
+                            engine,
+                            plan.selection,
+                            response,
+                            grounding=grounding,
+                            max_cost=self.options.max_cost,
+                            answers=overview_answers,
+                            stop=stop,
+                            reuse=plan.previous,
+                        )
+                    finally:
+                        plan.seconds["overviews"] = time.monotonic() - clock
+                return response
         finally:
-            plan.seconds["generation"] = time.monotonic() - clock
+            plan.seconds.setdefault("generation", time.monotonic() - clock)
 
     def pack(self, plan: Plan, response: GenerateResponse) -> Manifest:
         """Write the .docpack: every symbol, documented or with the reason it is not."""
@@ -218,27 +331,38 @@ class Build:
             },
             failed={f.symbol_id: f for f in response.failed_symbols},
             prompts=plan.prompts,
-            contexts={item.symbol_id: item.context for item in plan.inputs},
+            contexts={
+                symbol_id: prompt.context
+                for symbol_id, prompt in plan.prompts.items()
+                if isinstance(prompt.context, SymbolContext)
+            },
+            carried=self.carried(plan, response),
         )
-        content = pack_content(
-            plan.analysis,
-            outcomes,
-            backend=response.backend,
-            model=response.model,
-            preview=response.preview,
-            with_contexts=self.options.with_contexts,
-        )
-        manifest = write_docpack(
-            self.options.output,
-            content,
-            source=Source(
-                repo_url=plan.tree.repo_url,
-                path=plan.tree.path,
-                git_ref=plan.tree.ref,
-                commit_hash=plan.tree.commit,
-            ),
-            created_at=self.created_at(plan),
-        )
+        with collector.paused():  # thousands of symbols, edges and prompts, serialised
+            content = pack_content(
+                plan.analysis,
+                outcomes,
+                backend=response.backend,
+                model=response.model,
+                preview=response.preview,
+                with_contexts=self.options.with_contexts,
+                recipe=plan.recipe,
+            )
+            if plan.overviews is not None and plan.overviews.run is not None:
+                content = replace(
+                    content, overviews=plan.overviews.entry(response.backend, response.model)
+                )
+            manifest = write_docpack(
+                self.options.output,
+                content,
+                source=Source(
+                    repo_url=plan.tree.repo_url,
+                    path=self.options.source_name or plan.tree.path,
+                    git_ref=plan.tree.ref,
+                    commit_hash=plan.tree.commit,
+                ),
+                created_at=self.created_at(plan),
+            )
         plan.seconds["pack"] = time.monotonic() - clock
         self.emitter.emit(
             events.PACK_COMPLETED,
@@ -249,6 +373,19 @@ class Build:
             },
         )
         return manifest
+
+    @staticmethod
+    def carried(plan: Plan, response: GenerateResponse) -> dict[str, Documentation]:
+        """The documentation the previous pack answered with, by symbol id: kept as it was
+        (summary, provenance, fingerprint), so a summary never claims another maker."""
+        if plan.previous is None:
+            return {}
+        served = plan.previous.served
+        return {
+            d.symbol_id: served[key]
+            for d in response.documented_symbols
+            if d.cached and (key := plan.prompts[d.symbol_id].key) in served
+        }
 
     def created_at(self, plan: Plan) -> datetime:
         """The pack's timestamp: given, else the commit's, else SOURCE_DATE_EPOCH, else the
@@ -273,13 +410,16 @@ class Build:
                 "symbols": len(plan.selection.indices),
                 "documented": len(response.documented_symbols),
                 "reused": len(plan.selection.reused),
+                "from_previous": len(self.carried(plan, response)),
                 "cached": sum(d.cached for d in response.documented_symbols),
                 "failed": len(response.failed_symbols) - remaining,
                 "remaining": remaining,
                 "usage": response.usage.model_dump(),
                 "seconds": {stage: round(value, 3) for stage, value in plan.seconds.items()},
                 "docpack_id": manifest.docpack_id if manifest else None,
-                "warnings": response.warnings,
+                "warnings": response.warnings
+                + (plan.overviews.warnings() if plan.overviews is not None else []),
+                **({"overviews": plan.overviews.report()} if plan.overviews is not None else {}),
             },
             status=response.status,
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from doctown import docpack as dp
 from doctown.analysis import CONFIDENT, AnalysisResult
 from doctown.analysis.testcode import is_test_path
+from doctown.freshness import fingerprint
 from doctown.prompts import PROMPT_VERSION, Prompt
 from doctown.schemas import DocumentedSymbol, FailedSymbol, SymbolContext
 
@@ -17,13 +18,18 @@ _NOT_TRIED = frozenset({"not_attempted"})
 
 @dataclass
 class Outcomes:
-    """What happened to each symbol id: a summary, a reused docstring, or a failure."""
+    """What happened to each symbol id: a summary, a reused docstring, or a failure.
+
+    `carried` holds the documentation a previous pack answered with (`build --update`): it is
+    packed as it was, provenance and fingerprint included.
+    """
 
     documented: dict[str, DocumentedSymbol] = field(default_factory=dict)
     reused: dict[str, str] = field(default_factory=dict)
     failed: dict[str, FailedSymbol] = field(default_factory=dict)
     prompts: dict[str, Prompt] = field(default_factory=dict)
     contexts: dict[str, SymbolContext] = field(default_factory=dict)
+    carried: dict[str, dp.Documentation] = field(default_factory=dict)
 
 
 def _documentation(
@@ -31,11 +37,15 @@ def _documentation(
 ) -> dp.Documentation:
     prompt = outcomes.prompts.get(symbol_id)
     if symbol_id in outcomes.reused:
+        sentence = outcomes.reused[symbol_id]
         return dp.Documentation(
-            summary=outcomes.reused[symbol_id],
+            summary=sentence,
             status="reused",
             provenance=dp.Provenance(backend="docstring", model="", prompt_version=None),
+            fingerprint=fingerprint.of_docstring(sentence),
         )
+    if symbol_id in outcomes.carried:
+        return outcomes.carried[symbol_id]
     documented = outcomes.documented.get(symbol_id)
     if documented is not None:
         # What the summary cost to make, not what this run paid for it (nothing, when cached):
@@ -58,6 +68,7 @@ def _documentation(
                 output_format=documented.output_format,
                 batch=documented.batch,
             ),
+            fingerprint=fingerprint.of_prompt(prompt) if prompt is not None else None,
         )
     failed = outcomes.failed.get(symbol_id)
     if failed is not None:
@@ -77,8 +88,10 @@ def pack_content(
     model: str,
     preview: bool = False,
     with_contexts: bool = True,
+    recipe: dp.Recipe | None = None,
 ) -> dp.PackContent:
-    """Every symbol of the analysis, documented or with the reason it is not."""
+    """Every symbol of the analysis, documented or with the reason it is not, and the recipe
+    its prompts were written with."""
     calls: dict[str, list[str]] = defaultdict(list)
     called_by: dict[str, list[str]] = defaultdict(list)
     tested_by: dict[str, list[str]] = defaultdict(list)
@@ -174,7 +187,7 @@ def pack_content(
         )
     node_ids = [symbol.id for symbol in result.symbols]
     return dp.PackContent(
-        nodes=dp.Nodes(symbols=symbols),
+        nodes=dp.Nodes(symbols=symbols, recipe=recipe),
         graph=dp.Graph(
             nodes=node_ids, edges=edges, metrics=dp.GraphMetrics.of(len(node_ids), len(edges))
         ),

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from doctown.analysis import AnalysisResult
 from doctown.analysis.testcode import is_test_path
+from doctown.docpack import Recipe
+from doctown.schemas import SymbolContext, SymbolInput
 
 DocstringMode = Literal["context", "reuse", "ignore"]
 
@@ -95,3 +97,25 @@ def select(
             context["source_excerpt"] = None
         contexts[index] = context
     return Selection(indices=indices, reused=reused, contexts=contexts)
+
+
+def select_as(result: AnalysisResult, recipe: Recipe) -> Selection:
+    """`select` with the choices a pack's recipe records."""
+    return select(
+        result,
+        include_private=recipe.include_private,
+        include_tests=recipe.include_tests,
+        docstrings=recipe.docstrings,
+        source_excerpt=recipe.source_excerpt,
+        limit=recipe.limit,
+    )
+
+
+def inputs_of(selection: Selection) -> list[SymbolInput]:
+    """The symbols to ask about, in analysis order, as generation inputs."""
+    return [
+        SymbolInput(
+            symbol_id=context["symbol_id"], context=SymbolContext.model_construct(**context)
+        )
+        for context in (selection.contexts[index] for index in sorted(selection.contexts))
+    ]

@@ -1,4 +1,5 @@
-"""The worker as an HTTP service: GET /health, POST /generate, POST /estimate, and /jobs."""
+"""The worker as an HTTP service: GET /health, POST /generate, POST /estimate, /jobs, and the
+web app at / (server/web)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,16 @@ from fastapi.responses import JSONResponse
 
 from doctown import __version__
 from doctown.config import Settings, load_settings
+from doctown.errors import StateFileError
 from doctown.events import JsonLinesWriter
 from doctown.generation import GenerationEngine, build_engine
+from doctown.redaction import add_secret, redact_logs
+from doctown.server.guard import RequestGuard
 from doctown.server.jobs.service import JobService
-from doctown.server.routes import estimate, generate, health, jobs
+from doctown.server.routes import docs, estimate, generate, health, jobs
 from doctown.server.state import WorkerState
+from doctown.server.timeouts import BodyTimeout
+from doctown.server.web import install as install_web_app
 
 logger = logging.getLogger("doctown.server")
 
@@ -97,6 +103,11 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+async def _state_file_error(request: Request, exc: Exception) -> JSONResponse:
+    """A store the worker depends on is unusable: the service is unavailable, and says why."""
+    return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
@@ -111,6 +122,9 @@ def create_app(
 ) -> FastAPI:
     """Build the worker. Configuration errors surface here, before the first request."""
     settings = settings or load_settings()
+    redact_logs()
+    for secret in (settings.openai_api_key, settings.worker_api_key):
+        add_secret(secret.get_secret_value() if secret else None)
     engine = engine or build_engine(settings)
     state = WorkerState(settings=settings, engine=engine, jobs=JobService(settings, engine))
     writer = JsonLinesWriter(settings.events_file) if settings.events_file else None
@@ -135,20 +149,32 @@ def create_app(
             writer.close()
         await engine.backend.aclose()
 
-    app = FastAPI(title="doctown generation worker", version=__version__, lifespan=lifespan)
+    # The schema and its pages are served by `routes/docs.py`, behind the bearer token.
+    app = FastAPI(
+        title="doctown generation worker",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.worker = state
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StateFileError, _state_file_error)
+    app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(generate.router)
     app.include_router(estimate.router)
     app.include_router(jobs.router)
+    app.include_router(jobs.downloads)
+    install_web_app(app)
     origins = settings.cors_origin_list
     if origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
             allow_credentials=True,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
     app.add_middleware(
@@ -161,5 +187,13 @@ def create_app(
                 "build from a server-side path instead (JOBS_ALLOWED_ROOTS), or raise the limit",
             )
         },
+    )
+    app.add_middleware(BodyTimeout, seconds=settings.request_body_timeout)
+    # Outermost: a request from another site or for another host name goes no further.
+    app.add_middleware(
+        RequestGuard,
+        bound_host=settings.host,
+        allowed_hosts=settings.allowed_host_list,
+        cors_origins=origins,
     )
     return app

@@ -9,6 +9,6 @@ create_site_app   the read-only web app, mountable under any prefix (app.py)
 
 from doctown.site.app import create_site_app
 from doctown.site.catalog import Catalog
-from doctown.site.render import CONTENT_SECURITY_POLICY, Renderer
+from doctown.site.render import CONTENT_SECURITY_POLICY, Renderer, Up
 
-__all__ = ["CONTENT_SECURITY_POLICY", "Catalog", "Renderer", "create_site_app"]
+__all__ = ["CONTENT_SECURITY_POLICY", "Catalog", "Renderer", "Up", "create_site_app"]

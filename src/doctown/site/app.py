@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from doctown.site import pages
 from doctown.site.catalog import Catalog
 from doctown.site.links import ServerLinks
-from doctown.site.render import CONTENT_SECURITY_POLICY, SERVER_ONLY_POLICY, Renderer
+from doctown.site.render import CONTENT_SECURITY_POLICY, SERVER_ONLY_POLICY, Renderer, Up
 from doctown.site.search import MAX_QUERY_CHARS, result_json
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -75,11 +75,15 @@ def _host(scope: Scope) -> str:
 
 
 def create_site_app(
-    catalog: Catalog, *, allowed_hosts: Iterable[str] | None = LOOPBACK_HOSTS
+    catalog: Catalog,
+    *,
+    allowed_hosts: Iterable[str] | None = LOOPBACK_HOSTS,
+    up: Up | None = None,
 ) -> ASGIApp:
     """The viewer of `catalog`'s pack. `allowed_hosts=None` accepts any Host header (for an
-    app that checks hosts itself, or one bound to every interface on purpose)."""
-    renderer = Renderer(catalog, mode="server")
+    app that checks hosts itself, or one bound to every interface on purpose); `up` adds a
+    link out of the pack to every page's header (the app the viewer is mounted in)."""
+    renderer = Renderer(catalog, mode="server", up=up)
 
     def page(request: Request, made: pages.Page | None, what: str = "") -> Response:
         links = ServerLinks(request.scope.get("root_path", ""))
@@ -92,14 +96,15 @@ def create_site_app(
         return ServerLinks(request.scope.get("root_path", ""))
 
     async def overview(request: Request) -> Response:
-        return page(request, pages.overview_page(catalog))
+        return page(request, pages.overview_page(catalog, links_of(request)))
 
     async def files(request: Request) -> Response:
         return page(request, pages.files_page(catalog))
 
     async def file(request: Request) -> Response:
         path = request.path_params["path"]
-        return page(request, pages.file_page(catalog, path), f"No file {path!r} in this pack.")
+        made = pages.file_page(catalog, path, links_of(request))
+        return page(request, made, f"No file {path!r} in this pack.")
 
     async def symbol(request: Request) -> Response:
         symbol_id = request.path_params["symbol_id"]
@@ -111,7 +116,7 @@ def create_site_app(
 
     async def cluster(request: Request) -> Response:
         cluster_id = request.path_params["cluster_id"]
-        made = pages.cluster_page(catalog, cluster_id)
+        made = pages.cluster_page(catalog, cluster_id, links_of(request))
         return page(request, made, f"No cluster {cluster_id!r} in this pack.")
 
     async def search(request: Request) -> Response:

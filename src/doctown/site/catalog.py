@@ -12,6 +12,9 @@ from functools import cached_property
 
 from doctown.docpack import Cluster, Docpack, InvertedSearchIndex, SourceFile, Symbol, SymbolIndex
 from doctown.docpack.authorship import Authorship, authorship
+from doctown.docpack.overview_text import OverviewIndex
+from doctown.freshness.status import StatusReport, SymbolFreshness
+from doctown.overviews.diagram import DiagramCluster, architecture_diagram, cluster_edges
 
 # The offline model's backend name: its summaries are a preview, and every page says so.
 # Related symbols come through the first few callers and callees, and a bounded number of
@@ -77,8 +80,19 @@ class Catalog:
     with; nothing here trusts its text, which the templates escape.
     """
 
-    def __init__(self, pack: Docpack, *, name: str | None = None) -> None:
+    def __init__(
+        self,
+        pack: Docpack,
+        *,
+        name: str | None = None,
+        freshness: StatusReport | None = None,
+        source: str | None = None,
+    ) -> None:
+        """`freshness` is the pack checked against the code at `source` (`view --source`):
+        every symbol's summary is then marked fresh, stale, new or removed."""
         self.pack = pack
+        self.freshness = freshness
+        self.freshness_source = source
         self.manifest = pack.manifest
         self.name = name or _pack_name(pack)
         self.symbols = sorted(pack.symbols, key=lambda s: (s.file_path, _source_order(s)))
@@ -104,6 +118,10 @@ class Catalog:
         self.tree = _tree(self.files)
         self.statistics = _statistics(self.symbols)
         self.anchors = _anchors(self.by_file)
+
+    def freshness_of(self, symbol_id: str) -> SymbolFreshness | None:
+        """The symbol's freshness against `source`, or None without one (or no record)."""
+        return self.freshness.of(symbol_id) if self.freshness is not None else None
 
     @cached_property
     def authorship(self) -> Authorship:
@@ -149,6 +167,24 @@ class Catalog:
                 if target is not None and target != source:
                     counts[(source, target)] += 1
         return dict(counts)
+
+    @cached_property
+    def overviews(self) -> OverviewIndex:
+        """The pack's module, cluster and repository overviews (empty for packs without)."""
+        return OverviewIndex(self.pack.content)
+
+    @cached_property
+    def diagram(self) -> str:
+        """The architecture diagram, drawn again from the pack's graph: the same Mermaid text
+        the writer stored, made here so no text of the pack reaches the renderer unchecked."""
+        cluster_of = {s.id: s.cluster_id for s in self.symbols if s.cluster_id is not None}
+        calls = (
+            (edge.from_, edge.to, edge.confidence, edge.weight)
+            for edge in self.pack.content.graph.edges
+            if edge.kind == "calls"
+        )
+        clusters = [DiagramCluster(c.cluster_id, c.label, c.member_count) for c in self.clusters]
+        return architecture_diagram(clusters, cluster_edges(cluster_of, calls))
 
     def cluster_of(self, symbol: Symbol) -> Cluster | None:
         """The symbol's cluster, when the pack lists it."""

@@ -11,6 +11,14 @@ from itertools import islice
 from typing import ClassVar
 
 from doctown.docpack import Cluster, Hit, Related, SourceFile, Symbol
+from doctown.docpack.overviews import (
+    ClusterOverview,
+    ClusterRelation,
+    EntryPoint,
+    ModuleOverview,
+    RepositoryOverview,
+)
+from doctown.overviews.diagram import node_id
 from doctown.site.catalog import Catalog, Folder, Statistics
 from doctown.site.diagrams import ClusterMap, Neighbourhood, cluster_map, neighbourhood
 from doctown.site.links import Links
@@ -23,8 +31,56 @@ SEARCH_LIMIT = 20
 
 
 @dataclass(frozen=True, slots=True)
+class Reference:
+    """Something an overview names, with its page: `url` is None when the pack lacks it."""
+
+    ref: str
+    name: str
+    kind: str  # symbol, module or cluster
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryView:
+    """The repository overview, every reference resolved to a link, and the diagram."""
+
+    overview: RepositoryOverview
+    main_parts: list[Reference]
+    start_reading: list[Reference]
+    entry_points: list[tuple[EntryPoint, Reference | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleView:
+    """A module overview on its file's page."""
+
+    overview: ModuleOverview
+    public_api: list[Reference]
+    depends_on: list[Reference]
+    used_by: list[Reference]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterView:
+    """A cluster overview on its cluster's page."""
+
+    overview: ClusterOverview
+    key_symbols: list[Reference]
+    relations: list[tuple[Reference, ClusterRelation]]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagram:
+    """The architecture diagram's Mermaid text and a link for each of its nodes."""
+
+    text: str
+    nodes: list[tuple[str, Reference]]
+
+
+@dataclass(frozen=True, slots=True)
 class OverviewPage:
-    """The pack at a glance: where it came from, what was documented, its largest clusters."""
+    """The pack at a glance: what the project is (its overview and architecture diagram),
+    where it came from, what was documented, its largest clusters."""
 
     template: ClassVar[str] = "overview.html.jinja2"
     kind: ClassVar[str] = "overview"
@@ -33,6 +89,8 @@ class OverviewPage:
     languages: list[tuple[str, int, int]]
     clusters: list[Cluster]
     central: list[Symbol]
+    repository: RepositoryView | None = None
+    diagram: Diagram | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +123,7 @@ class FilePage:
     source: SourceFile | None
     rows: list[Row]
     test: bool
+    module: ModuleView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +174,7 @@ class ClusterPage:
     cluster: Cluster
     members: list[Symbol]
     total: int
+    overview: ClusterView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,22 +210,72 @@ Page = (
 )
 
 
-def overview_page(catalog: Catalog) -> OverviewPage:
+def reference(catalog: Catalog, links: Links, ref: str) -> Reference:
+    """What `ref` (a symbol id, `module:PATH` or `cluster:ID`) names, and its page."""
+    name = catalog.overviews.name(ref)
+    if ref.startswith("module:"):
+        path = ref.removeprefix("module:")
+        known = path in catalog.file_by_path or path in catalog.by_file
+        return Reference(ref, name, "module", links.file(path) if known else None)
+    if ref.startswith("cluster:"):
+        cluster_id = ref.removeprefix("cluster:")
+        known = cluster_id in catalog.cluster_by_id
+        return Reference(ref, name, "cluster", links.cluster(cluster_id) if known else None)
+    found = catalog.index.get(ref) is not None
+    return Reference(ref, name, "symbol", links.symbol(ref) if found else None)
+
+
+def _references(catalog: Catalog, links: Links, refs: list[str]) -> list[Reference]:
+    return [reference(catalog, links, ref) for ref in refs]
+
+
+def _modules(catalog: Catalog, links: Links, paths: list[str]) -> list[Reference]:
+    return [reference(catalog, links, f"module:{path}") for path in paths]
+
+
+def overview_page(catalog: Catalog, links: Links) -> OverviewPage:
     central = list(islice((s for s in catalog.central if s.documentation.summary), TOP_SYMBOLS))
+    found = catalog.overviews.repository
+    repository = None
+    if found is not None:
+        repository = RepositoryView(
+            overview=found,
+            main_parts=_references(catalog, links, found.main_parts),
+            start_reading=_references(catalog, links, found.start_reading),
+            entry_points=[
+                (entry, reference(catalog, links, entry.ref) if entry.ref else None)
+                for entry in found.entry_points
+            ],
+        )
     return OverviewPage(
         title=catalog.name,
         statistics=catalog.statistics,
         languages=catalog.languages,
         clusters=catalog.clusters[:TOP_CLUSTERS],
         central=central,
+        repository=repository,
+        diagram=diagram(catalog, links),
     )
+
+
+def diagram(catalog: Catalog, links: Links) -> Diagram | None:
+    """The architecture diagram of a pack with overviews (drawn from its graph)."""
+    if not catalog.overviews.present or not catalog.diagram:
+        return None
+    text = catalog.diagram
+    nodes = [
+        (node_id(cluster.cluster_id), reference(catalog, links, f"cluster:{cluster.cluster_id}"))
+        for cluster in catalog.clusters
+        if f"  {node_id(cluster.cluster_id)}[" in text
+    ]
+    return Diagram(text=text, nodes=nodes)
 
 
 def files_page(catalog: Catalog) -> FilesPage:
     return FilesPage(title=f"Files · {catalog.name}", tree=catalog.tree)
 
 
-def file_page(catalog: Catalog, path: str) -> FilePage | None:
+def file_page(catalog: Catalog, path: str, links: Links) -> FilePage | None:
     symbols = catalog.by_file.get(path)
     source = catalog.file_by_path.get(path)
     if symbols is None and source is None:
@@ -182,6 +292,19 @@ def file_page(catalog: Catalog, path: str) -> FilePage | None:
         source=source,
         rows=rows,
         test=catalog.is_test_file(path),
+        module=_module_view(catalog, links, path),
+    )
+
+
+def _module_view(catalog: Catalog, links: Links, path: str) -> ModuleView | None:
+    found = catalog.overviews.modules.get(path)
+    if found is None:
+        return None
+    return ModuleView(
+        overview=found,
+        public_api=_references(catalog, links, found.public_api),
+        depends_on=_modules(catalog, links, found.depends_on),
+        used_by=_modules(catalog, links, found.used_by),
     )
 
 
@@ -230,16 +353,28 @@ def clusters_page(catalog: Catalog, links: Links) -> ClustersPage:
     )
 
 
-def cluster_page(catalog: Catalog, cluster_id: str) -> ClusterPage | None:
+def cluster_page(catalog: Catalog, cluster_id: str, links: Links) -> ClusterPage | None:
     cluster = catalog.cluster_by_id.get(cluster_id)
     if cluster is None:
         return None
     members = catalog.members.get(cluster_id, [])
+    found = catalog.overviews.clusters.get(cluster_id)
+    view = None
+    if found is not None:
+        view = ClusterView(
+            overview=found,
+            key_symbols=_references(catalog, links, found.key_symbols),
+            relations=[
+                (reference(catalog, links, f"cluster:{relation.cluster_id}"), relation)
+                for relation in found.relations
+            ],
+        )
     return ClusterPage(
         title=f"{cluster.label} · {catalog.name}",
         cluster=cluster,
         members=members[:CLUSTER_MEMBERS_SHOWN],
         total=len(members),
+        overview=view,
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from doctown import __version__
@@ -35,6 +35,14 @@ Mode = Literal["server", "static"]
 
 
 @dataclass(frozen=True, slots=True)
+class Up:
+    """A link out of the pack's pages to the app that holds them (the worker's library)."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     """What every page of one pack shows around its content."""
 
@@ -43,6 +51,7 @@ class Site:
     catalog: Catalog
     mode: Mode
     version: str = __version__
+    up: Up | None = None
 
     @property
     def created(self) -> str:
@@ -68,10 +77,11 @@ def _short(value: str | None, length: int = 12) -> str:
     return value.removeprefix("sha256:")[:length]
 
 
-def environment() -> Environment:
-    """The templates, with autoescaping on for every one of them."""
+def environment(loader: BaseLoader | None = None) -> Environment:
+    """The templates (the site's, or those of `loader`), with autoescaping on for every one of
+    them and the filters the pages use."""
     env = Environment(
-        loader=PackageLoader("doctown.site", "templates"),
+        loader=loader or PackageLoader("doctown.site", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -86,8 +96,10 @@ def environment() -> Environment:
 class Renderer:
     """Renders the pages of one pack."""
 
-    def __init__(self, catalog: Catalog, *, mode: Mode) -> None:
-        self.site = Site(name=catalog.name, preview=catalog.preview, catalog=catalog, mode=mode)
+    def __init__(self, catalog: Catalog, *, mode: Mode, up: Up | None = None) -> None:
+        self.site = Site(
+            name=catalog.name, preview=catalog.preview, catalog=catalog, mode=mode, up=up
+        )
         # Computed once: the footer of every page shows them.
         self.footer = {
             "created": self.site.created,
@@ -98,6 +110,7 @@ class Renderer:
         self._items: dict[tuple[str, str, bool], Markup] = {}
         # Set before the macros load: a template sees the globals of the moment it loads.
         self.env.globals["item"] = self.item
+        self.env.globals["site"] = self.site  # the macros mark freshness from the catalog
         macros = self.env.get_template("macros.html.jinja2").module
         self._item_macro = macros.symbol_item  # type: ignore[attr-defined]
 

@@ -37,7 +37,14 @@ from starlette.routing import Route
 
 from doctown.models import is_reasoning_model
 from doctown.testing.fake_batches import Answer, FakeBatches
-from doctown.testing.replies import FormatRefusal, Reply, default_summary, group_items, ok
+from doctown.testing.replies import (
+    FormatRefusal,
+    Reply,
+    default_summary,
+    group_items,
+    ok,
+    structured_answer,
+)
 from doctown.testing.threaded_server import ThreadedServer
 from doctown.tokens import TokenCounter
 
@@ -106,11 +113,20 @@ class FakeOpenAIServer:
         with self._lock:
             return [r for r in self.requests if r["path"].endswith("/chat/completions")]
 
+    def overview_requests(self) -> list[dict[str, Any]]:
+        """Chat requests that asked for a module, cluster, repository or group overview."""
+        return [r for r in self.chat_requests() if _asks_overview(r["body"])]
+
+    def summary_requests(self) -> list[dict[str, Any]]:
+        """Chat requests that asked for symbol summaries (not overviews): one symbol's, or
+        several symbols' of a file at once."""
+        return [r for r in self.chat_requests() if not _asks_overview(r["body"])]
+
     def symbols_asked(self) -> list[str]:
-        """The name of every symbol the chat requests asked about, in order: one per request,
-        or several for a request about several symbols of a file."""
+        """The name of every symbol the summary requests asked about, in order: one per
+        request, or several for a request about several symbols of a file."""
         names = []
-        for request in self.chat_requests():
+        for request in self.summary_requests():
             messages = request["body"].get("messages", [])
             user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
             names.extend(_SYMBOL_LINE.findall(str(user)))
@@ -209,7 +225,8 @@ class FakeOpenAIServer:
         user = next(
             (m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), ""
         )
-        reply, answer = self._replies(str(user))
+        overview = _asks_overview(body)
+        reply, answer = self._replies(str(user), overview=overview)
         if reply.kind == "error":
             status, payload, headers, _ = _error_body(
                 reply.status, reply.message, reply.error_type, reply.code, reply.headers
@@ -225,6 +242,11 @@ class FakeOpenAIServer:
             finish = "length"
         elif reply.kind in ("malformed", "text"):
             message["content"] = reply.content
+        elif _asks_for_overview(body.get("response_format")):
+            schema = body["response_format"].get("json_schema", {}).get("schema") or body[
+                "response_format"
+            ].get("schema")
+            message["content"] = structured_answer(schema, str(user), reply.summary)
         else:
             message["content"] = json.dumps(answer)
         reasoning = self.reasoning_tokens if is_reasoning_model(model) else 0
@@ -247,9 +269,10 @@ class FakeOpenAIServer:
         }
         return 200, payload, {}, reply.delay
 
-    def _replies(self, user: str) -> tuple[Reply, dict[str, str]]:
-        """The reply to a request, and the JSON answer if it is answered with summaries."""
-        items = group_items(user)
+    def _replies(self, user: str, *, overview: bool) -> tuple[Reply, dict[str, str]]:
+        """The reply to a request, and the JSON answer if it is answered with summaries (an
+        overview prompt is never a group, whatever its text holds)."""
+        items = [] if overview else group_items(user)
         if not items:
             reply = self._next_reply(user)
             return reply, {"summary": reply.summary or default_summary(user)}
@@ -355,6 +378,21 @@ class FakeOpenAIServer:
         self.stop()
 
 
+def _asks_for_overview(response_format: Any) -> bool:
+    """A response_format whose schema is not the symbol summary's nor a group's (an
+    overview's)."""
+    if not isinstance(response_format, dict):
+        return False
+    schema = (response_format.get("json_schema") or {}).get("schema") or response_format.get(
+        "schema"
+    )
+    if not isinstance(schema, dict):
+        return False
+    keys = set(schema.get("properties", {}))
+    # A group's schema holds one summary under each number.
+    return keys != {"summary"} and not all(key.isdigit() for key in keys)
+
+
 def _parameter_problem(model: str, body: dict[str, Any]) -> str | None:
     """Reject what OpenAI rejects for reasoning models, with OpenAI's wording."""
     if not is_reasoning_model(model):
@@ -386,3 +424,9 @@ def _response(
 ) -> Response:
     body = json.dumps(payload, separators=(",", ":")).encode()
     return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def _asks_overview(body: dict[str, Any]) -> bool:
+    """Whether a chat request's prompt is an overview prompt (it says what it is of)."""
+    messages = body.get("messages") or []
+    return any("Overview of:" in str(m.get("content", "")) for m in messages[:2])

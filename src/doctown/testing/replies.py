@@ -14,6 +14,7 @@ they do not support, body and status as observed:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,6 +132,34 @@ def group_items(user_message: str) -> list[tuple[str, str]]:
         (mark.group(1), user_message[mark.end() : end].strip("\n") + "\n")
         for mark, end in zip(marks, ends, strict=True)
     ]
+
+
+_REFERENCE = re.compile(r"^- \[([^\]\s]+)\]", re.MULTILINE)
+_OVERVIEW_LINE = re.compile(r"^Overview of: (.+?) \[", re.MULTILINE)
+_NOT_SYMBOLS = ("cluster:", "module:", "group:")
+
+
+def structured_answer(schema: dict[str, Any], user_message: str, summary: str | None) -> str:
+    """An answer that follows `schema` (an overview's), naming only references the prompt
+    lists: the first symbols for ranked lists, the clusters for parts and relations."""
+    refs = _REFERENCE.findall(user_message)
+    clusters = [ref for ref in refs if ref.startswith("cluster:")]
+    symbols = [ref for ref in refs if not ref.startswith(_NOT_SYMBOLS)]
+    about = _OVERVIEW_LINE.search(user_message)
+    text = summary or f"Gives an overview of the {about.group(1) if about else 'code'}."
+    answer: dict[str, Any] = {}
+    for name, field_schema in schema.get("properties", {}).items():
+        if field_schema.get("type") != "array":
+            answer[name] = "Part title" if name == "title" else text
+            continue
+        items = field_schema.get("items", {})
+        if "$ref" in items or items.get("type") == "object":
+            answer[name] = [{"cluster": c, "description": "Works with it."} for c in clusters[:3]]
+        elif name == "main_parts":
+            answer[name] = clusters[:3]
+        else:
+            answer[name] = symbols[:3]
+    return json.dumps(answer)
 
 
 def text(content: str) -> Reply:

@@ -23,6 +23,7 @@ from doctown.server.jobs.models import Job, JobSource
 from doctown.server.jobs.store import JobStore
 from doctown.testing import FakeOpenAIServer, ThreadedServer
 from tests.conftest import openai_settings
+from tests.overviews.conftest import overview_requests
 
 FILES = {
     "shapes/__init__.py": '"""Shapes and their areas."""\n',
@@ -66,6 +67,11 @@ class Worker:
             if job["state"] in states:
                 return job
             assert time.monotonic() < deadline, job
+            time.sleep(0.02)
+
+    def wait_documented(self, job_id: str, at_least: int) -> None:
+        """Poll the running job until it has documented `at_least` symbols."""
+        while self.wait(job_id, "running")["counts"]["documented"] < at_least:
             time.sleep(0.02)
 
     def events(self, job_id: str, **headers: str) -> list[tuple[int, dict[str, Any]]]:
@@ -152,7 +158,7 @@ def test_an_uploaded_zip_builds_a_docpack_that_reads_back(
     assert counts["symbols"] > 3 and counts["documented"] == counts["symbols"]
     assert counts["failed"] == counts["remaining"] == counts["cached"] == 0
     assert job["usage"]["input_tokens"] > 0 and job["usage"]["cost"] > 0
-    assert job["usage"]["requests"] == len(fake_openai.chat_requests()) < counts["symbols"]
+    assert job["usage"]["requests"] == len(fake_openai.summary_requests()) < counts["symbols"]
     assert len(fake_openai.symbols_asked()) == counts["symbols"]  # a file's symbols share one
     assert job["created_at"] <= job["started_at"] <= job["finished_at"]
 
@@ -179,11 +185,13 @@ def test_a_tar_gz_upload_takes_the_build_options(
         "max_cost": 0.5,
         "ref": None,
         "distributed": False,
+        "overviews": True,
     }
     job = running.wait(accepted["id"], "succeeded", "partial", "failed")
     assert job["state"] == "succeeded"
     counts = job["counts"]
     assert counts["symbols"] == 4 and counts["reused"] + counts["documented"] == 4
+    assert overview_requests(fake_openai)  # the job's pack has its overviews, after summaries
     assert len(fake_openai.symbols_asked()) == counts["documented"]
 
 
@@ -341,8 +349,7 @@ def test_a_stopped_worker_marks_its_job_interrupted_and_a_resubmission_pays_noth
     fake_openai.latency = 0.3
     first = worker(max_concurrent_requests=1)
     accepted = first.submit(**upload(zipped(repo)))
-    while first.wait(accepted["id"], "running")["counts"]["documented"] < 2:
-        time.sleep(0.05)
+    first.wait_documented(accepted["id"], 2)
     first.stop()
 
     second = worker()
@@ -374,8 +381,10 @@ def test_jobs_a_dead_worker_left_running_read_interrupted_after_a_restart(
     folder.mkdir()
     started = events.Event(job_id="a" * 32, source="test", type="ingest.started.v1", sequence=1)
     (folder / "events.jsonl").write_text(started.to_json() + '\n{"torn')
+    (folder / "upload").write_bytes(b"an archive that waited")
 
     running = worker()
+    assert not (folder / "upload").exists()  # an interrupted job's upload is not kept
     for job_id in ("a" * 32, "b" * 32):
         job = running.client.get(f"/jobs/{job_id}").json()
         assert job["state"] == "interrupted" and "Submit it again" in job["error"]["message"]
@@ -386,12 +395,9 @@ def test_jobs_a_dead_worker_left_running_read_interrupted_after_a_restart(
     ]
 
 
-def test_git_urls_need_the_setting_then_build_like_the_cli(
-    worker: Any, repo: Path, tmp_path: Path
-) -> None:
-    refused = worker().client.post("/jobs", json={"url": "https://example.com/r.git"})
-    assert refused.status_code == 403 and "JOBS_ALLOW_GIT_URLS=true" in refused.json()["detail"]
-
+@pytest.fixture
+def served_repo(repo: Path, tmp_path: Path) -> Iterator[str]:
+    """`repo` committed and served over dumb HTTP on loopback; yields the clone URL."""
     served = tmp_path / "served"
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
     subprocess.run([*git, "init", "-q", "-b", "main", str(repo)], check=True)
@@ -402,13 +408,199 @@ def test_git_urls_need_the_setting_then_build_like_the_cli(
     )
     subprocess.run(["git", "-C", str(served / "shapes.git"), "update-server-info"], check=True)
     with ThreadedServer(StaticFiles(directory=served), lifespan="off") as remote:
-        running = worker(jobs_allow_git_urls=True)
-        url = f"{remote.url}/shapes.git"
-        local = running.client.post("/jobs", json={"url": f"file://{served}/shapes.git"})
-        assert local.status_code == 422 and "remote git repository" in local.json()["detail"]
-        accepted = running.submit(json={"url": url, "ref": "main", "limit": 2})
-        job = running.wait(accepted["id"], "succeeded", "failed")
+        yield f"{remote.url}/shapes.git"
+
+
+def test_git_urls_need_the_setting_then_build_like_the_cli(
+    worker: Any, served_repo: str, tmp_path: Path
+) -> None:
+    refused = worker().client.post("/jobs", json={"url": "https://example.com/r.git"})
+    assert refused.status_code == 403 and "JOBS_ALLOW_GIT_URLS=true" in refused.json()["detail"]
+
+    running = worker(jobs_allow_git_urls=True)
+    local = running.client.post("/jobs", json={"url": f"file://{tmp_path}/served/shapes.git"})
+    assert local.status_code == 422 and "remote git repository" in local.json()["detail"]
+    accepted = running.submit(json={"url": served_repo, "ref": "main", "limit": 2})
+    job = running.wait(accepted["id"], "succeeded", "failed")
     assert job["state"] == "succeeded", job["error"]
-    assert job["source"] == {"kind": "git", "name": url}
+    assert job["source"] == {"kind": "git", "name": served_repo}
     download = running.client.get(job["links"]["docpack"])
     assert 'filename="shapes.docpack"' in download.headers["content-disposition"]
+
+
+def test_credentials_in_a_git_url_are_used_but_never_kept_or_shown(
+    worker: Any, served_repo: str, jobs_dir: str, tmp_path: Path
+) -> None:
+    running = worker(jobs_allow_git_urls=True)
+    secret_url = served_repo.replace("://", "://builder:S3CRET-PASS@")
+    accepted = running.submit(json={"url": secret_url, "ref": "main", "limit": 1})
+    job = running.wait(accepted["id"], "succeeded", "failed")
+    assert job["state"] == "succeeded", job["error"]
+    assert job["source"]["name"] == served_repo
+    (tmp_path / "out.docpack").write_bytes(running.client.get(job["links"]["docpack"]).content)
+    assert read_docpack(tmp_path / "out.docpack").manifest.source.repo_url == served_repo
+
+    missing = secret_url.replace("shapes.git", "missing.git")
+    failed = running.wait(running.submit(json={"url": missing, "ref": "main"})["id"], "failed")
+    assert "git clone failed" in failed["error"]["message"]
+    running.stop()
+    for path in Path(jobs_dir).rglob("*"):
+        if path.is_file():
+            assert b"S3CRET" not in path.read_bytes(), path
+    assert "S3CRET" not in json.dumps(failed)
+
+
+def test_malformed_requests_get_a_4xx_naming_the_field(worker: Any, repo: Path) -> None:
+    running = worker(jobs_allowed_roots=str(repo.parent), jobs_allow_git_urls=True)
+
+    def refused(body: bytes, field: str) -> None:
+        response = running.client.post(
+            "/jobs", content=body, headers={"content-type": "application/json"}
+        )
+        assert 400 <= response.status_code < 500, (response.status_code, response.text)
+        payload = response.json()
+        assert field in str(payload.get("message") or payload["detail"]), payload
+
+    refused(b'{"path": "/srv/\xff\xfe"}', "UTF-8")
+    refused(b'{"path": "/srv", "limit": ' + b"9" * 5_000 + b"}", "limit")
+    refused(b"[" * 100_000 + b"]" * 100_000, "nested too deeply")
+    refused(json.dumps({"path": f"{repo}\u0000/x"}).encode(), "path")
+    refused(json.dumps({"path": "/" + "a" * 5_000}).encode(), "path")
+    refused(json.dumps({"path": "/" + "a" * 300 + "/b"}).encode(), "path")
+    refused(
+        json.dumps({"url": "https://example.com/r.git", "ref": "--upload-pack=x"}).encode(), "ref"
+    )
+    refused(json.dumps({"url": "https://example.com/r .git"}).encode(), "url")
+
+
+def test_corrupt_job_records_leave_the_worker_up_and_say_what_to_do(
+    worker: Any, jobs_dir: str, repo: Path
+) -> None:
+    (Path(jobs_dir) / "jobs.sqlite3").write_bytes(b"not a database at all" * 200)
+    running = worker()  # starts: /health and /generate do not depend on the job records
+    assert running.client.get("/health").status_code == 200
+    for response in (
+        running.client.post("/jobs", **upload(zipped(repo))),
+        running.client.get("/jobs/" + "a" * 32),
+    ):
+        assert response.status_code == 503, response.text
+        detail = response.json()["detail"]
+        assert f"{jobs_dir}/jobs.sqlite3 cannot be read" in detail
+        assert "move the file aside" in detail
+
+
+def test_jobs_are_listed_newest_first_a_page_at_a_time(worker: Any, repo: Path) -> None:
+    running = worker()
+    submitted = [running.submit(**upload(zipped(repo), limit="1"))["id"] for _ in range(3)]
+    for job_id in submitted:
+        running.wait(job_id, "succeeded")
+    first = running.client.get("/jobs", params={"limit": 2}).json()
+    assert [job["id"] for job in first["jobs"]] == submitted[::-1][:2]
+    assert first["jobs"][0]["links"]["job"] == f"/jobs/{submitted[2]}"
+    second = running.client.get(first["next"]).json()
+    assert [job["id"] for job in second["jobs"]] == [submitted[0]] and second["next"] is None
+    assert running.client.get("/jobs", params={"limit": 0}).status_code == 422
+    unknown = running.client.get("/jobs", params={"before": "nope"})
+    assert unknown.status_code == 422 and "no job 'nope'" in unknown.json()["detail"]
+
+
+def test_a_queued_job_is_cancelled_at_once_and_the_queue_is_bounded(
+    worker: Any, repo: Path, fake_openai: FakeOpenAIServer, jobs_dir: str
+) -> None:
+    fake_openai.latency = 0.3
+    running = worker(jobs_max_concurrent=1, jobs_max_queued=1, max_concurrent_requests=1)
+    first = running.submit(**upload(zipped(repo)))
+    running.wait(first["id"], "running")
+    queued = running.submit(**upload(zipped(repo)))
+    full = running.client.post("/jobs", **upload(zipped(repo)))
+    assert full.status_code == 429 and full.headers["retry-after"] == "30"
+    assert "JOBS_MAX_QUEUED" in full.json()["detail"]
+
+    cancelled = running.client.delete(f"/jobs/{queued['id']}")
+    assert cancelled.status_code == 202 and cancelled.json()["state"] == "cancelled"
+    assert not (Path(jobs_dir) / queued["id"] / "upload").exists()
+    (_, last) = running.events(queued["id"])[-1]
+    assert (last["type"], last["status"]) == (events.JOB_COMPLETED, "cancelled")
+    assert running.client.post("/jobs", **upload(zipped(repo))).status_code == 202  # room again
+    assert running.client.delete(f"/jobs/{queued['id']}").status_code == 409
+    assert running.client.delete("/jobs/nope").status_code == 404
+
+
+def test_cancelling_a_running_job_lets_requests_in_flight_finish_and_loses_nothing_paid(
+    worker: Any, repo: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.latency = 0.4
+    running = worker(max_concurrent_requests=2)
+    accepted = running.submit(**upload(zipped(repo)))
+    running.wait_documented(accepted["id"], 1)
+    cancel = running.client.delete(f"/jobs/{accepted['id']}")
+    assert cancel.status_code == 202
+    job = running.wait(accepted["id"], "cancelled")
+    assert job["error"]["type"] == "cancelled" and "costs nothing twice" in job["error"]["message"]
+    paid = len(fake_openai.chat_requests())
+    assert paid < job["counts"]["symbols"]  # it stopped asking
+    assert job["counts"]["documented"] == paid  # every request sent was answered and kept
+    assert running.client.get(accepted["links"]["docpack"]).status_code == 409
+
+    fake_openai.latency = 0
+    again = running.wait(running.submit(**upload(zipped(repo)))["id"], "succeeded")
+    assert again["counts"]["cached"] == paid
+    assert len(fake_openai.summary_requests()) == again["counts"]["symbols"]
+
+
+def test_an_uploads_pack_names_the_upload_and_keeps_no_analysis_snapshot(
+    worker: Any, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCTOWN_CACHE_DIR", str(tmp_path / "analysis"))
+    running = worker(jobs_allowed_roots=str(repo.parent))
+    for _ in range(2):
+        job = running.wait(running.submit(**upload(zipped(repo), limit="1"))["id"], "succeeded")
+    (tmp_path / "up.docpack").write_bytes(running.client.get(job["links"]["docpack"]).content)
+    assert read_docpack(tmp_path / "up.docpack").manifest.source.path == "shapes-repo.zip"
+    snapshots = tmp_path / "analysis" / "snapshots"
+    assert not snapshots.exists() or list(snapshots.iterdir()) == []
+
+    for _ in range(2):  # a folder on the worker keeps one snapshot, reused
+        job = running.wait(running.submit(json={"path": str(repo), "limit": 1})["id"], "succeeded")
+    assert len(list(snapshots.glob("*.snapshot"))) == 1
+    (tmp_path / "path.docpack").write_bytes(running.client.get(job["links"]["docpack"]).content)
+    assert read_docpack(tmp_path / "path.docpack").manifest.source.path == str(repo)
+
+
+def test_a_path_swapped_for_a_link_after_submission_is_never_followed(
+    worker: Any, repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text("def leak():\n    return 'SECRET'\n")
+    fake_openai.latency = 0.3
+    running = worker(jobs_allowed_roots=str(repo.parent), jobs_max_concurrent=1)
+    blocker = running.submit(**upload(zipped(repo)))
+    running.wait(blocker["id"], "running")
+    pinned = running.submit(json={"path": str(repo)})
+    # While it waits, the folder is renamed and a link to a folder outside takes its place.
+    repo.rename(repo.parent / "shapes-original")
+    repo.symlink_to(outside)
+    job = running.wait(pinned["id"], "succeeded", "partial", "failed", timeout=60)
+    assert job["state"] == "succeeded", job["error"]
+    (tmp_path / "p.docpack").write_bytes(running.client.get(job["links"]["docpack"]).content)
+    files = {symbol.file_path for symbol in read_docpack(tmp_path / "p.docpack").symbols}
+    assert "shapes/circle.py" in files and "secret.py" not in files
+    assert all(
+        "secret" not in request["body"]["messages"][-1]["content"].lower()
+        for request in fake_openai.chat_requests()
+    )
+
+
+def test_a_folder_moved_out_of_the_allowed_roots_before_it_builds_is_refused(
+    worker: Any, repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.latency = 0.3
+    running = worker(jobs_allowed_roots=str(repo.parent), jobs_max_concurrent=1)
+    blocker = running.submit(**upload(zipped(repo)))
+    running.wait(blocker["id"], "running")
+    waiting = running.submit(json={"path": str(repo)})
+    repo.rename(tmp_path / "moved-away")
+    job = running.wait(waiting["id"], "failed", "succeeded", timeout=60)
+    assert job["state"] == "failed"
+    assert "moved out of JOBS_ALLOWED_ROOTS" in job["error"]["message"]

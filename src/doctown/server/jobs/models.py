@@ -6,12 +6,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
+from doctown.errors import InputError
+from doctown.pipeline.git import MAX_URL_CHARS, check_ref
 from doctown.pipeline.selection import DocstringMode
 from doctown.schemas import JobError, UsageReport
 
-JobState = Literal["queued", "running", "succeeded", "partial", "failed", "interrupted"]
+JobState = Literal[
+    "queued", "running", "succeeded", "partial", "failed", "interrupted", "cancelled"
+]
+MAX_PATH_CHARS = 4_096  # PATH_MAX
+MAX_NAME_CHARS = 255  # NAME_MAX, for each part of a path
 ACTIVE_STATES: frozenset[JobState] = frozenset({"queued", "running"})
 # A pack is written whenever generation ran to its end, even if some symbols failed.
 PACKED_STATES: frozenset[JobState] = frozenset({"succeeded", "partial"})
@@ -36,13 +42,44 @@ class JobOptions(BaseModel):
     distributed: bool = Field(
         default=False, description="Send the requests in shards to `doctown worker` processes"
     )
+    overviews: bool = Field(
+        default=True, description="Write module, cluster and repository overviews too"
+    )
+
+    @field_validator("ref")
+    @classmethod
+    def _ref_is_a_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_ref(value)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class JobCreate(JobOptions):
     """A JSON request: a server-side `path` or a git `url`, plus the options."""
 
-    path: str | None = None
-    url: str | None = None
+    path: str | None = Field(default=None, max_length=MAX_PATH_CHARS)
+    url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
+
+    @field_validator("path")
+    @classmethod
+    def _path_the_system_can_open(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if "\0" in value:
+            raise ValueError("a path cannot contain a NUL character")
+        if any(len(part.encode()) > MAX_NAME_CHARS for part in value.split("/")):
+            raise ValueError(f"each part of a path is at most {MAX_NAME_CHARS} bytes long")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_on_one_line(cls, value: str | None) -> str | None:
+        if value is not None and any(ord(char) < 0x21 or ord(char) == 0x7F for char in value):
+            raise ValueError("a URL cannot contain spaces or control characters")
+        return value
 
 
 class JobSource(BaseModel):
@@ -93,3 +130,10 @@ class JobPublic(Job):
         base = f"/jobs/{job.id}"
         links = JobLinks(job=base, events=f"{base}/events", docpack=f"{base}/docpack")
         return cls(**dict(job), links=links)
+
+
+class JobPage(BaseModel):
+    """One page of jobs, newest first, and the URL of the next page (None on the last)."""
+
+    jobs: list[JobPublic]
+    next: str | None = Field(description="GET this for older jobs; null when there are none")

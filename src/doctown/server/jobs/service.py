@@ -7,7 +7,10 @@ job: a worker that never runs one leaves no trace.
 
 A job keeps running when the client that submitted it goes away. When the worker stops, or
 dies, its unfinished jobs are marked `interrupted`; every summary they had paid for is in
-the cache, so submitting them again costs nothing twice.
+the cache, so submitting them again costs nothing twice. A job can be cancelled: queued,
+it never starts; running, it sends nothing more and ends once its requests in flight are
+answered (and cached). At most JOBS_MAX_CONCURRENT jobs run and JOBS_MAX_QUEUED wait, so
+the uploads kept on disk while they wait are bounded too.
 """
 
 from __future__ import annotations
@@ -20,21 +23,30 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from doctown.config import Settings
-from doctown.errors import ConfigurationError, DoctownError, InputError
+from doctown.errors import (
+    ConfigurationError,
+    DoctownError,
+    InputError,
+    JobCancelledError,
+    StateFileError,
+    WorkerBusyError,
+)
 from doctown.generation import GenerationEngine
 from doctown.generation.cache import SummaryCache, default_cache_path
 from doctown.pipeline import Build, BuildOptions
+from doctown.pipeline.git import public_url
+from doctown.redaction import redact
 from doctown.schemas import JobError
 from doctown.server.jobs.log import EventLog, LoggedEvent, read_log
 from doctown.server.jobs.models import Job, JobCreate, JobOptions, JobSource, JobState, utc_now
 from doctown.server.jobs.progress import Progress
-from doctown.server.jobs.sources import check_git_url, check_path, save_upload
+from doctown.server.jobs.sources import PinnedSource, check_git_url, pin_path, save_upload
 from doctown.server.jobs.store import JobStore
 
 if TYPE_CHECKING:
@@ -59,6 +71,7 @@ INTERRUPTED = JobError(
     message="The worker stopped before this job finished. Submit it again: the summaries it "
     "had already generated are in the summary cache and will not be paid for twice.",
 )
+CANCELLED = JobError(type=JobCancelledError.reason, message=str(JobCancelledError()))
 INTERNAL_ERROR = JobError(
     type="internal_error",
     message="The build failed unexpectedly; the worker's log has the details.",
@@ -71,6 +84,25 @@ class Upload:
 
     name: str
     content: BinaryIO
+
+
+class JobNotActiveError(InputError):
+    """The job has already ended; there is nothing left to cancel."""
+
+
+class _CancelledByClient(Exception):
+    """Ends a job's run once its cancellation has taken effect."""
+
+
+@dataclass
+class _Active:
+    """A job this process has accepted and not finished: its record, log and controls."""
+
+    job: Job
+    log: EventLog
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    pinned: PinnedSource | None = None
 
 
 def jobs_dir(settings: Settings) -> Path:
@@ -91,16 +123,28 @@ class JobService:
         self._store: JobStore | None = None
         self._cache: SummaryCache | None = None
         self._lock: IO[str] | None = None
-        self._running: dict[str, tuple[Job, EventLog]] = {}
+        self._running: dict[str, _Active] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._broken: StateFileError | None = None
+        self._accepting = 0  # submissions between their capacity check and their record
 
     async def start(self) -> None:
-        """Take over the jobs of a previous process, if there are any."""
+        """Take over the jobs of a previous process, if there are any.
+
+        Records that cannot be read do not stop the worker: /health and /generate go on,
+        and the job routes answer 503 with what to do.
+        """
         if (self.root / STORE_NAME).exists():
-            self._open()
+            try:
+                self._open()
+            except StateFileError as exc:
+                logger.error("%s", exc)
+                self._broken = exc
 
     def _open(self) -> JobStore:
         """Lock JOBS_DIR, open the records, and mark what an earlier process left unfinished."""
+        if self._broken is not None:
+            raise self._broken
         if self._store is not None:
             return self._store
         try:
@@ -122,6 +166,7 @@ class JobService:
             for job in store.active():
                 logger.warning("job %s was %s when the worker stopped", job.id, job.state)
                 self._folder(job.id).mkdir(exist_ok=True)
+                (self._folder(job.id) / UPLOAD_NAME).unlink(missing_ok=True)
                 log = EventLog(self._folder(job.id) / EVENTS_NAME)
                 self._end(store, job, log, "interrupted", INTERRUPTED)
         except BaseException:
@@ -144,12 +189,32 @@ class JobService:
         engine.cache = self._cache
         return engine
 
+    def check_capacity(self) -> None:
+        """WorkerBusyError when JOBS_MAX_CONCURRENT jobs run and JOBS_MAX_QUEUED wait."""
+        capacity = self.settings.jobs_max_concurrent + self.settings.jobs_max_queued
+        held = len(self._running) + self._accepting
+        if held >= capacity:
+            raise WorkerBusyError(
+                f"The worker has {held} jobs running or queued, as many as "
+                "JOBS_MAX_CONCURRENT plus JOBS_MAX_QUEUED allow; submit this one again once "
+                "some have finished."
+            )
+
     async def submit(self, request: JobCreate, upload: Upload | None = None) -> Job:
         """Check the source, record the job as queued and start it in the background.
 
         `upload` is an archive's file name and content; without one, `request` names a `path`
-        or a `url`. Raises SourceNotAllowedError or InputError for a source it refuses.
+        or a `url`. Raises SourceNotAllowedError or InputError for a source it refuses, and
+        WorkerBusyError when the queue is full.
         """
+        self.check_capacity()
+        self._accepting += 1  # the upload is saved below: its place is taken meanwhile
+        try:
+            return await self._accept(request, upload)
+        finally:
+            self._accepting -= 1
+
+    async def _accept(self, request: JobCreate, upload: Upload | None) -> Job:
         sources = {"archive": upload, "path": request.path, "url": request.url}
         given = [name for name, value in sources.items() if value]
         if len(given) != 1:
@@ -165,32 +230,43 @@ class JobService:
         job_id = uuid.uuid4().hex
         folder = self._folder(job_id)
         source: str | Path
+        pinned = None
         if upload is not None:
             origin, source = JobSource(kind="upload", name=upload.name), folder / UPLOAD_NAME
         elif request.path:
             origin = JobSource(kind="path", name=request.path)
-            source = check_path(request.path, self.settings.jobs_allowed_root_list)
+            pinned = pin_path(request.path, self.settings.jobs_allowed_root_list)
+            source = pinned.resolved
         else:
             url = request.url or ""
-            origin = JobSource(kind="git", name=url)
+            # Only the build sees the credentials a URL may carry; the record keeps none.
+            origin = JobSource(kind="git", name=public_url(url))
             source = check_git_url(url, allowed=self.settings.jobs_allow_git_urls)
-        store = self._open()
-        folder.mkdir()
-        if upload is not None:
-            try:
-                await asyncio.to_thread(save_upload, upload.content, folder / UPLOAD_NAME)
-            except InputError:
-                folder.rmdir()
-                raise
+        try:
+            store = self._open()
+            folder.mkdir()
+            if upload is not None:
+                try:
+                    await asyncio.to_thread(save_upload, upload.content, folder / UPLOAD_NAME)
+                except InputError:
+                    folder.rmdir()
+                    raise
+        except BaseException:
+            if pinned is not None:
+                pinned.close()
+            raise
         job = Job(id=job_id, source=origin, options=options)
         store.save(job)
-        log = EventLog(folder / EVENTS_NAME)
-        self._running[job.id] = (job, log)
-        task = asyncio.create_task(
-            self._run(store, job, log, str(source), distributed), name=f"job-{job.id}"
+        active = _Active(job, EventLog(folder / EVENTS_NAME), pinned=pinned)
+        self._running[job.id] = active
+        # The pack names an upload by its file name and a path as the client gave it, never
+        # by where the worker keeps it.
+        name = upload.name if upload is not None else request.path
+        active.task = asyncio.create_task(
+            self._run(store, active, str(source), name, distributed), name=f"job-{job.id}"
         )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.add(active.task)
+        active.task.add_done_callback(self._tasks.discard)
         return job
 
     def _capped(self, max_cost: Decimal | None) -> Decimal | None:
@@ -216,11 +292,12 @@ class JobService:
     async def _run(
         self,
         store: JobStore,
-        job: Job,
-        log: EventLog,
+        active: _Active,
         source: str,
+        source_name: str | None,
         distributed: Distributed | None = None,
     ) -> None:
+        job, log = active.job, active.log
         folder = self._folder(job.id)
         saved_at = 0.0
 
@@ -231,26 +308,34 @@ class JobService:
                 saved_at = time.monotonic()
 
         progress = Progress(job, checkpoint)
-        options = BuildOptions(
-            source=source,
-            output=folder / DOCPACK_NAME,
-            ref=job.options.ref,
-            include_private=job.options.include_private,
-            docstrings=job.options.docstrings,
-            max_cost=job.options.max_cost,
-            limit=job.options.limit,
-            job_id=job.id,
-            distributed=distributed,
-        )
         try:
             async with self._slots:
                 job.state, job.started_at = "running", utc_now()
                 store.save(job)
+                if active.pinned is not None:  # checked again, now that it is read
+                    source = active.pinned.open_path(self.settings.jobs_allowed_root_list)
+                options = BuildOptions(
+                    source=source,
+                    source_name=source_name,
+                    output=folder / DOCPACK_NAME,
+                    ref=job.options.ref,
+                    include_private=job.options.include_private,
+                    docstrings=job.options.docstrings,
+                    max_cost=job.options.max_cost,
+                    limit=job.options.limit,
+                    job_id=job.id,
+                    distributed=distributed,
+                    overviews=job.options.overviews,
+                )
                 with Build(options, self._job_engine(), subscribers=[log, progress]) as build:
                     # Analysis is CPU-bound: in a thread, the worker keeps answering meanwhile.
                     plan = await asyncio.to_thread(build.prepare)
+                    if active.stop.is_set():
+                        raise _CancelledByClient
                     progress.planned(plan)
-                    response = await build.generate(plan)
+                    response = await build.generate(plan, stop=active.stop)
+                    if response.error is not None and response.error.type == CANCELLED.type:
+                        raise _CancelledByClient
                     manifest = await asyncio.to_thread(build.pack, plan, response)
                     # The record is final before the terminal event, so a client that reads
                     # the job on seeing that event finds it finished.
@@ -259,17 +344,23 @@ class JobService:
                     job.finished_at = utc_now()
                     build.finish(plan, response, manifest)
                     store.save(job)
+        except _CancelledByClient:
+            self._end(store, job, log, "cancelled", CANCELLED)
         except asyncio.CancelledError:
-            self._end(store, job, log, "interrupted", INTERRUPTED)
-            raise
+            if not active.stop.is_set():  # the worker is stopping
+                self._end(store, job, log, "interrupted", INTERRUPTED)
+                raise
+            self._end(store, job, log, "cancelled", CANCELLED)  # cancelled while queued
         except DoctownError as exc:
-            error = JobError(type=_snake_case(type(exc).__name__), message=str(exc))
+            error = JobError(type=_snake_case(type(exc).__name__), message=redact(str(exc)))
             self._end(store, job, log, "failed", error)
         except Exception:
             logger.exception("job %s failed", job.id)
             self._end(store, job, log, "failed", INTERNAL_ERROR)
         finally:
             self._running.pop(job.id, None)
+            if active.pinned is not None:
+                active.pinned.close()
             (folder / UPLOAD_NAME).unlink(missing_ok=True)
 
     @staticmethod
@@ -282,8 +373,43 @@ class JobService:
     def get(self, job_id: str) -> Job | None:
         """The job as it stands now (live while it runs), or None for an unknown id."""
         if job_id in self._running:
-            return self._running[job_id][0]
+            return self._running[job_id].job
+        if self._broken is not None:
+            raise self._broken
         return self._store.get(job_id) if self._store else None
+
+    def page(self, *, limit: int, before: str | None = None) -> tuple[list[Job], str | None]:
+        """Up to `limit` jobs, newest first, older than the job `before`; and the id to pass
+        as `before` for the next page (None on the last one)."""
+        if self._broken is not None:
+            raise self._broken
+        if self._store is None:
+            if before is not None:
+                raise InputError(f"before: this worker has no job {before!r}")
+            return [], None
+        found = self._store.page(limit=limit + 1, before=before)
+        jobs = [self._running[job.id].job if job.id in self._running else job for job in found]
+        more = len(jobs) > limit
+        return jobs[:limit], jobs[limit - 1].id if more else None
+
+    async def cancel(self, job_id: str) -> Job | None:
+        """Cancel a queued or running job; None for an unknown one.
+
+        A queued job ends `cancelled` at once. A running one sends nothing more and ends
+        `cancelled` when its requests in flight are answered (and cached); it is returned
+        while it winds down. JobNotActiveError for a job that has already ended.
+        """
+        active = self._running.get(job_id)
+        if active is None:
+            job = self.get(job_id)
+            if job is None:
+                return None
+            raise JobNotActiveError(f"Job {job_id} has already ended ({job.state}).")
+        active.stop.set()
+        if active.job.state == "queued" and active.task is not None:
+            active.task.cancel()
+            await asyncio.gather(active.task, return_exceptions=True)
+        return active.job
 
     def events(
         self, job_id: str, *, after: int = 0, idle: float = KEEP_ALIVE_SECONDS
@@ -291,7 +417,7 @@ class JobService:
         """A known job's events above sequence `after`, in batches: live while it runs (an
         empty batch after `idle` seconds of quiet), replayed from its file once it is over."""
         if job_id in self._running:
-            return self._running[job_id][1].follow(after=after, idle=idle)
+            return self._running[job_id].log.follow(after=after, idle=idle)
         return _replay(self._folder(job_id) / EVENTS_NAME, after)
 
     def docpack(self, job: Job) -> Path:
@@ -304,8 +430,10 @@ class JobService:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._store is not None:
             # A task cancelled before its first step never ran its own clean-up.
-            for job, log in list(self._running.values()):
-                self._end(self._store, job, log, "interrupted", INTERRUPTED)
+            for active in list(self._running.values()):
+                self._end(self._store, active.job, active.log, "interrupted", INTERRUPTED)
+                if active.pinned is not None:
+                    active.pinned.close()
         self._running.clear()
         for resource in (self._cache, self._store, self._lock):
             if resource is not None:

@@ -1,4 +1,5 @@
-"""Build jobs over HTTP: submit, read, follow the events (Server-Sent Events), download."""
+"""Build jobs over HTTP: submit, list, read, cancel, follow the events (Server-Sent Events),
+download."""
 
 from __future__ import annotations
 
@@ -7,20 +8,33 @@ import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from doctown.errors import ConfigurationError, InputError, SourceNotAllowedError
-from doctown.server.deps import Authorized, State
-from doctown.server.jobs.models import PACKED_STATES, Job, JobCreate, JobPublic, JobSource
-from doctown.server.jobs.service import JobService, Upload
+from doctown.errors import ConfigurationError, InputError, SourceNotAllowedError, WorkerBusyError
+from doctown.server.deps import Authorized, Readable, State
+from doctown.server.jobs.models import (
+    PACKED_STATES,
+    Job,
+    JobCreate,
+    JobPage,
+    JobPublic,
+    JobSource,
+)
+from doctown.server.jobs.service import JobNotActiveError, JobService, Upload
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Authorized])
+# A pack download is a link the web app's pages offer: a view pass opens it as well as the key.
+downloads = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Readable])
 
 MAX_FORM_FIELDS = 20
+MAX_INTEGER_DIGITS = 30
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+BUSY_RETRY_AFTER_SECONDS = 30
 KEEP_ALIVE = b": keep-alive\n\n"
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".git")
 
@@ -71,6 +85,36 @@ def get_job(job_id: str, jobs: Jobs) -> Job:
 KnownJob = Annotated[Job, Depends(get_job)]
 
 
+class _HugeNumber:
+    """A JSON integer too long to be any option's value; validation names its field."""
+
+    def __repr__(self) -> str:
+        return "a number too long to read"
+
+
+def _integer(digits: str) -> int | _HugeNumber:
+    return _HugeNumber() if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS else int(digits)
+
+
+def _json_body(body: bytes) -> object:
+    """The JSON of a request body, or an InputError that says what is wrong with it."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"The body is not UTF-8 (byte {exc.start} cannot be decoded); send JSON as UTF-8."
+        ) from None
+    try:
+        return json.loads(text, parse_int=_integer)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"The body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(
+            "The JSON body is nested too deeply; send one flat object with 'path' or 'url' "
+            "and the options."
+        ) from None
+
+
 def _parse(fields: object) -> JobCreate:
     try:
         return JobCreate.model_validate(fields)
@@ -80,6 +124,7 @@ def _parse(fields: object) -> JobCreate:
 
 
 async def _submit(request: Request, jobs: JobService) -> Job:
+    jobs.check_capacity()  # before the body is read: a full queue takes no more uploads
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         async with request.form(max_files=1, max_fields=MAX_FORM_FIELDS) as form:
@@ -90,11 +135,7 @@ async def _submit(request: Request, jobs: JobService) -> Job:
                 upload = Upload(name=archive.filename or "archive", content=archive.file)
             return await jobs.submit(_parse(fields), upload)
     if content_type.startswith("application/json"):
-        try:
-            body = await request.json()
-        except json.JSONDecodeError as exc:
-            raise InputError(f"The body is not valid JSON: {exc}") from None
-        return await jobs.submit(_parse(body))
+        return await jobs.submit(_parse(_json_body(await request.body())))
     raise HTTPException(
         status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
         "Send multipart/form-data with the repository archive in the field 'archive', or "
@@ -116,6 +157,12 @@ async def create_job(request: Request, response: Response, jobs: Jobs) -> JobPub
     """
     try:
         job = await _submit(request, jobs)
+    except WorkerBusyError as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            str(exc),
+            headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+        ) from None
     except SourceNotAllowedError as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     except InputError as exc:
@@ -127,9 +174,41 @@ async def create_job(request: Request, response: Response, jobs: Jobs) -> JobPub
     return public
 
 
+@router.get("", response_model=JobPage)
+async def list_jobs(
+    jobs: Jobs,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    before: Annotated[str | None, Query(max_length=64)] = None,
+) -> JobPage:
+    """The worker's jobs, newest first, `limit` at a time; `next` fetches the older ones."""
+    try:
+        page, last = jobs.page(limit=limit, before=before)
+    except InputError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    following = f"/jobs?limit={limit}&before={last}" if last else None
+    return JobPage(jobs=[JobPublic.of(job) for job in page], next=following)
+
+
 @router.get("/{job_id}", response_model=JobPublic)
 async def read_job(job: KnownJob) -> JobPublic:
     """State, counts, usage, error and timestamps; live while the job runs."""
+    return JobPublic.of(job)
+
+
+@router.delete("/{job_id}", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+async def cancel_job(job_id: str, jobs: Jobs) -> JobPublic:
+    """Cancel a queued or running job; 409 once it has ended.
+
+    A queued job is `cancelled` at once. A running one sends no new request; those in
+    flight finish and their summaries are cached (nothing paid for is lost), then it
+    becomes `cancelled`. Follow its events, or read it, to see that happen.
+    """
+    try:
+        job = await jobs.cancel(job_id)
+    except JobNotActiveError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"This worker has no job {job_id!r}.")
     return JobPublic.of(job)
 
 
@@ -161,7 +240,7 @@ async def follow_job(
     )
 
 
-@router.get("/{job_id}/docpack", response_class=FileResponse)
+@downloads.get("/{job_id}/docpack", response_class=FileResponse)
 async def download_docpack(job: KnownJob, jobs: Jobs) -> FileResponse:
     """The finished .docpack; 409 while the job runs or when it ended without one."""
     if job.state not in PACKED_STATES:
