@@ -138,7 +138,9 @@ _Write = Callable[[sqlite3.Connection], Any]
 """One write for the writer thread: it runs inside a transaction and may return a result."""
 
 
-def _settle(done: Future[Any], *, result: Any = None, exception: BaseException | None = None) -> None:
+def _settle(
+    done: Future[Any], *, result: Any = None, exception: BaseException | None = None
+) -> None:
     """Give a write's caller its outcome, unless it stopped waiting (its task was cancelled)."""
     if done.cancelled():
         return
