@@ -318,7 +318,7 @@ class SummaryCache:
             try:
                 with self._transaction():
                     results = [write(self._db) for write, _ in batch]
-            except Exception as exc:  # noqa: BLE001 - handed to each caller, never lost
+            except Exception as exc:  # handed to each caller, never lost
                 for _, done in batch:
                     _settle(done, exception=exc)
             else:
