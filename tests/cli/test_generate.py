@@ -128,8 +128,10 @@ def test_ctrl_c_writes_what_was_answered_and_exits_130(
     out, log = tmp_path / "out.json", tmp_path / "events.jsonl"
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "doctown", "generate", str(EXAMPLES), "-o", str(out), "--quiet"]
-        + ["--concurrency", "1", "--events", str(log)],
+        [
+            *(sys.executable, "-m", "doctown", "generate", str(EXAMPLES), "-o", str(out)),
+            *("--quiet", "--concurrency", "1", "--events", str(log)),
+        ],
         env={**base, **openai_env(fake_openai)},
         stderr=subprocess.PIPE,
         text=True,
