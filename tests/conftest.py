@@ -21,6 +21,7 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     """No test sees the developer's keys, .env file or caches."""
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.delenv("DOCTOWN_ENV_FILE", raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     # Summary caches and the remembered output formats stay inside the test.
     monkeypatch.setenv("DOCTOWN_CACHE_DIR", str(tmp_path_factory.mktemp("doctown-cache")))

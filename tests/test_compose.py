@@ -44,6 +44,7 @@ def test_redis_two_workers_and_the_server() -> None:
     server = services["server"]
     assert command(server["command"]).name == "serve"
     assert server["ports"] == ["127.0.0.1:8003:8003"]
+    assert server["environment"]["DOCTOWN_OPEN_SERVER"] == "true"
     for service in (worker, server):
         environment = service["environment"]
         assert environment["DOCTOWN_REDIS_URL"] == "redis://redis:6379/0"
@@ -57,6 +58,9 @@ def test_redis_two_workers_and_the_server() -> None:
 def test_the_single_worker_file_still_serves_alone() -> None:
     (service,) = compose("docker-compose.yml")["services"].values()
     assert service["build"] == "." and service["environment"]["PORT"] == "8003"
+    # Open without WORKER_API_KEY only because it is published on the host's loopback.
+    assert service["ports"] == ["127.0.0.1:${PORT:-8003}:8003"]
+    assert service["environment"]["DOCTOWN_OPEN_SERVER"] == "true"
     assert Path(ROOT / service["env_file"]).with_suffix(".example").exists()
 
 

@@ -1,4 +1,9 @@
-"""All configuration, read once from the environment (and `.env`), validated up front.
+"""All configuration, read once from the environment (and a `.env` file), validated up front.
+
+Which `.env` is read is never up to the folder a command runs in: a repository being
+documented is untrusted, and a `.env` in it could point OPENAI_BASE_URL (and with it the API
+key) at any server. `DOCTOWN_ENV_FILE` names the file to read; without it only the services an
+operator starts in their own folder (`doctown serve`, `doctown worker`) read `./.env`.
 
 The environment variable names are the worker's contract: OPENAI_API_KEY, MODEL_NAME,
 MAX_CONCURRENT_REQUESTS, MAX_RETRIES, MAX_PROMPT_TOKENS, INPUT_TOKEN_PRICE, OUTPUT_TOKEN_PRICE,
@@ -7,6 +12,7 @@ PORT, plus the additions below.
 
 from __future__ import annotations
 
+import logging
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +33,7 @@ BackendName = Literal["openai", "local", "facts"]
 class Settings(BaseSettings):
     """Every knob doctown has. Environment variable = field name in upper case."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
@@ -71,6 +77,11 @@ class Settings(BaseSettings):
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65_535)
     host: str = "127.0.0.1"
     worker_api_key: SecretStr | None = None
+    doctown_open_server: bool = Field(
+        default=False,
+        description="Serve on a non-loopback address without WORKER_API_KEY (behind your own "
+        "authenticating proxy, or in a container published on the host's loopback only)",
+    )
     cors_origins: str = Field(default="", description="Comma-separated origins allowed by CORS")
     allowed_hosts: str = Field(
         default="",
@@ -174,10 +185,49 @@ def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+ENV_FILE_VARIABLE = "DOCTOWN_ENV_FILE"
+
+
+def env_file(*, service: bool = False) -> Path | None:
+    """The `.env` file to read: DOCTOWN_ENV_FILE when set (it must exist), else `./.env` for a
+    service (`serve`, `worker`), else none."""
+    named = os.environ.get(ENV_FILE_VARIABLE)
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise ConfigurationError(
+                f"{ENV_FILE_VARIABLE}={named}: no such file. Point it at your settings file, "
+                "or unset it."
+            )
+        return path
+    default = Path(".env")
+    return default if service and default.is_file() else None
+
+
+def ignored_env_file() -> Path | None:
+    """`./.env` when it exists and a command other than a service does not read it."""
+    default = Path(".env")
+    if os.environ.get(ENV_FILE_VARIABLE) or not default.is_file():
+        return None
+    return default
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings, turning validation errors into one readable ConfigurationError."""
+    """Read the settings, turning validation errors into one readable ConfigurationError.
+    A command reads the file DOCTOWN_ENV_FILE names, never the `.env` of the folder it runs in
+    (see the module docstring)."""
+    return _load(overrides, service=False)
+
+
+def load_service_settings(**overrides: object) -> Settings:
+    """`load_settings` for a service an operator starts (`serve`, `worker`): `./.env` is read
+    when DOCTOWN_ENV_FILE names no other file."""
+    return _load(overrides, service=True)
+
+
+def _load(overrides: dict[str, object], *, service: bool) -> Settings:
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(_env_file=env_file(service=service), **overrides)  # type: ignore[arg-type,call-arg]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
@@ -186,4 +236,13 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigurationError(f"Invalid configuration: {problems}") from None
     for secret in (settings.openai_api_key, settings.worker_api_key):
         add_secret(secret.get_secret_value() if secret else None)
+    ignored = None if service else ignored_env_file()
+    if ignored is not None:
+        logging.getLogger("doctown").warning(
+            "note: %s is not read (a folder's .env could redirect the API key); to use it, "
+            "set %s=%s",
+            ignored,
+            ENV_FILE_VARIABLE,
+            ignored.resolve(),
+        )
     return settings

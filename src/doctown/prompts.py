@@ -157,9 +157,23 @@ class Prompt:
 _FENCE_WORD = re.compile(r"(untrusted)\s*[-_\u2010-\u2015\u2212\ufe63\uff0d]", re.IGNORECASE)
 
 
+# Characters that show nothing: every format character (Unicode category Cf: soft hyphen,
+# zero-width space and joiners, bidirectional controls, tags...), variation selectors, the
+# combining grapheme joiner and the Hangul fillers. Inside a fence word they would hide it from
+# the pattern above while a model reads straight through them, so they are taken out.
+INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f"
+    "\u034f\ufe00-\ufe0f\U000e0100-\U000e01ef\u115f\u1160\u3164\uffa0]"
+)
+
+
 def _defused(text: str) -> str:
-    """`text` unable to open or close a fence: the tag's hyphen becomes an underscore."""
-    return _FENCE_WORD.sub(r"\1_", text)
+    """`text` unable to open or close a fence: invisible characters are taken out, then the
+    tag's hyphen becomes an underscore."""
+    return _FENCE_WORD.sub(r"\1_", INVISIBLE.sub("", text))
 
 
 def fence(tag: str, text: str) -> str:

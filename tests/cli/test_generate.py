@@ -119,6 +119,41 @@ def test_out_of_quota_stops_with_exit_status_4_and_keeps_results(
     assert len(fake_openai.chat_requests()) == 2  # pricing.py's two symbols, then the stop
 
 
+def test_ctrl_c_writes_what_was_answered_and_exits_130(
+    fake_openai: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    fake_openai.latency = 0.5
+    out, log = tmp_path / "out.json", tmp_path / "events.jsonl"
+    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")}
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "doctown", "generate", str(EXAMPLES), "-o", str(out)),
+            *("--quiet", "--concurrency", "1", "--events", str(log)),
+        ],
+        env={**base, **openai_env(fake_openai)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while "generation.symbol_documented" not in (log.read_text() if log.exists() else ""):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr
+    assert "interrupted" in stderr
+    body = read(out)
+    documented = body["documented_symbols"]
+    assert documented and len(documented) < 4  # it stopped sending
+    # Every request sent was answered and written; the rest say they were not attempted.
+    assert len(documented) == len(fake_openai.chat_requests())
+    assert {f["reason"] for f in body["failed_symbols"]} == {"not_attempted"}
+    assert body["error"]["type"] == "cancelled"
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -112,6 +112,25 @@ def test_query_with_a_source_says_whether_the_summary_still_holds(tmp_path: Path
     assert "freshness" not in plain
 
 
+def test_query_with_a_source_url_never_shows_its_password(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.freshness.conftest import build_pack, edit
+    from tests.pipeline.conftest import write_repo
+
+    repo = write_repo(tmp_path / "repo")
+    built = build_pack(repo, tmp_path / "shop.docpack")
+    edit(repo / "shop" / "cart.py", "self.items.append(price)", "self.items.append(-price)")
+    subprocess.run(["git", "-C", str(repo), "commit", "-qam", "negative"], check=True)
+    bare = tmp_path / "shop.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    url = f"file://builder:S3CRET-PASS@localhost{bare}"
+    shown = invoke("query", str(built.pack.path), "Cart.add", "--source", url)
+    assert shown.returncode == 0 and "freshness: stale (body" in shown.stdout, shown.stdout
+    assert f"file://localhost{bare}" in " ".join(shown.stdout.split()).replace(" ", "")
+    assert "S3CRET" not in shown.stdout + shown.stderr
+
+
 def test_query_prints_the_overviews(tmp_path: Path) -> None:
     from tests.docpack.factory import write_sample_with_overviews
 

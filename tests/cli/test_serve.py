@@ -92,3 +92,23 @@ def test_requests_that_never_finish_arriving_are_timed_out(fake_openai: FakeOpen
         assert body.startswith(b"HTTP/1.1 408") and b"REQUEST_BODY_TIMEOUT" in body
         # A client that takes its time but finishes is served, and so is the next one.
         assert httpx2.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+
+
+def test_serve_refuses_to_listen_beyond_loopback_without_a_key(
+    fake_openai: FakeOpenAIServer,
+) -> None:
+    env = {**os.environ, **openai_env(fake_openai), "PORT": str(free_port())}
+    refused = subprocess.run(
+        [sys.executable, "-m", "doctown", "serve", "--host", "0.0.0.0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "no WORKER_API_KEY" in refused.stderr and "DOCTOWN_OPEN_SERVER=1" in refused.stderr
+    # With a key it serves on every interface (and asks for the key).
+    with serving(fake_openai, HOST="0.0.0.0", WORKER_API_KEY="k-0123456789") as (port, _):
+        assert (
+            httpx2.post(f"http://127.0.0.1:{port}/estimate", json={}, timeout=5).status_code == 401
+        )

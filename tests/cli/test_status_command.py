@@ -113,11 +113,11 @@ def test_an_unreadable_pack_is_one_line_and_status_1(shop_repo: Path, tmp_path: 
 
 
 def test_a_source_url_is_shown_without_its_credentials() -> None:
-    from doctown.cli.status import _without_credentials
+    from doctown.pipeline.git import public_url
 
-    assert _without_credentials("https://me:ghp_secret@example.com/shop.git") == (
+    assert public_url("https://me:ghp_secret@example.com/shop.git") == (
         "https://example.com/shop.git"
     )
-    assert _without_credentials(".") == "." and _without_credentials("git@example.com:a.git") == (
+    assert public_url(".") == "." and public_url("git@example.com:a.git") == (
         "git@example.com:a.git"
     )

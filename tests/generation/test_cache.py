@@ -6,6 +6,7 @@ import asyncio
 import socket
 import sqlite3
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -152,6 +153,31 @@ async def test_stores_from_async_code_are_committed_before_they_return(tmp_path:
     assert all(await asyncio.gather(*(store(i) for i in range(50))))
     cache.close()
     assert reader.execute("SELECT COUNT(*) FROM summaries").fetchone() == (50,)
+
+
+async def test_a_store_whose_caller_is_cancelled_is_kept_and_the_writer_goes_on(
+    tmp_path: Path,
+) -> None:
+    cache = SummaryCache(tmp_path / "cache.sqlite3")
+
+    def store(key: str) -> asyncio.Task[None]:
+        return asyncio.create_task(
+            cache.store(key, backend="openai", model="m", summary="S.", usage=Usage(1, 0, 1, 0, 1))
+        )
+
+    gate = threading.Event()
+    busy = asyncio.create_task(cache._write(lambda db: gate.wait(10)))  # the writer is busy
+    await asyncio.sleep(0.05)
+    cancelled, waited = store("paid"), store("other")  # they wait in its queue
+    await asyncio.sleep(0.05)
+    cancelled.cancel()  # e.g. a job stopped while its answer was being stored
+    await asyncio.sleep(0.05)
+    gate.set()
+    await busy
+    await asyncio.wait_for(waited, timeout=10)
+    await asyncio.wait_for(store("after"), timeout=10)  # the writer thread is still alive
+    assert all(cache.get(key) is not None for key in ("paid", "other", "after"))
+    cache.close()
 
 
 def test_a_lease_is_held_by_one_owner_until_released_or_lapsed(tmp_path: Path) -> None:

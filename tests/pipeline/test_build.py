@@ -506,3 +506,25 @@ def test_simultaneous_builds_on_one_cache_ask_each_prompt_once(
     overviews = [str(r["body"]["messages"]) for r in fake_openai.overview_requests()]
     assert overviews and len(set(overviews)) == len(overviews)
     assert sum(report["result"]["documented"] for report in reports) == 3 * prompts
+
+
+def test_with_callee_summaries_the_plan_counts_what_will_be_sent(
+    shop_repo: Path, tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    out = tmp_path / "shop.docpack"
+    assert build(shop_repo, out, fake_openai, "--callee-summaries").returncode == 0
+    # Callers were asked with their callees' summaries: the cache answers those prompts.
+    again = build(shop_repo, out, fake_openai, "--callee-summaries", "--dry-run", "--json")
+    plan = json.loads(again.stdout)["plan"]
+    assert plan["to_send"] == 0 and plan["cached"] == plan["unique_prompts"] > 0
+    # A callee changes: it and the callers told about it are asked. Whether a caller's caller
+    # is asked depends on whether the caller's new summary differs: the plan counts it.
+    pricing = shop_repo / "shop" / "pricing.py"
+    pricing.write_text(pricing.read_text().replace("return sum(items)", "return sum(items) + 0"))
+    planned = build(shop_repo, out, fake_openai, "--callee-summaries", "--dry-run", "--json")
+    to_send = json.loads(planned.stdout)["plan"]["to_send"]
+    fake_openai.reset()
+    fake_openai.on("Symbol: total\n", ok("Adds up the prices and returns the total."))
+    done = build(shop_repo, out, fake_openai, "--callee-summaries", "--json")
+    assert done.returncode == 0, done.stderr
+    assert 2 <= len(fake_openai.summary_requests()) <= to_send

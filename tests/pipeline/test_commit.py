@@ -104,3 +104,36 @@ def test_damaged_or_hostile_metadata_gives_no_commit_and_never_blocks(tmp_path: 
     found = read_head_commit(root)
     assert found is not None and found.hash == head and found.time is None
     assert read_head_commit(tmp_path) is None  # not a work tree at all
+
+
+def test_a_git_file_is_followed_only_to_a_repository_of_its_own_work_tree(
+    tmp_path: Path,
+) -> None:
+    elsewhere = tmp_path / "private"
+    (secret, *_) = history(elsewhere, 1)
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    (planted / "app.py").write_text("x = 1\n")
+    # An unpacked archive or a shared folder whose `.git` names another repository.
+    (planted / ".git").write_text(f"gitdir: {elsewhere / '.git'}\n")
+    assert read_head_commit(planted) is None
+    (planted / ".git").write_text("gitdir: ../private/.git\n")
+    assert read_head_commit(planted) is None
+    # A git directory of its own whose commondir climbs out to the other repository.
+    (planted / ".git").unlink()
+    inner = planted / ".git"
+    inner.mkdir()
+    (inner / "HEAD").write_text("ref: refs/heads/main\n")
+    (inner / "commondir").write_text(f"{elsewhere / '.git'}\n")
+    assert read_head_commit(planted) is None
+    assert secret  # the other repository is readable: only the pointer was refused
+
+
+def test_a_submodule_s_work_tree_reads_its_commit(tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    (head, *_) = history(library, 1)
+    app = tmp_path / "app"
+    history(app, 1)
+    git(app, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "lib")
+    found = read_head_commit(app / "lib")  # its .git file points into app/.git/modules/lib
+    assert found is not None and found.hash == head

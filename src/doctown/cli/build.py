@@ -22,7 +22,12 @@ from doctown.cli.batch import (
     print_request_files,
     run_batch,
 )
-from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
+from doctown.cli.errors import (
+    EXIT_ABORTED,
+    EXIT_FAILED_SYMBOLS,
+    EXIT_INTERRUPTED,
+    translated_errors,
+)
 from doctown.cli.options import concurrency_option, events_option
 from doctown.config import Settings, load_settings
 from doctown.generation import GenerationEngine, build_engine
@@ -33,7 +38,6 @@ from doctown.schemas import GenerateResponse
 if TYPE_CHECKING:
     from doctown.distributed import Distributed
 
-EXIT_INTERRUPTED = 130
 DEFAULT_CONFIRM_ABOVE = Decimal("1.00")
 
 

@@ -13,6 +13,7 @@ from doctown.redaction import redact
 
 EXIT_FAILED_SYMBOLS = 3
 EXIT_ABORTED = 4
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 @contextmanager

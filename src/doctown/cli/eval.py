@@ -18,14 +18,13 @@ from rich.console import Console
 from rich.table import Table
 
 from doctown import __version__, events
-from doctown.cli.errors import translated_errors
+from doctown.cli.errors import EXIT_INTERRUPTED, translated_errors
 from doctown.config import load_settings
 from doctown.evaluation import OPTIONS, ContextOption, Evaluation, evaluate, load_corpora
 from doctown.evaluation.embedding import CachedEmbedder, MiniLM
 from doctown.evaluation.report import OVERALL, summarise, write
 from doctown.generation import build_engine
 
-EXIT_INTERRUPTED = 130
 # Tables are wider than the 80 columns assumed when output is not a terminal.
 REPORT_WIDTH = 160
 DEFAULT_CORPORA = Path("eval") / "corpora.toml"

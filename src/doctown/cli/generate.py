@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -13,7 +15,12 @@ from rich.table import Table
 
 from doctown import events
 from doctown.cli.aio import run_async
-from doctown.cli.errors import EXIT_ABORTED, EXIT_FAILED_SYMBOLS, translated_errors
+from doctown.cli.errors import (
+    EXIT_ABORTED,
+    EXIT_FAILED_SYMBOLS,
+    EXIT_INTERRUPTED,
+    translated_errors,
+)
 from doctown.cli.options import concurrency_option, events_option
 from doctown.config import load_settings
 from doctown.contexts_file import read_request
@@ -88,7 +95,8 @@ def generate_command(
 ) -> None:
     """Document a JSON file of symbol contexts (a /generate body or a bare list).
 
-    Exit status: 0 all documented, 3 some symbols failed, 4 the job stopped (quota, key, model).
+    Exit status: 0 all documented, 3 some symbols failed, 4 the job stopped (quota, key, model),
+    130 interrupted (Ctrl-C: requests in flight finish and everything answered is written).
     """
     console = Console(stderr=True, quiet=quiet)
     with translated_errors():
@@ -128,12 +136,28 @@ def generate_command(
 
         subscribers.append(advance)
 
+        interrupted = asyncio.Event()
+
         async def run() -> GenerateResponse:
+            # The first Ctrl-C stops sending: requests in flight finish and everything
+            # answered is written. A second one stops at once.
+            loop = asyncio.get_running_loop()
+
+            def on_interrupt() -> None:
+                interrupted.set()
+                loop.remove_signal_handler(signal.SIGINT)
+                Console(stderr=True).print(
+                    "\ninterrupted: finishing the requests in flight, then writing what was "
+                    "answered (Ctrl-C again to stop at once)"
+                )
+
+            loop.add_signal_handler(signal.SIGINT, on_interrupt)
             try:
                 return await engine.generate(
-                    request.job_id, request.symbols, subscribers=subscribers
+                    request.job_id, request.symbols, subscribers=subscribers, stop=interrupted
                 )
             finally:
+                loop.remove_signal_handler(signal.SIGINT)
                 await engine.backend.aclose()
 
         try:
@@ -157,6 +181,8 @@ def generate_command(
     else:
         print_summary(Console(stderr=True), result, seconds)
         Console(stderr=True).print(f"wrote {output}")
+    if interrupted.is_set():
+        sys.exit(EXIT_INTERRUPTED)
     if result.status == "aborted":
         sys.exit(EXIT_ABORTED)
     if result.failed_symbols:

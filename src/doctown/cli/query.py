@@ -21,6 +21,7 @@ from doctown.docpack.overview_text import (
     OverviewIndex,
 )
 from doctown.freshness.status import SymbolFreshness
+from doctown.pipeline.git import public_url
 
 _STATUS_STYLE = {"documented": "green", "reused": "cyan", "failed": "red", "skipped": "yellow"}
 
@@ -234,5 +235,5 @@ def query_command(
             result["freshness"] = freshness.to_json() if freshness is not None else None
         click.echo(json.dumps(result, indent=2))
     else:
-        line = _freshness_line(freshness, source) if source is not None else None
+        line = _freshness_line(freshness, public_url(source)) if source is not None else None
         _print_symbol(stdout_console(), docpack, index, symbol, line)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 
 from doctown.cli.errors import translated_errors
-from doctown.config import load_settings
+from doctown.config import load_service_settings
 
 GRACEFUL_SHUTDOWN_S = 10
 
@@ -16,11 +16,13 @@ def serve_command(host: str | None, port: int | None) -> None:
     import uvicorn
 
     from doctown.server.app import create_app
+    from doctown.server.guard import check_exposure
     from doctown.server.timeouts import head_timeout_protocol
 
     with translated_errors():
         # The address it binds is also the host name it answers to (see server/guard.py).
-        settings = load_settings(**({"host": host} if host else {}))
+        settings = load_service_settings(**({"host": host} if host else {}))
+        check_exposure(settings)
         app = create_app(settings)
     host, port = settings.host, port or settings.port
     click.echo(

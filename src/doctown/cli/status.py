@@ -7,7 +7,6 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 from rich.table import Table
@@ -18,6 +17,7 @@ from doctown.cli.pack_output import safe, stdout_console
 from doctown.docpack import read_docpack
 from doctown.freshness.check import check_source
 from doctown.freshness.status import STATES, RefreshCost, StatusReport, SymbolFreshness
+from doctown.pipeline.git import public_url
 
 EXIT_STALE = EXIT_FAILED_SYMBOLS
 _STYLE = {
@@ -50,14 +50,6 @@ def _relative(files: list[str], source: str) -> list[str]:
         except ValueError:
             named.append(PurePosixPath(Path(name).as_posix()).as_posix())
     return named
-
-
-def _without_credentials(source: str) -> str:
-    """`source` as it may be shown: a URL's user name and password left out."""
-    parts = urlsplit(source)
-    if not parts.scheme or "@" not in parts.netloc:
-        return source
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def _cost(refresh: RefreshCost) -> str:
@@ -159,7 +151,7 @@ def status_command(
             json.dumps(
                 {
                     "pack": str(pack),
-                    "source": _without_credentials(source),
+                    "source": public_url(source),
                     "ref": ref,
                     "recipe": report.recipe.model_dump() if report.recipe else None,
                     "counts": report.counts,

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from doctown.cli.errors import translated_errors
+from doctown.pipeline.git import public_url
 
 DEFAULT_PORT = 8004
 _WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognised, never chosen for the user
@@ -65,9 +66,11 @@ def view_command(
         if source is not None:
             from doctown.freshness.check import check_source
 
-            click.echo(f"doctown view: checking the pack against {source}", err=True)
+            click.echo(f"doctown view: checking the pack against {public_url(source)}", err=True)
             freshness = check_source(docpack, source, ref=ref)
-        catalog = Catalog(docpack, freshness=freshness, source=source)
+        catalog = Catalog(
+            docpack, freshness=freshness, source=public_url(source) if source else None
+        )
     catalog.search_index  # noqa: B018 - built now, not on the reader's first keystroke
     # A wildcard bind answers whatever name reaches it; a named one only to that name.
     allowed = None if host in _WILDCARDS else (*LOOPBACK_HOSTS, host)

@@ -4,7 +4,7 @@ import click
 
 from doctown.cli.errors import translated_errors
 from doctown.cli.options import concurrency_option
-from doctown.config import load_settings
+from doctown.config import load_service_settings
 
 
 @click.command("worker")
@@ -22,7 +22,7 @@ def worker_command(name: str | None, concurrency: int | None) -> None:
         overrides: dict[str, object] = (
             {} if concurrency is None else {"max_concurrent_requests": concurrency}
         )
-        settings = load_settings(**overrides)
+        settings = load_service_settings(**overrides)
         from doctown.distributed.worker import run_worker
 
         run_worker(settings, name=name)

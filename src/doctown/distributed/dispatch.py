@@ -89,7 +89,11 @@ class ShardDispatcher:
             payload, future, loop = item
             if future.done():  # cancelled while it waited here
                 continue
-            result = self._app.send_task(SHARD_TASK, args=[payload])
+            try:
+                result = self._app.send_task(SHARD_TASK, args=[payload])
+            except Exception:
+                self._submitted.put(item)  # sent again once the broker answers: never dropped
+                raise
             self._pending[result.id] = _Pending(result, future, loop)
 
     def _collect(self) -> None:

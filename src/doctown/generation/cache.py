@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -139,6 +139,21 @@ _Write = Callable[[sqlite3.Connection], Any]
 """One write for the writer thread: it runs inside a transaction and may return a result."""
 
 
+def _settle(
+    done: Future[Any], *, result: Any = None, exception: BaseException | None = None
+) -> None:
+    """Give a write's caller its outcome, unless it stopped waiting (its task was cancelled)."""
+    if done.cancelled():
+        return
+    try:
+        if exception is not None:
+            done.set_exception(exception)
+        else:
+            done.set_result(result)
+    except InvalidStateError:  # cancelled between the check and the call
+        pass
+
+
 class SummaryCache:
     """The SQLite summary store. Safe to share between threads of one process."""
 
@@ -147,6 +162,7 @@ class SummaryCache:
         self._lock = threading.Lock()
         self._pending: queue.SimpleQueue[tuple[_Write, Future[Any]] | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -286,7 +302,7 @@ class SummaryCache:
 
     async def _write(self, write: _Write) -> Any:
         done: Future[Any] = Future()
-        with self._lock:
+        with self._writer_lock:  # not the database lock: the loop never waits on a write
             if self._writer is None:
                 self._writer = threading.Thread(
                     target=self._write_pending, name="doctown-cache-writer", daemon=True
@@ -307,15 +323,17 @@ class SummaryCache:
                     self._pending.put(None)  # finish this batch, then stop
                     break
                 batch.append(item)
+            # Every write runs, even one whose caller was cancelled meanwhile (an answer paid
+            # for is stored all the same); the thread never dies, or later writes would hang.
             try:
                 with self._transaction():
                     results = [write(self._db) for write, _ in batch]
-            except sqlite3.Error as exc:
+            except Exception as exc:  # handed to each caller, never lost
                 for _, done in batch:
-                    done.set_exception(exc)
+                    _settle(done, exception=exc)
             else:
                 for (_, done), result in zip(batch, results, strict=True):
-                    done.set_result(result)
+                    _settle(done, result=result)
 
     def check_writable(self) -> None:
         """Write a row and remove it, both committed; StateFileError if the cache cannot."""

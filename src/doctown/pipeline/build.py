@@ -30,7 +30,7 @@ from doctown.freshness.reuse import ReuseRule
 from doctown.generation import GenerationEngine, PlannedSymbol
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
-from doctown.generation.grounding import GroundingPolicy, SymbolTable
+from doctown.generation.grounding import GroundingPolicy, SymbolTable, answer_ungrounded
 from doctown.outputs import check_writable
 from doctown.overviews.prompts import DEFAULT_MAX_OVERVIEW_PROMPT_TOKENS
 from doctown.pipeline.overviews import OverviewAnswers, OverviewPlanner
@@ -39,7 +39,7 @@ from doctown.pipeline.selection import DocstringMode, Selection, inputs_of, sele
 from doctown.pipeline.sources import SourceTree, open_source
 from doctown.pipeline.waves import dependency_order
 from doctown.prompts import Prompt
-from doctown.schemas import GenerateResponse, SymbolContext, SymbolInput
+from doctown.schemas import DocumentationOutput, GenerateResponse, SymbolContext, SymbolInput
 
 if TYPE_CHECKING:
     from doctown.distributed import Distributed
@@ -152,22 +152,29 @@ class Build:
         with collector.paused():  # a prompt for each of thousands of symbols
             selection = select_as(analysis, recipe)
             inputs = inputs_of(selection)
-            planned = self.engine.plan(inputs)
-            prompts = {item.symbol_id: item.prompt for item in planned}
-            unique = {prompt.key: prompt for prompt in prompts.values()}
             backend = self.engine.backend
             cache = self.engine.cache
+            unknown: set[str] = set()  # prompt keys that can only be guessed before the run
+            if self.options.callee_summaries:
+                prompts, unknown = self._prompts_in_waves(analysis, inputs, previous)
+            else:
+                prompts = {item.symbol_id: item.prompt for item in self.engine.plan(inputs)}
+            unique = {prompt.key: prompt for prompt in prompts.values()}
             unanswered = [
                 prompt
                 for prompt in unique.values()
-                if previous is None or previous.lookup(prompt) is None
+                if previous is None or prompt.key in unknown or previous.lookup(prompt) is None
             ]
             cache_keys = {
                 prompt.key: SummaryCache.key(backend.name, backend.model, prompt)
                 for prompt in unanswered
             }
             cached = cache.contains(cache_keys.values()) if cache is not None else set()
-            uncached = [prompt for prompt in unanswered if cache_keys[prompt.key] not in cached]
+            uncached = [
+                prompt
+                for prompt in unanswered
+                if prompt.key in unknown or cache_keys[prompt.key] not in cached
+            ]
         requests = self.engine.requests_for(uncached)
         tokens, cost_min, cost_max = self.engine.price(requests)
         _, batch_min, batch_max = self.engine.price(requests, batch=True)
@@ -217,6 +224,47 @@ class Build:
             overviews=overviews,
             requests=len(requests),
         )
+
+    def _prompts_in_waves(
+        self, analysis: AnalysisResult, inputs: list[SymbolInput], previous: PreviousPack | None
+    ) -> tuple[dict[str, Prompt], set[str]]:
+        """The prompts as `--callee-summaries` will ask them, wave by wave: each caller told
+        the summaries of its callees that the previous pack or the cache already hold. A
+        caller of a callee still to be asked cannot be known before that answer: its prompt
+        (without that summary) is returned with its key in the second set, counted as sent."""
+        order = dependency_order(analysis, [item.symbol_id for item in inputs])
+        by_id = {item.symbol_id: item for item in inputs}
+        backend, cache = self.engine.backend, self.engine.cache
+        table = None
+        if self.options.grounding or self.options.strict_grounding:
+            table = SymbolTable.of(symbol.qualified_name for symbol in analysis.symbols)
+        prompts: dict[str, Prompt] = {}
+        unknown: set[str] = set()
+        asked: set[str] = set()  # symbols whose new summary is not known before the run
+        known: dict[str, str] = {}
+        for wave in order.waves:
+            written: dict[str, str] = {}  # a wave's members are not told about each other
+            for item in self.engine.plan([order.enrich(by_id[i], known) for i in wave]):
+                prompts[item.symbol_id] = prompt = item.prompt
+                if any(callee in asked for _, callee in order.callees.get(item.symbol_id, [])):
+                    asked.add(item.symbol_id)
+                    unknown.add(prompt.key)
+                    continue
+                found = previous.lookup(prompt) if previous is not None else None
+                if found is not None:  # served as it is; a caller is never told a made-up name
+                    made = found.provenance
+                    if found.summary and not (made is not None and made.ungrounded):
+                        written[item.symbol_id] = found.summary
+                    continue
+                hit = None
+                if cache is not None:
+                    hit = cache.get(SummaryCache.key(backend.name, backend.model, prompt))
+                if hit is None or (table is not None and _ungrounded(hit.summary, prompt, table)):
+                    asked.add(item.symbol_id)  # asked (again, if grounding rejects the hit)
+                else:
+                    written[item.symbol_id] = hit.summary
+            known.update(written)
+        return prompts, unknown
 
     def recipe(self) -> Recipe:
         """How this build chooses symbols and writes prompts, with every default resolved."""
@@ -436,3 +484,10 @@ def newest_modification(root: Path, paths: list[str]) -> datetime:
             continue
     newest = max(times) if times else root.stat().st_mtime
     return datetime.fromtimestamp(int(newest), tz=UTC)
+
+
+def _ungrounded(summary: str, prompt: Prompt, table: SymbolTable) -> bool:
+    """Whether grounding would ask `summary` again: it names something that does not exist."""
+    context = prompt.context
+    output = DocumentationOutput.model_construct(summary=summary)
+    return context is not None and bool(answer_ungrounded(output, context, table))

@@ -105,6 +105,42 @@ def _pointer(text: bytes, prefix: bytes) -> str | None:
     return line[len(prefix) :].strip().decode() if line.startswith(prefix) else None
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or below it, links resolved."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
+
+
+# `worktree = PATH` in a submodule's git directory config: the work tree it belongs to.
+_CONFIG_WORKTREE = re.compile(rb"^\s*worktree\s*=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _serves(git_dir: Path, root: Path) -> bool:
+    """Whether the git directory a `.git` file names belongs to the work tree at `root`.
+
+    A `.git` file can name any folder on the machine; it is followed only to a git directory
+    inside `root`, one whose `gitdir` file points back at `root/.git` (a linked work tree, as
+    `git worktree add` writes it), or one whose `core.worktree` is `root` (a submodule).
+    Otherwise the commit of some other repository would be read and packed."""
+    if _inside(git_dir, root):
+        return True
+    dot_git = os.path.realpath(root / ".git")
+    try:
+        back = _pointer(b"gitdir:" + _read(git_dir / "gitdir", MAX_SMALL_FILE_BYTES), b"gitdir:")
+        if back and os.path.realpath(git_dir / back) == dot_git:
+            return True
+    except _Unreadable:
+        pass
+    try:
+        config = _read(git_dir / "config", MAX_SMALL_FILE_BYTES)
+    except _Unreadable:
+        return False
+    found = _CONFIG_WORKTREE.search(config)
+    if found is None:
+        return False
+    worktree = found.group(1).decode(errors="replace").strip('"')
+    return os.path.realpath(git_dir / worktree) == os.path.realpath(root)
+
+
 class _Repository:
     """A git directory: where HEAD lives, and the common one with refs and objects."""
 
@@ -127,6 +163,8 @@ class _Repository:
             if not target:
                 return None
             git_dir = root / target
+            if not _serves(git_dir, root):
+                return None
         else:
             return None
         common_dir = git_dir
@@ -136,6 +174,8 @@ class _Repository:
             common = ""
         if common:
             common_dir = git_dir / common
+            if not _inside(git_dir, common_dir):  # a work tree's data lives in its common dir
+                return None
         return cls(git_dir, common_dir)
 
     def head(self) -> str | None:

@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from doctown import __version__
-from doctown.config import Settings, load_settings
+from doctown.config import Settings, load_service_settings
 from doctown.errors import StateFileError
 from doctown.events import JsonLinesWriter
 from doctown.generation import GenerationEngine, build_engine
@@ -121,7 +121,7 @@ def create_app(
     settings: Settings | None = None, *, engine: GenerationEngine | None = None
 ) -> FastAPI:
     """Build the worker. Configuration errors surface here, before the first request."""
-    settings = settings or load_settings()
+    settings = settings or load_service_settings()
     redact_logs()
     for secret in (settings.openai_api_key, settings.worker_api_key):
         add_secret(secret.get_secret_value() if secret else None)

@@ -21,6 +21,9 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from doctown.config import Settings
+from doctown.errors import ConfigurationError
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -53,6 +56,20 @@ def _is_ip(name: str) -> bool:
 
 def _is_loopback(name: str) -> bool:
     return name == "localhost" or (_is_ip(name) and ipaddress.ip_address(name).is_loopback)
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to listen beyond loopback with no WORKER_API_KEY: anyone who reaches the worker
+    could start paid jobs on the operator's API key."""
+    host = host_name(settings.host)
+    if _is_loopback(host) or settings.worker_api_key is not None or settings.doctown_open_server:
+        return
+    raise ConfigurationError(
+        f"doctown serve would listen on {settings.host or 'every interface'} with no "
+        "WORKER_API_KEY: anyone who reaches it could spend your API key. Set WORKER_API_KEY "
+        "(clients send it as a Bearer token), listen on 127.0.0.1 (--host 127.0.0.1), or, behind "
+        "your own authenticating proxy, set DOCTOWN_OPEN_SERVER=1."
+    )
 
 
 class RequestGuard:

@@ -180,6 +180,7 @@ def test_a_tar_gz_upload_takes_the_build_options(
     accepted = running.submit(**upload(tarred(repo), "shapes-repo.tar.gz", **fields))
     assert accepted["options"] == {
         "include_private": True,
+        "include_tests": False,
         "docstrings": "reuse",
         "limit": 4,
         "max_cost": 0.5,
@@ -197,11 +198,16 @@ def test_a_tar_gz_upload_takes_the_build_options(
 
 def test_a_path_job_builds_from_an_allowed_folder(worker: Any, repo: Path) -> None:
     running = worker(jobs_allowed_roots=str(repo.parent))
-    accepted = running.submit(json={"path": str(repo), "limit": 2})
+    accepted = running.submit(json={"path": str(repo), "limit": 2, "include_tests": True})
     assert accepted["source"] == {"kind": "path", "name": str(repo)}
     job = running.wait(accepted["id"], "succeeded", "partial", "failed")
     assert job["state"] == "succeeded" and job["counts"]["documented"] == 2
-    assert running.client.get(f"/jobs/{job['id']}/docpack").status_code == 200
+    download = running.client.get(f"/jobs/{job['id']}/docpack")
+    assert download.status_code == 200
+    (repo.parent / "path-job.docpack").write_bytes(download.content)
+    recipe = read_docpack(repo.parent / "path-job.docpack").content.nodes.recipe
+    # Unset options resolve as `doctown build` resolves them for this backend.
+    assert recipe is not None and recipe.include_tests and recipe.docstrings == "context"
 
 
 def test_paths_outside_the_allowed_roots_are_refused_with_403(

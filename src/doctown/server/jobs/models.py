@@ -35,7 +35,12 @@ class JobOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     include_private: bool = False
-    docstrings: DocstringMode = "context"
+    include_tests: bool = Field(default=False, description="Document test code too")
+    docstrings: DocstringMode | None = Field(
+        default=None,
+        description="context or reuse; unset: as `doctown build` (reuse with the embedded "
+        "preview model, context otherwise)",
+    )
     limit: int | None = Field(default=None, ge=0, description="Only the N most central symbols")
     max_cost: Dollars | None = Field(default=None, ge=0, description="Hard cap in US dollars")
     ref: str | None = Field(default=None, description="Branch, tag or commit (git URLs only)")

@@ -320,6 +320,7 @@ class JobService:
                     output=folder / DOCPACK_NAME,
                     ref=job.options.ref,
                     include_private=job.options.include_private,
+                    include_tests=job.options.include_tests,
                     docstrings=job.options.docstrings,
                     max_cost=job.options.max_cost,
                     limit=job.options.limit,

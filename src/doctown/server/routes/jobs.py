@@ -53,10 +53,13 @@ _REQUEST_BODY: dict[str, Any] = {
                             name: {"type": "string"}
                             for name in (
                                 "include_private",
+                                "include_tests",
                                 "docstrings",
                                 "limit",
                                 "max_cost",
+                                "ref",
                                 "distributed",
+                                "overviews",
                             )
                         },
                     },
