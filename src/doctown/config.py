@@ -180,6 +180,16 @@ def _split(value: str) -> list[str]:
 
 
 ENV_FILE_VARIABLE = "DOCTOWN_ENV_FILE"
+CACHE_DIR_VARIABLE = "DOCTOWN_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where every cache lives (summaries, analysis facts, jobs, evaluation runs):
+    `$DOCTOWN_CACHE_DIR`, else the platform's user cache folder for doctown."""
+    import platformdirs
+
+    configured = os.environ.get(CACHE_DIR_VARIABLE)
+    return Path(configured) if configured else Path(platformdirs.user_cache_dir("doctown"))
 
 
 def env_file(*, service: bool = False) -> Path | None:
