@@ -166,6 +166,11 @@ class Settings(BaseSettings):
         return _split(self.cors_origins)
 
     @property
+    def cache_dir(self) -> Path:
+        """Where every cache lives: `cache_dir()` (DOCTOWN_CACHE_DIR, else the user cache)."""
+        return cache_dir()
+
+    @property
     def allowed_host_list(self) -> list[str]:
         return _split(self.allowed_hosts)
 
