@@ -61,3 +61,12 @@ def test_a_build_inside_a_hostile_repository_keeps_the_user_s_server_and_says_wh
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["plan"]["model"] == "gpt-5-nano"
     assert ".env is not read" in result.stderr and ENV_FILE_VARIABLE in result.stderr
+
+
+def test_every_cache_lives_in_one_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from doctown.analysis.cache import default_cache_dir
+    from doctown.config import cache_dir
+    from doctown.generation.cache import default_cache_path
+
+    monkeypatch.setenv("DOCTOWN_CACHE_DIR", str(tmp_path))
+    assert cache_dir() == default_cache_dir() == default_cache_path().parent == tmp_path

@@ -172,6 +172,11 @@ class Settings(BaseSettings):
         return _split(self.cors_origins)
 
     @property
+    def cache_dir(self) -> Path:
+        """Where every cache lives: `cache_dir()` (DOCTOWN_CACHE_DIR, else the user cache)."""
+        return cache_dir()
+
+    @property
     def allowed_host_list(self) -> list[str]:
         return _split(self.allowed_hosts)
 
@@ -186,6 +191,16 @@ def _split(value: str) -> list[str]:
 
 
 ENV_FILE_VARIABLE = "DOCTOWN_ENV_FILE"
+CACHE_DIR_VARIABLE = "DOCTOWN_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where every cache lives (summaries, analysis facts, jobs, evaluation runs):
+    `$DOCTOWN_CACHE_DIR`, else the platform's user cache folder for doctown."""
+    import platformdirs
+
+    configured = os.environ.get(CACHE_DIR_VARIABLE)
+    return Path(configured) if configured else Path(platformdirs.user_cache_dir("doctown"))
 
 
 def env_file(*, service: bool = False) -> Path | None:

@@ -52,8 +52,9 @@ def _cache_dir() -> Path:
     configured = os.environ.get("TIKTOKEN_CACHE_DIR")
     if configured:
         return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    path = Path(base) / "doctown" / "tiktoken"
+    from doctown.config import cache_dir
+
+    path = cache_dir() / "tiktoken"
     os.environ["TIKTOKEN_CACHE_DIR"] = str(path)
     return path
 

@@ -19,20 +19,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
-import platformdirs
-
 from doctown.analysis.facts import Binding, CallSite, Definition, FileFacts, ImportFact
+from doctown.config import cache_dir
 
 # Bump when the shape or meaning of the facts changes.
 FACTS_VERSION = "1"
-CACHE_DIR_ENV = "DOCTOWN_CACHE_DIR"
 _BATCH = 500
 
 
 def default_cache_dir() -> Path:
-    """`$DOCTOWN_CACHE_DIR`, else the platform's user cache directory for doctown."""
-    configured = os.environ.get(CACHE_DIR_ENV)
-    return Path(configured) if configured else Path(platformdirs.user_cache_dir("doctown"))
+    """The cache folder (`config.cache_dir`): the facts live in analysis.sqlite there."""
+    return cache_dir()
 
 
 @functools.cache

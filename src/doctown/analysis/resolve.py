@@ -26,7 +26,6 @@ from typing import NamedTuple
 from doctown.analysis.facts import CALLABLE_KINDS, MODULE_SCOPE
 from doctown.analysis.forking import can_fork, in_forked_child
 from doctown.analysis.model import TIER_CONFIDENCE, Edge, UnresolvedCall
-from doctown.analysis.modules import Layout
 from doctown.analysis.names import Found, NameResolver, weaker
 from doctown.analysis.symbols import SymbolTable
 from doctown.analysis.values import Defined, External, Module, Value, Variable
@@ -249,9 +248,3 @@ def assemble(table: SymbolTable, resolutions: Sequence[FileResolution]) -> Resol
         edges.extend(Edge(source, target, "imports") for target in resolution.imports)
         result.imports[source] = list(resolution.import_names)
     return result
-
-
-def resolve_calls(table: SymbolTable, layout: Layout, *, processes: int = 1) -> Resolution:
-    """Resolve the calls and imports of every file in the table."""
-    resolver = CallResolver(table, layout)
-    return assemble(table, resolver.resolve(range(len(table.facts)), processes=processes))

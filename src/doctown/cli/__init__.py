@@ -14,6 +14,8 @@ import click
 from doctown import __version__
 from doctown.redaction import redact_logs
 
+__all__ = ["COMMANDS", "LazyGroup", "main"]
+
 # command name -> "module:attribute"; adding a command means adding one line here.
 COMMANDS = {
     "analyze": "doctown.cli.analyze:analyze_command",

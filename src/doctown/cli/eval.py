@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import platformdirs
 from rich.console import Console
 from rich.table import Table
 
 from doctown import __version__, events
 from doctown.cli.errors import EXIT_INTERRUPTED, translated_errors
+from doctown.config import cache_dir as default_cache_dir
 from doctown.config import load_settings
 from doctown.evaluation import OPTIONS, ContextOption, Evaluation, evaluate, load_corpora
 from doctown.evaluation.embedding import CachedEmbedder, MiniLM
@@ -238,7 +238,7 @@ def eval_command(
     )
     for warning in engine.standing_warnings:
         console.print(f"[yellow]note:[/yellow] {warning}")
-    cache = cache_dir or Path(platformdirs.user_cache_dir("doctown")) / "eval"
+    cache = cache_dir or default_cache_dir() / "eval"
     if modules:
         from doctown.cli.eval_modules import module_eval
 

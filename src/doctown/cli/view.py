@@ -13,7 +13,6 @@ from doctown.cli.errors import translated_errors
 from doctown.pipeline.git import public_url
 
 DEFAULT_PORT = 8004
-_WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognised, never chosen for the user
 
 
 def _open_when_ready(server: object, url: str) -> None:
@@ -55,8 +54,8 @@ def view_command(
     import uvicorn
 
     from doctown.docpack import read_docpack
+    from doctown.hosts import ALL_INTERFACES, LOOPBACK_NAMES
     from doctown.site import Catalog, create_site_app
-    from doctown.site.app import LOOPBACK_HOSTS
 
     if ref is not None and source is None:
         raise click.UsageError("--ref applies to --source; name the code to compare with.")
@@ -73,7 +72,7 @@ def view_command(
         )
     catalog.search_index  # noqa: B018 - built now, not on the reader's first keystroke
     # A wildcard bind answers whatever name reaches it; a named one only to that name.
-    allowed = None if host in _WILDCARDS else (*LOOPBACK_HOSTS, host)
+    allowed = None if host in ALL_INTERFACES else (*LOOPBACK_NAMES, host)
     app = create_site_app(catalog, allowed_hosts=allowed)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"

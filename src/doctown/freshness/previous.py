@@ -9,11 +9,11 @@ are final (grounding was checked when they were written), so they are not checke
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from doctown.backends.base import Completion
 from doctown.backends.formats import OutputFormat
-from doctown.docpack import Docpack, Documentation, Recipe
+from doctown.docpack import Docpack, Documentation, Provenance, Recipe
 from doctown.docpack.overviews import Overview
 from doctown.freshness import fingerprint
 from doctown.freshness.reuse import ReuseRule
@@ -99,17 +99,9 @@ class PreviousPack:
         if found is None or found.summary is None or found.provenance is None:
             return None
         self.served[prompt.key] = found
-        made = found.provenance
-        return Completion(
-            DocumentationOutput.model_construct(summary=found.summary),  # read and checked
-            Usage(),
-            attempts=0,
-            cached=True,
-            original_usage=Usage(
-                input_tokens=made.input_tokens, output_tokens=made.output_tokens, requests=1
-            ),
-            reasked=made.reasked,
-            ungrounded=tuple(made.ungrounded),
+        # Read and checked when the pack was read; packed as it was (see `carried`).
+        return _settled(
+            DocumentationOutput.model_construct(summary=found.summary), found.provenance
         )
 
     def _overview(self, prompt: Prompt) -> Completion | None:
@@ -123,16 +115,8 @@ class PreviousPack:
         if output is None or not isinstance(output, prompt.output) or found.provenance is None:
             return None
         made = found.provenance
-        return Completion(
-            output,
-            Usage(),
-            attempts=0,
-            cached=True,
-            original_usage=Usage(
-                input_tokens=made.input_tokens, output_tokens=made.output_tokens, requests=1
-            ),
-            reasked=made.reasked,
-            ungrounded=tuple(made.ungrounded),
+        return replace(
+            _settled(output, made),
             output_format=OutputFormat(made.output_format or OutputFormat.JSON_SCHEMA),
             batch=made.batch,
         )
@@ -155,3 +139,18 @@ class PreviousPack:
                 )
             builders.append(self._builders[other])
         return builders
+
+
+def _settled(output: DocumentationOutput, made: Provenance) -> Completion:
+    """An answer made earlier: a cache hit costing nothing now, with what it cost then."""
+    return Completion(
+        output,
+        Usage(),
+        attempts=0,
+        cached=True,
+        original_usage=Usage(
+            input_tokens=made.input_tokens, output_tokens=made.output_tokens, requests=1
+        ),
+        reasked=made.reasked,
+        ungrounded=tuple(made.ungrounded),
+    )

@@ -15,7 +15,7 @@ from doctown.tokens import TokenCounter
 
 __all__ = ["GenerationEngine", "PlannedSymbol", "build_engine", "standing_warnings"]
 
-RETIREMENT_WARNING_DAYS = 60
+_RETIREMENT_WARNING_DAYS = 60
 
 
 def standing_warnings(backend: Backend, *, today: date | None = None) -> list[str]:
@@ -28,7 +28,7 @@ def standing_warnings(backend: Backend, *, today: date | None = None) -> list[st
     info = models.lookup(backend.model) if backend.name == "openai" else None
     if info and info.retires:
         days = (info.retires - (today or date.today())).days
-        if days <= RETIREMENT_WARNING_DAYS:
+        if days <= _RETIREMENT_WARNING_DAYS:
             when = f"retires on {info.retires}" if days >= 0 else f"was retired on {info.retires}"
             warnings.append(
                 f"MODEL_NAME={backend.model} {when}; switch MODEL_NAME to a current "

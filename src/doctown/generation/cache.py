@@ -42,6 +42,7 @@ import pydantic
 
 from doctown.backends.base import Backend, Completion, restored, stored_text
 from doctown.backends.formats import OutputFormat
+from doctown.config import cache_dir
 from doctown.errors import StateFileError
 from doctown.generation.wrapper import WrapperBackend
 from doctown.prompts import PROMPT_VERSION, Prompt
@@ -86,11 +87,8 @@ LADDER_AND_TEXT = frozenset(OutputFormat)
 
 
 def default_cache_path() -> Path:
-    """`$DOCTOWN_CACHE_DIR/summaries.sqlite3`, else under the user cache directory."""
-    base = os.environ.get("DOCTOWN_CACHE_DIR") or str(
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "doctown"
-    )
-    return Path(base) / "summaries.sqlite3"
+    """`summaries.sqlite3` in the cache folder (`config.cache_dir`)."""
+    return cache_dir() / "summaries.sqlite3"
 
 
 _INSERT = "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"

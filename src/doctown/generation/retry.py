@@ -1,4 +1,10 @@
-"""The one retry layer: exponential backoff with jitter, honouring the server's Retry-After."""
+"""The one retry layer: exponential backoff with jitter, honouring the server's Retry-After.
+
+Only transient faults are retried, and backends say which those are by raising TransientError:
+408, 409, 429 (but not insufficient_quota), 5xx, timeouts and connection errors. Never retried:
+400/401/403/404/422, refusals, truncation and invalid output (SymbolFailure: that symbol
+fails), nor insufficient quota, a bad key or an unknown model (JobAbortedError: the job stops).
+"""
 
 from __future__ import annotations
 
@@ -16,17 +22,6 @@ DEFAULT_MAX_ATTEMPTS = 3
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
-
-
-def should_retry(error: BaseException) -> bool:
-    """Only transient faults are retried.
-
-    - 408, 409, 429 (but not insufficient_quota) and 5xx: TransientError
-    - timeouts and connection errors: TransientError
-    - 400/401/403/404/422, refusals, truncation, invalid output: never (SymbolFailure)
-    - insufficient quota, bad key, unknown model: never, the job stops (JobAbortedError)
-    """
-    return isinstance(error, TransientError)
 
 
 def backoff_delay(

@@ -15,7 +15,6 @@ Without WORKER_API_KEY any web page the user visits could post a paid job to the
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
@@ -23,6 +22,7 @@ from starlette.responses import JSONResponse
 
 from doctown.config import Settings
 from doctown.errors import ConfigurationError
+from doctown.hosts import ALL_INTERFACES, LOOPBACK_NAMES, host_name, is_ip, is_loopback
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -32,37 +32,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SAME_SITE_FETCHES = frozenset({"same-origin", "none"})
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-_ALL_INTERFACES = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - names, not a bind
-
-
-def host_name(header: str) -> str:
-    """The name in a Host header, without port, brackets or trailing dot, lower-cased."""
-    value = header.strip().lower()
-    if value.startswith("["):  # [::1]:8003
-        return value[1 : value.find("]")] if "]" in value else value
-    if value.count(":") == 1:
-        value = value.partition(":")[0]
-    return value.rstrip(".")
-
-
-def _is_ip(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_loopback(name: str) -> bool:
-    return name == "localhost" or (_is_ip(name) and ipaddress.ip_address(name).is_loopback)
 
 
 def check_exposure(settings: Settings) -> None:
     """Refuse to listen beyond loopback with no WORKER_API_KEY: anyone who reaches the worker
     could start paid jobs on the operator's API key."""
     host = host_name(settings.host)
-    if _is_loopback(host) or settings.worker_api_key is not None or settings.doctown_open_server:
+    if is_loopback(host) or settings.worker_api_key is not None or settings.doctown_open_server:
         return
     raise ConfigurationError(
         f"doctown serve would listen on {settings.host or 'every interface'} with no "
@@ -85,11 +61,11 @@ class RequestGuard:
     ) -> None:
         self.app = app
         self.bound_host = host_name(bound_host)
-        self.any_address = self.bound_host in _ALL_INTERFACES
+        self.any_address = self.bound_host in ALL_INTERFACES
         names = {host_name(name) for name in allowed_hosts}
         if not self.any_address:
             names.add(self.bound_host)
-        if self.any_address or _is_loopback(self.bound_host):
+        if self.any_address or is_loopback(self.bound_host):
             names |= LOOPBACK_NAMES
         self.allowed_hosts = frozenset(names)
         self.cors_origins = frozenset(origin.rstrip("/") for origin in cors_origins)
@@ -113,7 +89,7 @@ class RequestGuard:
         if not host:
             return None  # HTTP/1.0 clients; browsers always send Host
         name = host_name(host)
-        if name in self.allowed_hosts or (self.any_address and _is_ip(name)):
+        if name in self.allowed_hosts or (self.any_address and is_ip(name)):
             return None
         listening = "all interfaces" if self.any_address else self.bound_host
         return (

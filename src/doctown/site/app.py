@@ -20,13 +20,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from doctown.hosts import LOOPBACK_NAMES, host_name
 from doctown.site import pages
 from doctown.site.catalog import Catalog
 from doctown.site.links import ServerLinks
 from doctown.site.render import CONTENT_SECURITY_POLICY, SERVER_ONLY_POLICY, Renderer, Up
 from doctown.site.search import MAX_QUERY_CHARS, result_json
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SEARCH_API_LIMIT = 50
 
 SECURITY_HEADERS = {
@@ -67,17 +67,14 @@ class _Guard:
 def _host(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"host":
-            host: str = value.decode("latin-1").lower()
-            if host.startswith("["):
-                return host[1 : host.find("]")] if "]" in host else host
-            return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+            return host_name(value.decode("latin-1"))
     return ""
 
 
 def create_site_app(
     catalog: Catalog,
     *,
-    allowed_hosts: Iterable[str] | None = LOOPBACK_HOSTS,
+    allowed_hosts: Iterable[str] | None = LOOPBACK_NAMES,
     up: Up | None = None,
 ) -> ASGIApp:
     """The viewer of `catalog`'s pack. `allowed_hosts=None` accepts any Host header (for an

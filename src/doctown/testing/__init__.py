@@ -2,6 +2,7 @@
 
 from doctown.testing.fake_batches import FakeBatches
 from doctown.testing.fake_openai import FakeOpenAIServer
+from doctown.testing.function_backend import FunctionBackend
 from doctown.testing.redis_server import RedisServer
 from doctown.testing.replies import (
     FormatRefusal,
@@ -29,6 +30,7 @@ __all__ = [
     "FakeBatches",
     "FakeOpenAIServer",
     "FormatRefusal",
+    "FunctionBackend",
     "RedisServer",
     "Reply",
     "ThreadedServer",

@@ -38,7 +38,7 @@ from doctown.errors import (
     WorkerBusyError,
 )
 from doctown.generation import GenerationEngine
-from doctown.generation.cache import SummaryCache, default_cache_path
+from doctown.generation.cache import SummaryCache
 from doctown.pipeline import Build, BuildOptions
 from doctown.pipeline.git import public_url
 from doctown.redaction import redact
@@ -106,10 +106,10 @@ class _Active:
 
 
 def jobs_dir(settings: Settings) -> Path:
-    """JOBS_DIR, else `jobs/` beside the CLI's summary cache in the user cache directory."""
+    """JOBS_DIR, else `jobs/` in the cache folder (DOCTOWN_CACHE_DIR, else the user cache)."""
     if settings.jobs_dir:
         return Path(settings.jobs_dir).expanduser()
-    return default_cache_path().parent / "jobs"
+    return settings.cache_dir / "jobs"
 
 
 class JobService:

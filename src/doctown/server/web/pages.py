@@ -19,7 +19,7 @@ from doctown.config import Settings
 from doctown.errors import InputError, StateFileError
 from doctown.server.deps import Credentials, State, may_read
 from doctown.server.jobs.models import ACTIVE_STATES, PACKED_STATES, Job
-from doctown.server.web.render import KeyRequired, problem_page, render_page
+from doctown.server.web.render import KeyRequired, job_or_problem, problem_page, render_page
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -134,17 +134,9 @@ async def library_page(
 async def watch_page(request: Request, state: State, job_id: str) -> HTMLResponse:
     """One build: its progress as it stood when the page was made, followed live by the
     page's script from the job's event stream."""
-    try:
-        job = state.jobs.get(job_id)
-    except StateFileError as exc:
-        return problem_page(request, status=503, title="Builds unavailable", message=str(exc))
-    if job is None:
-        return problem_page(
-            request,
-            status=404,
-            title="No such build",
-            message=f"This worker has no job {job_id!r}.",
-        )
+    job = job_or_problem(request, state, job_id, missing="No such build")
+    if not isinstance(job, Job):
+        return job
     return render_page(
         request,
         "watch.html.jinja2",

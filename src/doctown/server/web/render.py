@@ -17,6 +17,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader
 
 from doctown import __version__
+from doctown.errors import StateFileError
+from doctown.server.jobs.models import Job
 from doctown.server.state import WorkerState
 from doctown.server.viewpass import PASS_SECONDS
 from doctown.site.app import SECURITY_HEADERS
@@ -106,3 +108,19 @@ def problem_page(request: Request, *, status: int, title: str, message: str) -> 
 async def key_required_page(request: Request, exc: Exception) -> HTMLResponse:
     """The exception handler for KeyRequired."""
     return key_page(request)
+
+
+def job_or_problem(
+    request: Request, state: WorkerState, job_id: str, *, missing: str
+) -> Job | HTMLResponse:
+    """The job `job_id`, or the page that says why it cannot be read (`missing` titles the
+    page for a job this worker does not have)."""
+    try:
+        job = state.jobs.get(job_id)
+    except StateFileError as exc:
+        return problem_page(request, status=503, title="Builds unavailable", message=str(exc))
+    if job is None:
+        return problem_page(
+            request, status=404, title=missing, message=f"This worker has no job {job_id!r}."
+        )
+    return job

@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from doctown.docpack import read_docpack
-from doctown.errors import DocpackError, StateFileError
+from doctown.errors import DocpackError
 from doctown.server.deps import bearer_scheme, may_read
-from doctown.server.jobs.models import PACKED_STATES
+from doctown.server.jobs.models import PACKED_STATES, Job
 from doctown.server.state import WorkerState
-from doctown.server.web.render import key_page, problem_page
+from doctown.server.web.render import job_or_problem, key_page, problem_page
 from doctown.site import Catalog, Up, create_site_app
 
 # Packs kept open at once. The standard library's pack takes about a gigabyte open; a
@@ -53,17 +53,9 @@ class PackViewers:
         if not may_read(request, state, await bearer_scheme(request)):
             return key_page(request)
         job_id = request.path_params["job_id"]
-        try:
-            job = state.jobs.get(job_id)
-        except StateFileError as exc:
-            return problem_page(request, status=503, title="Builds unavailable", message=str(exc))
-        if job is None:
-            return problem_page(
-                request,
-                status=404,
-                title="No pack to read",
-                message=f"This worker has no job {job_id!r}.",
-            )
+        job = job_or_problem(request, state, job_id, missing="No pack to read")
+        if not isinstance(job, Job):
+            return job
         if job.state not in PACKED_STATES:
             reason = f" ({job.error.message})" if job.error else "."
             return problem_page(
