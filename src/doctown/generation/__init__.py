@@ -13,7 +13,7 @@ from doctown.generation.grouping import Grouping
 from doctown.prompts import PromptBuilder
 from doctown.tokens import TokenCounter
 
-__all__ = ["GenerationEngine", "PlannedSymbol", "build_engine", "standing_warnings"]
+__all__ = ["GenerationEngine", "Grouping", "PlannedSymbol", "build_engine", "standing_warnings"]
 
 _RETIREMENT_WARNING_DAYS = 60
 
