@@ -306,3 +306,35 @@ def test_backends_that_answer_one_symbol_are_never_sent_a_group() -> None:
     )
     assert forced.grouping is None
     assert len(forced.requests_for([p.prompt for p in forced.plan(in_files(3))])) == 3
+
+
+async def test_a_group_nobody_waits_for_is_cancelled_like_a_lone_request() -> None:
+    import asyncio
+
+    from doctown.generation.grouping import GroupingBackend
+    from doctown.testing import FunctionBackend
+
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def hang(_: object) -> str:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "never"
+
+    builder = PromptBuilder(COUNTER, max_prompt_tokens=2000, few_shot=False)
+    grouped = GroupingBackend(FunctionBackend(hang), Grouping(COUNTER))
+    waiters = [
+        asyncio.create_task(grouped.complete(builder.build(item.context))) for item in in_files(3)
+    ]
+    await asyncio.wait_for(started.wait(), 5)
+    waiters[0].cancel()  # one caller gone: the others still wait for the answer
+    await asyncio.sleep(0)
+    assert not cancelled.is_set()
+    for waiter in waiters[1:]:
+        waiter.cancel()  # the job stopped: nobody waits, so the request stops too
+    await asyncio.wait_for(cancelled.wait(), 5)
+    await asyncio.gather(*waiters, return_exceptions=True)

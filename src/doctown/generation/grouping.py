@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from doctown.backends.base import Backend, Completion, validate_summary
 from doctown.errors import (
@@ -221,11 +222,12 @@ class GroupingBackend(WrapperBackend):
         waiting, self._waiting = self._waiting, []
         futures = {id(prompt): future for prompt, future in waiting}
         for request in self.grouping.requests(prompt for prompt, _ in waiting):
-            task = asyncio.create_task(
-                self._answer(request, [futures[id(member)] for member in request.members])
-            )
+            members = [futures[id(member)] for member in request.members]
+            task = asyncio.create_task(self._answer(request, members))
             self._asking.add(task)
             task.add_done_callback(self._asking.discard)
+            for future in members:
+                future.add_done_callback(partial(_abandoned, task, members))
 
     async def _answer(self, request: Request, futures: list[asyncio.Future[Completion]]) -> None:
         try:
@@ -277,3 +279,12 @@ class GroupingBackend(WrapperBackend):
         return replace(
             completion, usage=completion.usage + spent, attempts=completion.attempts + attempts
         )
+
+
+def _abandoned(
+    task: asyncio.Task[None], members: list[asyncio.Future[Completion]], _: object
+) -> None:
+    """Cancel a request nobody waits for any more (every member's caller was cancelled, as
+    when a job is stopped), as a one-symbol request is cancelled with its caller."""
+    if not task.done() and all(future.cancelled() for future in members):
+        task.cancel()
