@@ -25,11 +25,13 @@ from tests.pipeline.conftest import write_repo
 SHARD_SIZE = int(WORKER_ENV["DOCTOWN_SHARD_SIZE"])
 
 
-def asked(server: FakeOpenAIServer) -> Counter[str]:
-    """How many times each prompt (its last user message) reached the server."""
+def asked(server: FakeOpenAIServer, *, summaries_only: bool = False) -> Counter[str]:
+    """How many times each prompt (its last user message) reached the server; with
+    `summaries_only`, the symbol summaries' prompts alone (not the overviews above them)."""
+    requests = server.summary_requests() if summaries_only else server.chat_requests()
     return Counter(
         next(m["content"] for m in reversed(r["body"]["messages"]) if m["role"] == "user")
-        for r in server.chat_requests()
+        for r in requests
     )
 
 
@@ -76,14 +78,18 @@ def test_group_requests_travel_whole_and_each_symbol_is_documented_once(
     # Each file: its module and six functions, asked three, three and one at a time.
     assert report["plan"]["requests"] == 8 * 3 and report["result"]["documented"] == 56
     assert statuses(out)["documented"] == 56
-    prompts = asked(three.server)
+    prompts = asked(three.server, summaries_only=True)
     assert len(prompts) == 24 and set(prompts.values()) == {1}
     assert sorted(prompt.count("\nSymbol: ") for prompt in prompts) == [1] * 8 + [3] * 16
     assert Counter(three.server.symbols_asked()) == Counter(
         [f"part_{m}" for m in range(8)] + [f"task_{m}_{f}" for m in range(8) for f in range(6)]
     )
     usage = report["result"]["usage"]
-    assert usage["requests"] == 24 and usage["input_tokens"] == report["plan"]["prompt_tokens"]
+    # The plan's prompt tokens add the overviews' estimate to the summaries' exact count.
+    summaries_tokens = (
+        report["plan"]["prompt_tokens"] - report["plan"]["overviews"]["prompt_tokens"]
+    )
+    assert usage["requests"] == 24 and usage["input_tokens"] == summaries_tokens
     pack = read_docpack(out)
     assert {s.documentation.summary for s in pack.symbols if s.name == "task_2_4"} == {
         "Documents the function task_2_4."

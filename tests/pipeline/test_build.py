@@ -377,6 +377,9 @@ def build_with_file_size_limit(
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/"),
+        # The token encoding where the warm run (`doctown`) found it: writing it would
+        # pass the limit before the summary cache is even opened.
+        **{k: v for k, v in os.environ.items() if k == "TIKTOKEN_CACHE_DIR"},
         **openai_env(server, DOCTOWN_CACHE_DIR=str(out.parent / "analysis")),
     }
     return subprocess.run(

@@ -536,7 +536,9 @@ def test_cancelling_a_running_job_lets_requests_in_flight_finish_and_loses_nothi
     worker: Any, repo: Path, fake_openai: FakeOpenAIServer
 ) -> None:
     fake_openai.latency = 0.4
-    running = worker(max_concurrent_requests=2)
+    # One symbol per request: more requests than slots, so some are still to send when the
+    # job is cancelled (this small repository's files would fit in as many requests as slots).
+    running = worker(max_concurrent_requests=2, doctown_group_size=1)
     accepted = running.submit(**upload(zipped(repo)))
     running.wait_documented(accepted["id"], 1)
     cancel = running.client.delete(f"/jobs/{accepted['id']}")
