@@ -8,7 +8,9 @@ hundreds of answers a second cost a few commits and the event loop never waits o
 
 Builds that share a cache (several processes, or several jobs of one worker) also share
 what is in flight: before asking, a build takes a lease on the prompt's key, and a build
-that finds another's live lease waits for that answer instead of paying for it again. A
+that finds another's live lease waits for that answer instead of paying for it again. The
+leases a wave asks for in one event-loop turn are taken in one write and answered together,
+so its prompts go on together (to the grouping below, which combines what arrives at once). A
 lease is renewed while its request runs; the lease of a process that died on this machine
 is taken over at once, and any other lapses after LEASE_SECONDS.
 
