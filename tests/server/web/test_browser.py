@@ -165,6 +165,9 @@ def test_submit_an_upload_watch_it_live_open_it_find_it_and_download_it(
     assert number(page, "#failed") == 1 and number(page, "#documented") == total - 1
     expect(page.locator("#stages [aria-current=step]")).to_have_text("Done")
     assert page.locator("#cancel").is_hidden()
+    # The overviews were written after the summaries, each one shown as it came.
+    expect(page.locator("#log")).to_contain_text("overview of module:stock.py")
+    assert page.locator("#stages [data-stage=overviews][data-passed]").count() == 1
 
     page.click("text=Read the documentation")
     page.wait_for_url(f"**/jobs/{job_id}/view/")

@@ -30,6 +30,7 @@ STAGES = (
     ("ingest", "Reading files"),
     ("analysis", "Analysing"),
     ("generation", "Writing summaries"),
+    ("overviews", "Writing overviews"),
     ("pack", "Packing"),
     ("done", "Done"),
 )

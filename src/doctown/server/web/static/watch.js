@@ -91,6 +91,16 @@ function take(event) {
       if (model.failures.length < FAILURES_SHOWN) model.failures.push(payload);
       line(`failed ${payload.symbol_id}: ${payload.reason}`, "bad");
       break;
+    case "generation.overview_documented.v1":
+      model.stage = "overviews";
+      model.cost += payload.cost || 0;
+      line((payload.cached ? "cached overview of " : "overview of ") + payload.ref, "ok");
+      break;
+    case "generation.overview_failed.v1":
+      model.stage = "overviews";
+      model.cost += payload.cost || 0;
+      line(`overview of ${payload.ref} failed: ${payload.reason}`, "bad");
+      break;
     case "pack.started.v1":
       line("Packing");
       break;
