@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     reasoning_effort: str | None = Field(
         default=None, description="For reasoning models; unset: the family's lowest"
     )
+    doctown_group_size: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="Symbols of one file asked in one request (openai backend); 1: one each",
+    )
     request_timeout: float = Field(default=60.0, gt=0, le=3_600)
     batch_poll_seconds: float = Field(
         default=30.0, gt=0, le=3_600, description="How often `build --batch` asks after a batch"

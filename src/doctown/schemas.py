@@ -81,6 +81,13 @@ class DocumentationOutput(BaseModel):
     )
 
 
+class GroupOutput(BaseModel):
+    """The structured output of a request about several symbols: each summary under the number
+    its symbol was asked under ("1", "2", ...)."""
+
+    summaries: dict[str, str]
+
+
 class UsageReport(BaseModel):
     input_tokens: int = 0
     cached_tokens: int = 0
@@ -172,8 +179,11 @@ class EstimateResponse(BaseModel):
     job_id: str
     symbols: int
     unique_prompts: int
+    requests: int = Field(
+        default=0, description="Requests that would ask them (several symbols of a file share one)"
+    )
     prompt_tokens: int
-    max_completion_tokens: int
+    max_completion_tokens: int = Field(description="The completion cap of a one-symbol request")
     cost_min: float = Field(description="Dollars if every answer were empty")
     cost_max: float = Field(description="Dollars if every answer used the whole completion cap")
     backend: str

@@ -67,3 +67,25 @@ def test_related_symbols_are_neighbours_not_already_listed() -> None:
 def test_module_contexts_list_their_imports() -> None:
     assert "shop.pricing.discount" in context("shop/service.py")["imports"]
     assert context("shop/service.py::run")["imports"] == []
+
+
+def test_a_class_excerpt_is_its_outline_not_its_methods_bodies() -> None:
+    assert context("shop/models.py::Cart")["source_excerpt"].split("\n") == [
+        "class Cart(Base):",
+        '    """A customer\'s cart."""',
+        "    items: list[Item]",
+        "    ledger: Ledger",
+        "    def __init__(self) -> None:",
+        "    def add(self, name: str, price: float) -> Item:",
+        "    def validate(self) -> bool:",
+        "    def _check(self) -> bool:",
+        "    def checkout(self) -> float:",
+        "    def first(self) -> Item:",
+    ]
+    java = next(
+        c for c in analysed("java").context_fields if c["kind"] == "class" and c["name"] == "Cart"
+    )
+    assert "    public double price() {\n    }" in java["source_excerpt"]
+    assert "items.size()" not in java["source_excerpt"]
+    # Functions keep their first lines, body included.
+    assert "item.describe()" in context("shop/models.py::Cart.add")["source_excerpt"]

@@ -7,7 +7,13 @@ import json
 import pydantic
 import pytest
 
-from doctown.backends.formats import OutputFormat, format_unsupported, read_summary
+from doctown.backends.formats import (
+    OutputFormat,
+    format_unsupported,
+    read_group,
+    read_summary,
+    request_fields,
+)
 from doctown.backends.openai_wire import error_info
 from doctown.testing import (
     llama_cpp_python_refusal,
@@ -80,3 +86,49 @@ def test_error_bodies_of_every_shape_are_read() -> None:
     assert error_info(b'{"detail": "Not Found"}').message == "Not Found"
     assert error_info(b'{"object": "error", "message": "m", "code": 400}').message == "m"
     assert error_info(b"<html>bad gateway</html>").message == "<html>bad gateway</html>"
+
+
+def test_a_group_is_asked_for_with_one_string_under_each_number() -> None:
+    strict = request_fields(OutputFormat.JSON_SCHEMA, symbols=3)["response_format"]["json_schema"]
+    assert strict["strict"] is True and strict["name"] == "DocumentationGroup"
+    assert strict["schema"] == {
+        "type": "object",
+        "properties": {label: {"type": "string"} for label in ("1", "2", "3")},
+        "required": ["1", "2", "3"],
+        "additionalProperties": False,
+    }
+    assert request_fields(OutputFormat.JSON_OBJECT, symbols=3)["response_format"] == {
+        "type": "json_object",
+        "schema": strict["schema"],
+    }
+    assert request_fields(OutputFormat.JSON_INSTRUCTIONS, symbols=3) == {}
+    assert request_fields(OutputFormat.JSON_SCHEMA, symbols=1) == request_fields(
+        OutputFormat.JSON_SCHEMA
+    )
+
+
+@pytest.mark.parametrize("rung", SCHEMA_AT_EVERY_RUNG)
+def test_a_group_answer_keeps_what_it_answered_and_drops_what_is_not_text(
+    rung: OutputFormat,
+) -> None:
+    output, read_as = read_group('{"1": "Adds.", "3": "Subtracts.", "2": null}', rung, 3)
+    assert output.summaries == {"1": "Adds.", "3": "Subtracts."} and read_as is rung
+    with pytest.raises(ValueError):  # not the bare object asked for
+        read_group('```json\n{"1": "Adds."}\n```', rung, 2)
+
+
+def test_a_group_answer_with_numbers_not_asked_for_is_refused_whole() -> None:
+    with pytest.raises(ValueError, match="not asked for: 0"):
+        read_group('{"0": "Adds.", "1": "Subtracts."}', OutputFormat.JSON_SCHEMA, 2)
+    with pytest.raises(ValueError, match="not a JSON object"):
+        read_group('["Adds.", "Subtracts."]', OutputFormat.JSON_SCHEMA, 2)
+
+
+def test_a_group_answer_is_found_in_prose_but_never_taken_as_text() -> None:
+    output, read_as = read_group(
+        'Sure: {"1": "Adds.", "2": "Subtracts."}', OutputFormat.JSON_INSTRUCTIONS, 2
+    )
+    assert output.summaries == {"1": "Adds.", "2": "Subtracts."}
+    assert read_as is OutputFormat.JSON_INSTRUCTIONS
+    with pytest.raises(ValueError, match="no JSON object"):
+        read_group("Adds, then subtracts.", OutputFormat.JSON_INSTRUCTIONS, 2)

@@ -148,7 +148,8 @@ async def test_format_refusals_are_never_retried_as_transient(
             await engine.backend.aclose()
         kinds = asked(server)
     assert result.status == "success" and sleeps.delays == []
-    assert kinds == ["json_schema", "json_object", "json_object"]
+    # Both symbols are asked in one request; the ladder probes with it.
+    assert kinds == ["json_schema", "json_object"]
     assert [d.output_format for d in result.documented_symbols] == ["json_object"] * 2
     assert all(d.attempts == 1 for d in result.documented_symbols)
 
@@ -167,6 +168,24 @@ async def test_text_summaries_are_marked_and_warned_about(
     formats = {d.symbol_id: d.output_format for d in result.documented_symbols}
     assert formats == {"a": "text", "b": "json_instructions"}
     assert any(w.startswith("a: the answer held no JSON") for w in result.warnings)
+
+
+async def test_a_group_is_asked_and_read_at_the_rung_the_server_supports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCTOWN_CACHE_DIR", str(tmp_path))
+    with refusing(json_schema=vllm_refusal(), json_object=vllm_refusal("json_object")) as server:
+        # A server that ignores formats and wraps its JSON in prose still answers a group.
+        server.on("Symbol: alpha\n", text('Here: {"1": "Adds.", "2": "Subtracts."} Done.'))
+        engine = build_engine(openai_settings(server))
+        try:
+            result = await engine.generate("job", [symbol("a", "alpha"), symbol("b", "beta")])
+        finally:
+            await engine.backend.aclose()
+        kinds = asked(server)
+    assert kinds == ["json_schema", "json_object", None]  # probed once, with the group
+    assert [d.summary for d in result.documented_symbols] == ["Adds.", "Subtracts."]
+    assert {d.output_format for d in result.documented_symbols} == {"json_instructions"}
 
 
 async def test_the_rung_is_remembered_in_the_file_and_probed_again_when_stale(
@@ -199,7 +218,8 @@ def test_a_restarted_generate_asks_for_the_remembered_format(tmp_path: Path) -> 
         second = doctown("generate", str(EXAMPLES), "-o", str(tmp_path / "2.json"), env=env)
         after_restart = asked(server)[len(probed) :]
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-    count = len(read(EXAMPLES)["symbols"])
+    # One request per file: the symbols of a file share one.
+    count = len({symbol["context"]["file_path"] for symbol in read(EXAMPLES)["symbols"]})
     assert probed.count("json_schema") == 1 and probed.count("json_object") == count
     assert after_restart == ["json_object"] * count
     out: dict[str, Any] = json.loads((tmp_path / "2.json").read_text())

@@ -18,7 +18,8 @@ from doctown.errors import (
     TransientError,
     TruncatedOutputError,
 )
-from doctown.prompts import PromptBuilder
+from doctown.prompts import PromptBuilder, group_prompt
+from doctown.schemas import GroupOutput
 from doctown.testing import (
     FakeOpenAIServer,
     bad_request,
@@ -30,6 +31,7 @@ from doctown.testing import (
     server_error,
     stall,
     status_error,
+    text,
     truncated,
 )
 from doctown.tokens import TokenCounter
@@ -179,3 +181,37 @@ async def test_wrong_key_is_reported_without_the_key(fake_openai: FakeOpenAIServ
     assert "OPENAI_API_KEY" in str(caught.value)
     assert "secret" not in str(caught.value) and "1234" not in str(caught.value)
     assert "1234" not in (await backend.readiness() or "")
+
+
+def group(*names: str):  # type: ignore[no-untyped-def]
+    builder = PromptBuilder(TokenCounter("gpt-5-nano"), max_prompt_tokens=2000, few_shot=False)
+    members = [builder.build(symbol(f"s{i}", name).context) for i, name in enumerate(names)]
+    return group_prompt(members, TokenCounter("gpt-5-nano"))
+
+
+async def test_a_group_is_answered_with_each_summary_under_its_number(
+    fake_openai: FakeOpenAIServer,
+) -> None:
+    completion = await backend_for(fake_openai, model_name="gpt-4o-mini").complete(
+        group("alpha", "beta")
+    )
+    assert completion.output == GroupOutput(
+        summaries={"1": "Documents the function alpha.", "2": "Documents the function beta."}
+    )
+    body = fake_openai.chat_requests()[0]["body"]
+    assert body["max_tokens"] == 300 + 160  # room for the second summary
+    assert body["response_format"]["json_schema"]["schema"]["required"] == ["1", "2"]
+    assert completion.usage.requests == 1 and completion.usage.input_tokens > 0
+
+
+async def test_a_group_answer_that_is_not_the_object_asked_for_fails_whole(
+    fake_openai: FakeOpenAIServer,
+) -> None:
+    # Scripted replies are taken one per symbol; the first that is not a summary answers.
+    fake_openai.script(text('{"summary": "Documents both."}'), ok(), truncated(), ok())
+    backend = backend_for(fake_openai)
+    with pytest.raises(InvalidOutputError, match="JSON object of 2 summaries") as invalid:
+        await backend.complete(group("alpha", "beta"))
+    assert invalid.value.usage.input_tokens > 0
+    with pytest.raises(TruncatedOutputError, match=r"cap \(2208 tokens\)"):
+        await backend.complete(group("alpha", "beta"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,19 +14,21 @@ from doctown.backends.formats import OutputFormat
 from doctown.backends.openai import OpenAIBackend
 from doctown.batch import BatchRunner
 from doctown.batch.client import BatchClient
-from doctown.batch.store import BatchStore
 from doctown.errors import (
     BatchExpiredError,
     BatchFailedError,
     JobAbortedError,
     RefusalError,
     RequestRejectedError,
+    SymbolFailure,
 )
 from doctown.generation.cache import SummaryCache
+from doctown.generation.grouping import Grouping
 from doctown.pricing import resolve_price
 from doctown.prompts import Prompt, PromptBuilder
 from doctown.testing import FakeOpenAIServer, bad_request, refusal
 from doctown.tokens import TokenCounter
+from doctown.usage import total
 from tests.conftest import TEST_KEY, symbol
 
 POLL = 0.05
@@ -51,6 +54,22 @@ def prompts(*names: str) -> dict[str, Prompt]:
     builder = PromptBuilder(TokenCounter("gpt-5-nano"), max_prompt_tokens=2000, few_shot=False)
     built = [builder.build(symbol(name, name).context) for name in names]
     return {prompt.key: prompt for prompt in built}
+
+
+async def uploaded_then_killed(
+    first: BatchRunner, asked: dict[str, Prompt]
+) -> tuple[BatchClient, str]:
+    """What a build killed right after recording its upload leaves: the file and its record."""
+    requests = first.requests(asked)
+    groups = {r.prompt.key: [m.key for m in r.members] for r in requests if len(r.members) > 1}
+    (request_file,) = first.write_requests(requests)
+    client = BatchClient(first.backend.api, model=first.backend.model)
+    file_id = await client.upload(request_file.path.name, request_file.path.read_bytes())
+    first.store.uploaded(
+        file_id, base_url=first.backend.base_url, model=first.backend.model,
+        output_format="json_schema", keys=request_file.keys, groups=groups,
+    )  # fmt: skip
+    return client, file_id
 
 
 def runner(backend: OpenAIBackend, cache: SummaryCache, seen: list[events.Event], **kw):  # type: ignore[no-untyped-def]
@@ -139,16 +158,9 @@ async def test_a_batch_whose_creation_answer_was_lost_is_found_not_paid_twice(
 ) -> None:
     cache = SummaryCache(tmp_path / "c.sqlite3")
     asked = prompts("c1", "c2")
-    first = runner(backend, cache, [])
     # A build killed right after POST /v1/batches: uploaded and recorded, the batch created,
     # but its id never stored.
-    request_file = first.write_requests(asked)[0]
-    client = BatchClient(backend.api, model=backend.model)
-    file_id = await client.upload(request_file.path.name, request_file.path.read_bytes())
-    BatchStore(cache.path).uploaded(
-        file_id, base_url=backend.base_url, model=backend.model,
-        output_format="json_schema", keys=request_file.keys,
-    )  # fmt: skip
+    client, file_id = await uploaded_then_killed(runner(backend, cache, []), asked)
     await client.create(file_id)
     answers = await runner(backend, cache, []).run(asked)
     assert all(isinstance(a, Completion) for a in answers.values()) and len(answers) == 2
@@ -167,6 +179,56 @@ async def test_a_server_without_the_batch_api_is_named(tmp_path: Path) -> None:
                 await runner(backend, SummaryCache(tmp_path / "c.sqlite3"), []).run(prompts("d"))
         finally:
             await backend.aclose()
+
+
+def grouped(backend: OpenAIBackend, cache: SummaryCache, seen: list[events.Event]) -> BatchRunner:
+    return runner(backend, cache, seen, grouping=Grouping(TokenCounter("gpt-5-nano")))
+
+
+async def test_a_file_s_symbols_share_a_batch_line_and_are_cached_one_by_one(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    cache = SummaryCache(tmp_path / "c.sqlite3")
+    asked = prompts("alpha", "beta", "gamma")
+    answers = await grouped(backend, cache, []).run(asked)
+    (batch,) = server.batches.batches.values()
+    assert len(batch.lines) == 1  # one request for the three
+    line = json.loads(next(iter(server.batches.files.values())).content)
+    assert line["body"]["response_format"]["json_schema"]["name"] == "DocumentationGroup"
+    assert line["body"]["max_completion_tokens"] == 2048 + 2 * 160
+    summaries = {key: answer.summary for key, answer in answers.items()}  # type: ignore[union-attr]
+    names = ["alpha", "beta", "gamma"]
+    assert [summaries[key] for key in asked] == [f"Documents the function {n}." for n in names]
+    assert all(isinstance(a, Completion) and a.batch for a in answers.values())
+    shares = [answer.usage for answer in answers.values()]  # type: ignore[union-attr]
+    billed = TokenCounter("gpt-5-nano").count_messages(line["body"]["messages"])
+    assert total(shares).input_tokens == billed and total(shares).requests == 1
+    for key in asked:
+        found = cache.get(SummaryCache.key_for("openai", "gpt-5-nano", key))
+        assert found is not None and found.summary == summaries[key]
+
+
+async def test_a_group_line_that_failed_fails_each_of_its_symbols_with_its_share(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    server.on("Symbol: refused\n", refusal())
+    asked = prompts("fine", "refused")
+    answers = await grouped(backend, SummaryCache(tmp_path / "c.sqlite3"), []).run(asked)
+    failures = list(answers.values())
+    assert all(isinstance(f, SymbolFailure) and f.reason == "refusal" for f in failures)
+    assert all(f.batch and f.usage.input_tokens > 0 for f in failures)  # type: ignore[union-attr]
+
+
+async def test_a_killed_grouped_build_resumes_its_batch_and_splits_the_answer(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    cache = SummaryCache(tmp_path / "c.sqlite3")
+    asked = prompts("g1", "g2")
+    # Killed right after the upload was recorded: the batch was never created.
+    await uploaded_then_killed(grouped(backend, cache, []), asked)
+    answers = await grouped(backend, cache, []).run(asked)
+    assert set(answers) == set(asked) and all(isinstance(a, Completion) for a in answers.values())
+    assert len(server.requests_to("/v1/files")) == 1  # its members were covered: not re-sent
 
 
 async def test_overview_prompts_go_through_a_batch_with_their_schema(

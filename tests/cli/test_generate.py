@@ -55,7 +55,8 @@ def test_documents_the_example_file(fake_openai: FakeOpenAIServer, tmp_path: Pat
     body = read(out)
     expected_ids = [s["symbol_id"] for s in read(EXAMPLES)["symbols"]]
     assert [d["symbol_id"] for d in body["documented_symbols"]] == expected_ids
-    assert len(fake_openai.chat_requests()) == len(expected_ids)
+    # The two symbols of pricing.py share a request, and so do retry.py's.
+    assert len(fake_openai.chat_requests()) == len(expected_ids) - 2
     for pattern in (
         r"documented\s+10\b",
         r"failed\s+0\b",
@@ -115,7 +116,7 @@ def test_out_of_quota_stops_with_exit_status_4_and_keeps_results(
         "pricing.cost",
         "pricing.resolve_price",
     ]
-    assert len(fake_openai.chat_requests()) == 3
+    assert len(fake_openai.chat_requests()) == 2  # pricing.py's two symbols, then the stop
 
 
 def test_ctrl_c_writes_what_was_answered_and_exits_130(
@@ -147,8 +148,9 @@ def test_ctrl_c_writes_what_was_answered_and_exits_130(
     body = read(out)
     documented = body["documented_symbols"]
     assert documented and len(documented) < 4  # it stopped sending
-    # Every request sent was answered and written; the rest say they were not attempted.
-    assert len(documented) == len(fake_openai.chat_requests())
+    # Every request sent was answered and written (a file's symbols share one); the rest say
+    # they were not attempted.
+    assert len(documented) == len(fake_openai.symbols_asked())
     assert {f["reason"] for f in body["failed_symbols"]} == {"not_attempted"}
     assert body["error"]["type"] == "cancelled"
 

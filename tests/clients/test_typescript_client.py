@@ -82,8 +82,11 @@ def node() -> str:
 @pytest.mark.node
 def test_the_client_talks_to_a_live_worker(node: str, fake_openai: FakeOpenAIServer) -> None:
     fake_openai.on("Symbol: over_budget\n", insufficient_quota())
-    # One request at a time, so the symbol before `over_budget` is documented before the stop.
-    settings = openai_settings(fake_openai, worker_api_key=WORKER_KEY, max_concurrent_requests=1)
+    # One request at a time, one symbol each (not a file's symbols in one request), so the
+    # symbol before `over_budget` is documented before the stop.
+    settings = openai_settings(
+        fake_openai, worker_api_key=WORKER_KEY, max_concurrent_requests=1, doctown_group_size=1
+    )
     with ThreadedServer(create_app(settings)) as worker:
         env = {**os.environ, "DOCTOWN_WORKER_URL": worker.url, "WORKER_API_KEY": WORKER_KEY}
         results: dict[str, Any] = json.loads(run(node, "test/smoke.mjs", env=env))
@@ -93,7 +96,7 @@ def test_the_client_talks_to_a_live_worker(node: str, fake_openai: FakeOpenAISer
 
     estimate = results["estimate"]["value"]
     assert (estimate["job_id"], estimate["symbols"]) == ("job_123", 1)
-    assert estimate["prompt_tokens"] > 0
+    assert estimate["prompt_tokens"] > 0 and estimate["requests"] == 1
 
     generated = results["generate"]["value"]
     (documented,) = generated["documented_symbols"]

@@ -12,11 +12,13 @@ from tests.distributed.processes import Cluster, running_redis
 
 # Small shards and few requests in flight, so that a few dozen symbols make many shards and
 # every worker has several. A shard may run 3 s; a dead worker's shard returns after 4.5 s.
+# One symbol per request, so that requests count symbols; a test of its own sends groups.
 WORKER_ENV = {
     "MAX_CONCURRENT_REQUESTS": "2",
     "DOCTOWN_SHARD_TIMEOUT": "3",
     "DOCTOWN_SHARD_SIZE": "6",
     "DOCTOWN_SHARDS_IN_FLIGHT": "4",
+    "DOCTOWN_GROUP_SIZE": "1",
 }
 
 

@@ -11,7 +11,7 @@ from doctown.backends.base import Completion
 from doctown.distributed.cache import RedisCachingBackend, RedisSummaryCache
 from doctown.models import Price
 from doctown.prompts import Prompt
-from doctown.schemas import DocumentationOutput
+from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage
 from tests.distributed.processes import Cluster
 
@@ -24,6 +24,7 @@ class CountingBackend:
     price = Price(input=Decimal(0), cached_input=Decimal(0), output=Decimal(0))
     few_shot = False
     preview = False
+    supports_groups = False
     max_completion_tokens = 300
 
     def __init__(self) -> None:
@@ -72,3 +73,34 @@ def test_a_redelivered_shard_reports_what_was_paid_and_a_later_build_pays_nothin
     assert paid.usage == redelivered.usage == Usage(40, 0, 8, 0, 1)
     assert not redelivered.cached and redelivered.output.summary == "Adds two numbers."
     assert later.cached and later.usage == Usage() and later.attempts == 0
+
+
+def test_a_group_s_answer_is_kept_whole_under_the_request_s_key(cluster: Cluster) -> None:
+    cluster.reset()
+    prompt = Prompt(
+        messages=[{"role": "user", "content": "[1]\nSymbol: a\n[2]\nSymbol: b"}],
+        prompt_tokens=30,
+        truncated=False,
+        symbols=2,
+    )
+    answer = GroupOutput(summaries={"1": "Adds.", "2": "Subtracts."})
+
+    class GroupBackend(CountingBackend):
+        async def complete(self, prompt: Prompt) -> Completion:
+            self.calls += 1
+            return Completion(answer, Usage(30, 0, 12, 0, 1))
+
+    async def scenario() -> tuple[Completion, Completion, int]:
+        client = Redis.from_url(cluster.redis_url)
+        try:
+            cache = RedisSummaryCache(client, seconds=60)
+            backend = GroupBackend()
+            first = await RedisCachingBackend(backend, cache, build="b1").complete(prompt)
+            again = await RedisCachingBackend(backend, cache, build="b2").complete(prompt)
+            return first, again, backend.calls
+        finally:
+            await client.aclose()
+
+    first, again, calls = asyncio.run(scenario())
+    assert calls == 1 and first.output == again.output == answer
+    assert again.cached and again.usage == Usage()

@@ -25,11 +25,13 @@ from tests.pipeline.conftest import write_repo
 SHARD_SIZE = int(WORKER_ENV["DOCTOWN_SHARD_SIZE"])
 
 
-def asked(server: FakeOpenAIServer) -> Counter[str]:
-    """How many times each prompt (its last user message) reached the server."""
+def asked(server: FakeOpenAIServer, *, summaries_only: bool = False) -> Counter[str]:
+    """How many times each prompt (its last user message) reached the server; with
+    `summaries_only`, the symbol summaries' prompts alone (not the overviews above them)."""
+    requests = server.summary_requests() if summaries_only else server.chat_requests()
     return Counter(
         next(m["content"] for m in reversed(r["body"]["messages"]) if m["role"] == "user")
-        for r in server.chat_requests()
+        for r in requests
     )
 
 
@@ -56,6 +58,42 @@ def test_three_workers_document_every_symbol_once(three: Cluster, tmp_path: Path
     busy = [w for w in three.alive() if w.shards_done()]
     assert len(busy) >= 2, [w.text() for w in three.alive()]
     assert "distributed: 3 workers" in result.stderr
+
+
+def test_group_requests_travel_whole_and_each_symbol_is_documented_once(
+    three: Cluster, tmp_path: Path
+) -> None:
+    repo = many_functions(tmp_path / "repo")
+    out = tmp_path / "many.docpack"
+    result = subprocess.run(
+        build_command(three, repo, out),
+        env=three.environment(DOCTOWN_GROUP_SIZE="3"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    # Each file: its module and six functions, asked three, three and one at a time.
+    assert report["plan"]["requests"] == 8 * 3 and report["result"]["documented"] == 56
+    assert statuses(out)["documented"] == 56
+    prompts = asked(three.server, summaries_only=True)
+    assert len(prompts) == 24 and set(prompts.values()) == {1}
+    assert sorted(prompt.count("\nSymbol: ") for prompt in prompts) == [1] * 8 + [3] * 16
+    assert Counter(three.server.symbols_asked()) == Counter(
+        [f"part_{m}" for m in range(8)] + [f"task_{m}_{f}" for m in range(8) for f in range(6)]
+    )
+    usage = report["result"]["usage"]
+    # The plan's prompt tokens add the overviews' estimate to the summaries' exact count.
+    summaries_tokens = (
+        report["plan"]["prompt_tokens"] - report["plan"]["overviews"]["prompt_tokens"]
+    )
+    assert usage["requests"] == 24 and usage["input_tokens"] == summaries_tokens
+    pack = read_docpack(out)
+    assert {s.documentation.summary for s in pack.symbols if s.name == "task_2_4"} == {
+        "Documents the function task_2_4."
+    }
 
 
 def test_kill_9_of_a_worker_mid_shard_loses_nothing(three: Cluster, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from doctown.errors import (
     TransientError,
 )
 from doctown.prompts import Prompt
-from doctown.schemas import DocumentationOutput
+from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage
 
 
@@ -69,6 +69,20 @@ def test_malformed_shards_are_refused() -> None:
         )
 
 
+def test_a_group_request_and_its_answer_travel_whole() -> None:
+    prompt = Prompt(
+        messages=[{"role": "user", "content": "[1]\nSymbol: a\n[2]\nSymbol: b"}],
+        prompt_tokens=20,
+        truncated=False,
+        symbols=2,
+    )
+    request = ShardRequest(build_id="b", backend="openai", model="m", prompts=[to_wire(prompt)])
+    arrived = from_wire(ShardRequest.model_validate_json(request.model_dump_json()).prompts[0])
+    assert arrived.symbols == 2 and arrived.key == prompt.key
+    answer = Completion(GroupOutput(summaries={"1": "Adds.", "2": "Subtracts."}), Usage(20, 0, 9))
+    assert completion_of(through_json(documented(answer)), symbols=2) == answer
+
+
 def test_an_overview_travels_with_its_schema_and_comes_back_whole() -> None:
     from doctown.overviews.schemas import ClusterOverviewOutput, ClusterRelation
 
@@ -99,5 +113,25 @@ def test_an_overview_travels_with_its_schema_and_comes_back_whole() -> None:
                 "backend": "o",
                 "model": "m",
                 "prompts": [{"messages": [], "prompt_tokens": 1, "output": "Evil"}],
+            }
+        )
+
+
+def test_a_group_answer_must_be_what_was_asked_and_only_summaries_form_groups() -> None:
+    group = documented(Completion(GroupOutput(summaries={"1": "Adds."}), Usage(20, 0, 9)))
+    one = documented(Completion(DocumentationOutput(summary="Adds."), Usage(20, 0, 9)))
+    with pytest.raises(SymbolFailure, match="does not hold the 1 summaries"):
+        completion_of(through_json(group))
+    with pytest.raises(SymbolFailure, match="does not hold the 2 summaries"):
+        completion_of(through_json(one), symbols=2)
+    with pytest.raises(ValueError, match="only symbol summaries"):
+        ShardRequest.model_validate(
+            {
+                "build_id": "b",
+                "backend": "o",
+                "model": "m",
+                "prompts": [
+                    {"messages": [], "prompt_tokens": 1, "output": "ModuleOverview", "symbols": 2}
+                ],
             }
         )

@@ -91,8 +91,8 @@ def test_scores_every_option_on_the_same_symbols(
     ]
     assert not any(docstring in prompt for prompt in prompts for docstring in DOCSTRINGS)
     with_code = [p for p in prompts if "apply_discount(total(self.items), discount)" in p]
-    assert len(with_code) >= 1 and all("Source excerpt" in prompt for prompt in with_code)
-    assert sum("Source excerpt" in prompt for prompt in prompts) <= len(prompts) // 2
+    assert len(with_code) >= 1 and all("<untrusted-source>" in prompt for prompt in with_code)
+    assert sum("<untrusted-source>" in prompt for prompt in prompts) <= len(prompts) // 2
 
 
 def test_prints_a_table_per_corpus_and_overall(

@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from doctown.evaluation.corpora import Corpus
-from doctown.evaluation.harness import PreparedCorpus, Run, callees_of, prepare, run_option
+from doctown.evaluation.harness import (
+    PreparedCorpus,
+    Run,
+    callees_of,
+    grouped_with,
+    prepare,
+    run_option,
+)
 from doctown.evaluation.options import OPTIONS
 from doctown.generation import GenerationEngine
 from doctown.testing import FakeOpenAIServer, ok
@@ -76,3 +83,37 @@ async def test_grounded_asks_again_and_scores_the_second_answer(
     fake_openai.on("Symbol: total\n", ok("Sums prices with `ghost_helper`."), times=1)
     plain = await evaluate(prepared, "bare", make_engine())
     assert plain.records[0].ungrounded == ["ghost_helper"] and not plain.records[0].reasked
+
+
+async def test_grouped_asks_each_sampled_symbol_with_its_file_as_a_build_does(
+    shop: Path, fake_openai: FakeOpenAIServer, make_engine: Any
+) -> None:
+    prepared = only(prepare(SHOP, shop, limit=8, seed=7), "shop.cart.Cart.checkout")
+    symbols = prepared.analysis.symbols
+    engine = make_engine(doctown_group_size=3)
+    neighbours = [
+        symbols[i].qualified_name for i in grouped_with(prepared, OPTIONS["grouped"], engine)
+    ]
+    # cart.py's symbols in a build's order, three per request: checkout shares the second.
+    assert neighbours == ["shop.cart.Cart.add", "shop.cart.Cart.checkout"]
+    result = await evaluate(prepared, "grouped", engine)
+    (request,) = fake_openai.chat_requests()
+    asked = request["body"]["messages"][-1]["content"]
+    assert asked.startswith(
+        "File: <untrusted-path>shop/cart.py</untrusted-path> (python)\n[1]\nSymbol: add\n"
+    )
+    assert "[2]\nSymbol: checkout\n" in asked and "<untrusted-source>" in asked
+    assert "Total the cart" not in asked  # docstrings stay hidden, the neighbours' too
+    # Only the sample is scored, with its share of the request.
+    assert result.generated == 2 and [r.name for r in result.records] == ["shop.cart.Cart.checkout"]
+    (record,) = result.records
+    assert record.summary == "Documents the method checkout."
+    assert 0 < record.input_tokens < request_tokens(fake_openai)
+
+
+def request_tokens(server: FakeOpenAIServer) -> int:
+    """The prompt tokens the fake server counted for its only chat request."""
+    from doctown.tokens import TokenCounter
+
+    (request,) = server.chat_requests()
+    return TokenCounter("gpt-5-nano").count_messages(request["body"]["messages"])

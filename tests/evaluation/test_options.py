@@ -47,7 +47,9 @@ def test_an_excerpt_without_the_docstring_is_kept_unless_it_quotes_it() -> None:
     assert hide_docstring(code, None) == code and hide_docstring(None, jsdoc) is None
 
 
-def test_every_option_hides_the_docstrings_and_only_excerpt_shows_the_body(shop: Path) -> None:
+def test_every_option_hides_the_docstrings_and_only_excerpt_options_show_the_body(
+    shop: Path,
+) -> None:
     result = analyze_repository(shop, use_cache=False)
     hidden = select(result, docstrings="ignore", source_excerpt=False).contexts
     index = next(i for i, s in enumerate(result.symbols) if s.name == "Cart")
@@ -66,12 +68,17 @@ def test_every_option_hides_the_docstrings_and_only_excerpt_shows_the_body(shop:
         )
         for name, option in OPTIONS.items()
     }
-    assert set(shown) >= {"bare", "excerpt"}
+    assert set(shown) >= {"bare", "excerpt", "grouped"}
     assert all(context["docstring"] is None for context in shown.values())
     assert shown["bare"]["source_excerpt"] is None
     excerpt = shown["excerpt"]["source_excerpt"]
-    # The class's body with its methods' code, and no docstring at all, its methods' included.
-    assert "def add(self, price: float) -> None:\n        self.items.append(price)" in excerpt
-    assert "apply_discount(total(self.items), discount)" in excerpt
+    # The class's outline, and no docstring at all, its methods' included.
+    assert excerpt.split("\n") == [
+        "class Cart:",
+        "    def __init__(self) -> None:",
+        "    def add(self, price: float) -> None:",
+        "    def checkout(self, discount: float = 0.0) -> float:",
+    ]
     assert not any(line in excerpt for text in docstrings for line in text.split("\n"))
     assert '"""' not in excerpt
+    assert shown["grouped"]["source_excerpt"] == excerpt

@@ -52,11 +52,13 @@ def test_a_change_the_prompt_shows_names_the_part() -> None:
         "callers": {"called_by": ["main", "report"]},
         "callees": {"calls": ["sum"]},
         "imports": {"imports": ["typing", "os"]},
-        "related": {"cluster_label": "other"},
-        "importance": {"centrality": 0.2},
     }
     for part, change in cases.items():
         assert changed_parts(fp(base), fp(base.model_copy(update=change))) == [part], part
+    # The full template does not show related symbols, the cluster or the centrality: a change
+    # there leaves the prompt, so the summary, as it was (the compact template neither).
+    for unseen in ({"cluster_label": "other"}, {"centrality": 0.2}, {"related_symbols": ["x"]}):
+        assert changed_parts(fp(base), fp(base.model_copy(update=unseen))) == [], unseen
     both = base.model_copy(update={"signature": "def total(x)", "calls": []})
     assert changed_parts(fp(base), fp(both)) == ["signature", "callees"]
     assert changed_parts(fp(base), fp(base)) == []
@@ -74,3 +76,22 @@ def test_template_and_docstring_changes_are_named_too() -> None:
     long_ctx = symbol("s1", source_excerpt="x = 1\n" * 400).context
     squeezed = fingerprint.of_prompt(short.build(long_ctx))
     assert "body" in changed_parts(fp(long_ctx), squeezed)
+
+
+def test_a_signature_or_docstring_the_excerpt_holds_is_named_when_it_changes() -> None:
+    code = 'def total(items):\n    """Adds."""\n    return sum(items)'
+    base = symbol(
+        "s1", "total", signature="def total(items)", docstring="Adds.", source_excerpt=code
+    ).context
+    assert "<untrusted-signature>" not in prompt_for(base).messages[-1]["content"]
+    renamed = base.model_copy(
+        update={
+            "signature": "def total(values)",
+            "source_excerpt": code.replace("(items):", "(values):"),
+        }
+    )
+    assert changed_parts(fp(base), fp(renamed)) == ["signature", "body"]
+    reworded = base.model_copy(
+        update={"docstring": "Sums.", "source_excerpt": code.replace("Adds.", "Sums.")}
+    )
+    assert changed_parts(fp(base), fp(reworded)) == ["body", "docstring"]

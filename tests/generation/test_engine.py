@@ -55,7 +55,8 @@ async def test_concurrency_bound_is_observed_at_the_server(
 ) -> None:
     fake_openai.latency = 0.05
     result = await run(
-        make_engine(max_concurrent_requests=4), [symbol(f"s{i}", f"fn_{i}") for i in range(20)]
+        make_engine(max_concurrent_requests=4, doctown_group_size=1),
+        [symbol(f"s{i}", f"fn_{i}") for i in range(20)],
     )
     assert len(result.documented_symbols) == 20
     assert fake_openai.peak_in_flight == 4
@@ -94,7 +95,7 @@ async def test_identical_contexts_are_asked_once(
     fake_openai: FakeOpenAIServer, make_engine: MakeEngine
 ) -> None:
     symbols = [symbol("a", "same"), symbol("b", "other"), symbol("c", "same")]
-    result = await run(make_engine(), symbols)
+    result = await run(make_engine(doctown_group_size=1), symbols)
     assert len(fake_openai.chat_requests()) == 2
     by_id = {d.symbol_id: d for d in result.documented_symbols}
     assert by_id["c"].summary == by_id["a"].summary and by_id["c"].reused_from == "a"
@@ -107,7 +108,8 @@ async def test_costs_per_symbol_and_batch_match_hand_computed_figures(
 ) -> None:
     fake_openai.reasoning_tokens = 40
     fake_openai.cached_tokens = 64
-    result = await run(make_engine(), [symbol("a", "alpha"), symbol("b", "beta")])
+    engine = make_engine(doctown_group_size=1)
+    result = await run(engine, [symbol("a", "alpha"), symbol("b", "beta")])
     total_cost = Decimal(0)
     for documented in result.documented_symbols:
         uncached = documented.input_tokens - 64
@@ -161,7 +163,8 @@ async def test_insufficient_quota_stops_the_job_and_keeps_what_was_paid_for(
     fake_openai.latency = 0.02
     fake_openai.on("Symbol: fn_3\n", insufficient_quota())
     symbols = [symbol(f"s{i}", f"fn_{i}") for i in range(30)]
-    result = await run(make_engine(max_concurrent_requests=2, max_retries=5), symbols)
+    engine = make_engine(max_concurrent_requests=2, max_retries=5, doctown_group_size=1)
+    result = await run(engine, symbols)
     assert result.status == "aborted"
     assert result.error is not None and result.error.type == "insufficient_quota"
     assert "billing" in result.error.message
@@ -208,7 +211,7 @@ async def test_concurrent_jobs_share_one_bound(
     fake_openai: FakeOpenAIServer, make_engine: MakeEngine
 ) -> None:
     fake_openai.latency = 0.05
-    engine = make_engine(max_concurrent_requests=3)
+    engine = make_engine(max_concurrent_requests=3, doctown_group_size=2)
     batches = [[symbol(f"{j}-{i}", f"job{j}_fn{i}") for i in range(6)] for j in range(3)]
     try:
         results = await asyncio.gather(

@@ -101,7 +101,7 @@ async def test_the_cost_cap_refuses_a_request_whose_worst_case_would_pass_it() -
     backend = FunctionBackend(lambda _: "Adds.", max_completion_tokens=100)
     one = prompt()
     worst = (Decimal(one.prompt_tokens) * 1 + 100 * 4) / 1_000_000  # TEST_PRICE: $1 in, $4 out
-    capped = BudgetBackend(backend, max_cost=worst * Decimal("1.5"))
+    capped = BudgetBackend(backend, max_cost=worst * 2)
     await capped.complete(one)  # fits; it really costs 100 in and 10 out
     await capped.complete(one)  # what was spent is counted, not the worst case
     with pytest.raises(BudgetExhaustedError):

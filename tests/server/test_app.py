@@ -181,6 +181,32 @@ def test_estimate_counts_tokens_without_calling_the_model(
     assert estimate["max_completion_tokens"] == 2048
 
 
+def test_estimate_counts_the_requests_a_file_s_symbols_share(
+    worker: Worker, fake_openai: FakeOpenAIServer
+) -> None:
+    context = SEED_REQUEST["symbols"][0]["context"]  # type: ignore[index]
+    symbols = [
+        {
+            "symbol_id": f"s{i}",
+            "context": {
+                **context,
+                "symbol_id": f"s{i}",
+                "name": f"fn_{i}",
+                "file_path": f"f{i % 2}.py",
+            },
+        }
+        for i in range(5)
+    ]
+    body = {"job_id": "job_5", "symbols": symbols}
+    client = worker()
+    estimate = client.post("/estimate", json=body).json()
+    generated = client.post("/generate", json=body).json()
+    assert estimate["unique_prompts"] == 5 and estimate["requests"] == 2
+    assert generated["usage"]["requests"] == len(fake_openai.chat_requests()) == 2
+    assert estimate["prompt_tokens"] == generated["usage"]["input_tokens"]  # counted exactly
+    assert estimate["cost_min"] <= generated["total_cost"] <= estimate["cost_max"]
+
+
 def test_out_of_quota_returns_402_with_what_was_done(
     worker: Worker, fake_openai: FakeOpenAIServer
 ) -> None:

@@ -124,7 +124,10 @@ export interface EstimateResponse {
   job_id: string;
   symbols: number;
   unique_prompts: number;
+  /** Requests that would ask them: several symbols of one file share one. */
+  requests?: number;
   prompt_tokens: number;
+  /** The completion cap of a one-symbol request. */
   max_completion_tokens: number;
   /** Dollars if every answer were empty. */
   cost_min: number;

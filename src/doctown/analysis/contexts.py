@@ -18,6 +18,9 @@ from doctown.schemas import MAX_LIST_ITEMS
 RELATED_LIMIT = 5
 EXCERPT_LINES = 40
 EXCERPT_CHARS = 4_000
+# A type's excerpt is its outline, read from at most this much of its source.
+OUTLINE_SCAN_CHARS = 64_000
+TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum"})
 MAX_SIGNATURE_CHARS = 2_000
 # How many neighbours a context lists at most; the graph keeps them all.
 MAX_NEIGHBOURS = 50
@@ -25,12 +28,30 @@ MAX_NEIGHBOURS = 50
 HOP_LIMIT = 5
 
 
+def outline(text: str) -> str:
+    """A type's source without what its members' bodies say: the header, then only the lines
+    indented no deeper than its first member (fields, signatures, its docstring, closing
+    braces). Blank lines go too. Language-agnostic: it reads indentation only."""
+    lines = text.split("\n")
+    body = next((line for line in lines[1:] if line.strip()), None)
+    if body is None:
+        return text
+    depth = len(body) - len(body.lstrip())
+    kept = [lines[0]]
+    kept += [line for line in lines[1:] if line.strip() and len(line) - len(line.lstrip()) <= depth]
+    return "\n".join(kept)
+
+
 def excerpt(content: bytes, symbol: Symbol) -> str | None:
-    """The first lines of a symbol's source, bounded in lines and characters."""
+    """The first lines of a symbol's source, bounded in lines and characters; for a type, the
+    first lines of its outline, which name its members instead of repeating their bodies."""
     if symbol.kind == "module" or symbol.end_byte <= symbol.start_byte:
         return None
-    end = min(symbol.end_byte, symbol.start_byte + EXCERPT_CHARS)
+    scan = OUTLINE_SCAN_CHARS if symbol.kind in TYPE_KINDS else EXCERPT_CHARS
+    end = min(symbol.end_byte, symbol.start_byte + scan)
     text = content[symbol.start_byte : end].decode("utf-8", "replace")
+    if symbol.kind in TYPE_KINDS:
+        text = outline(text)[:EXCERPT_CHARS]
     return "\n".join(text.split("\n", EXCERPT_LINES)[:EXCERPT_LINES]).rstrip() or None
 
 

@@ -8,16 +8,25 @@ from typing import Protocol
 from doctown.backends.formats import OutputFormat
 from doctown.models import Price
 from doctown.prompts import Prompt
-from doctown.schemas import DocumentationOutput
+from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage
 
 # Summaries longer than this are not 1-2 sentences; they fail validation.
 MAX_SUMMARY_CHARS = DocumentationOutput.max_summary_chars
+# What each further summary of a group's request adds to its completion cap: room for one
+# summary of MAX_SUMMARY_CHARS and its key.
+GROUP_ITEM_COMPLETION_TOKENS = 160
+
+
+def completion_cap(cap: int, symbols: int) -> int:
+    """The completion cap of a request about `symbols` symbols, when one symbol's is `cap`."""
+    return cap + max(symbols - 1, 0) * GROUP_ITEM_COMPLETION_TOKENS
 
 
 @dataclass(frozen=True, slots=True)
 class Completion:
-    output: DocumentationOutput
+    # One symbol's summary, or a group's summaries (split per symbol before anyone reads them).
+    output: DocumentationOutput | GroupOutput
     usage: Usage  # what this call cost (zero when served from the cache)
     attempts: int = 1
     cached: bool = False
@@ -27,6 +36,18 @@ class Completion:
     # How the answer was read: a structured format, or its bare text (marked wherever it goes).
     output_format: OutputFormat = OutputFormat.JSON_SCHEMA
     batch: bool = False  # answered through the Batch API, billed at the batch price
+
+    @property
+    def single_output(self) -> DocumentationOutput:
+        """The answer to a prompt about one thing (a symbol's summary, an overview)."""
+        if not isinstance(self.output, DocumentationOutput):
+            raise TypeError("a group's answer holds several summaries; split it first")
+        return self.output
+
+    @property
+    def summary(self) -> str:
+        """The summary of a one-symbol answer."""
+        return self.single_output.summary
 
     @property
     def cost_to_make(self) -> Usage:
@@ -42,6 +63,8 @@ class Backend(Protocol):
     `complete` returns a validated Completion or raises a GenerationError subclass: a
     SymbolFailure (with the usage it cost), a TransientError (worth retrying) or a
     JobAbortedError (stop everything). Backends do not retry, limit or meter: wrappers do.
+    A backend that `supports_groups` also answers prompts about several symbols
+    (`Prompt.symbols > 1`) with a GroupOutput; the others are only ever sent one symbol.
     """
 
     @property
@@ -64,8 +87,14 @@ class Backend(Protocol):
         ...
 
     @property
+    def supports_groups(self) -> bool:
+        """Whether it answers prompts about several symbols of one file at once."""
+        ...
+
+    @property
     def max_completion_tokens(self) -> int:
-        """The completion cap each request is sent with."""
+        """The completion cap each one-symbol request is sent with (`completion_cap` scales
+        it for a group's request)."""
         ...
 
     async def complete(self, prompt: Prompt) -> Completion: ...

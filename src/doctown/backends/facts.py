@@ -139,6 +139,7 @@ class FactsBackend:
     price = FREE
     few_shot = False
     preview = False
+    supports_groups = False
     max_completion_tokens = 0
 
     async def complete(self, prompt: Prompt) -> Completion:

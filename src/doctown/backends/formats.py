@@ -26,7 +26,8 @@ from typing import Any
 
 import pydantic
 
-from doctown.schemas import DocumentationOutput
+from doctown.prompts import group_labels
+from doctown.schemas import DocumentationOutput, GroupOutput
 
 
 class OutputFormat(StrEnum):
@@ -46,6 +47,16 @@ _FORMAT_WORDS = ("response_format", "response format", "json_schema", "json sche
 _FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n?|\n?```\s*$")
 
 
+# A summary's rules are in the system prompt; its schema only holds its shape (strict mode
+# requires additionalProperties false).
+SUMMARY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"summary": {"type": "string"}},
+    "required": ["summary"],
+    "additionalProperties": False,
+}
+
+
 def _strict(schema: Any) -> Any:
     """`schema` as strict mode wants it: every object closed and every property required."""
     if isinstance(schema, dict):
@@ -61,12 +72,12 @@ def _strict(schema: Any) -> Any:
 
 @cache
 def strict_schema(output: type[DocumentationOutput] = DocumentationOutput) -> dict[str, Any]:
-    """The JSON schema of an answer of kind `output`, in strict form."""
+    """The JSON schema of an answer of kind `output`, in strict form: a symbol summary's
+    shape alone, an overview's with the descriptions of its keys."""
+    if output is DocumentationOutput:
+        return SUMMARY_SCHEMA
     result: dict[str, Any] = _strict(output.model_json_schema())
     return result
-
-
-SUMMARY_SCHEMA = strict_schema()
 
 
 @cache
@@ -84,11 +95,45 @@ def _request_fields(rung: OutputFormat, output: type[DocumentationOutput]) -> di
     return {}
 
 
+# The name a group's schema is sent under (the fake server tells a group's request by it).
+GROUP_SCHEMA_NAME = "DocumentationGroup"
+
+
+@cache
+def group_schema(symbols: int) -> dict[str, Any]:
+    """The strict schema of a group's answer: one string under each number, no other key."""
+    labels = group_labels(symbols)
+    return {
+        "type": "object",
+        "properties": {label: {"type": "string"} for label in labels},
+        "required": labels,
+        "additionalProperties": False,
+    }
+
+
+@cache
+def _group_fields(rung: OutputFormat, symbols: int) -> dict[str, Any]:
+    schema = group_schema(symbols)
+    if rung is OutputFormat.JSON_SCHEMA:
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": GROUP_SCHEMA_NAME, "strict": True, "schema": schema},
+            }
+        }
+    if rung is OutputFormat.JSON_OBJECT:
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    return {}
+
+
 def request_fields(
-    rung: OutputFormat, output: type[DocumentationOutput] = DocumentationOutput
+    rung: OutputFormat, output: type[DocumentationOutput] = DocumentationOutput, symbols: int = 1
 ) -> dict[str, Any]:
     """The body fields that ask for `rung` (nothing at all for json_instructions), for an
-    answer of kind `output`."""
+    answer of kind `output`, or for the summaries of `symbols` symbols when there are several
+    (a group's request, whose members are all symbol summaries)."""
+    if symbols > 1:
+        return _group_fields(rung, symbols)
     return _request_fields(rung, output)
 
 
@@ -115,6 +160,42 @@ def ignored_format(content: str) -> bool:
     return not content.lstrip().startswith("{")
 
 
+def _embedded_object(content: str) -> str | None:
+    """The JSON object inside fences or prose, as text; None when there is no `{` at all."""
+    unfenced = _FENCE.sub("", content.strip())
+    start, end = unfenced.find("{"), unfenced.rfind("}")
+    return None if start == -1 else unfenced[start : end + 1]
+
+
+def read_group(content: str, rung: OutputFormat, symbols: int) -> tuple[GroupOutput, OutputFormat]:
+    """The summaries in an answer about `symbols` symbols, by number, and the format it was
+    read as.
+
+    The answer must be one JSON object (at json_instructions it may sit in fences or prose).
+    A key that was not asked for means the numbering cannot be trusted, so the whole answer
+    is refused; a number left out, or answered with something other than text, is that
+    symbol's failure, decided when the answer is split. Raises ValueError for an answer that
+    cannot be read this way: a group's answer is never taken as bare text.
+    """
+    try:
+        data = json.loads(content)
+    except ValueError:
+        if rung is not OutputFormat.JSON_INSTRUCTIONS:
+            raise
+        text = _embedded_object(content)
+        if text is None:
+            raise ValueError("the answer holds no JSON object") from None
+        data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("the answer is not a JSON object")
+    extra = sorted(set(data) - set(group_labels(symbols)))
+    if extra:
+        raise ValueError(f"the answer has keys that were not asked for: {', '.join(extra[:5])}")
+    # A number answered with something other than text is as good as left out.
+    summaries = {key: value for key, value in data.items() if isinstance(value, str)}
+    return GroupOutput(summaries=summaries), rung
+
+
 def read_summary(
     content: str, rung: OutputFormat, output: type[DocumentationOutput] = DocumentationOutput
 ) -> tuple[DocumentationOutput, OutputFormat]:
@@ -130,11 +211,10 @@ def read_summary(
     except pydantic.ValidationError:
         if rung is not OutputFormat.JSON_INSTRUCTIONS:
             raise
-    unfenced = _FENCE.sub("", content.strip())
-    start, end = unfenced.find("{"), unfenced.rfind("}")
-    if start == -1:
+    embedded = _embedded_object(content)
+    if embedded is None:
         if output is not DocumentationOutput:
             raise ValueError("the answer holds no JSON object")
-        text = " ".join(unfenced.split()).strip("\"'")
+        text = " ".join(_FENCE.sub("", content.strip()).split()).strip("\"'")
         return DocumentationOutput(summary=text), OutputFormat.TEXT
-    return output.model_validate(json.loads(unfenced[start : end + 1])), rung
+    return output.model_validate(json.loads(embedded)), rung

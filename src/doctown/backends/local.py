@@ -103,6 +103,7 @@ class LocalBackend:
     price = FREE
     few_shot = True
     preview = True
+    supports_groups = False
 
     def __init__(self, *, model_path: str | None = None, threads: int = 2) -> None:
         try:

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 
 from doctown import models
-from doctown.backends.base import Completion
+from doctown.backends.base import Completion, completion_cap
 from doctown.backends.formats import OutputFormat, asks_for_format, format_unsupported
 from doctown.backends.formats import request_fields as format_fields
 from doctown.backends.http import HTTPSession, RawResponse
@@ -159,6 +159,7 @@ class OpenAIBackend:
     name = "openai"
     few_shot = False
     preview = False
+    supports_groups = True
 
     def __init__(
         self,
@@ -196,23 +197,34 @@ class OpenAIBackend:
         self.ladder = FormatLadder(
             format_memory or FormatMemory(), base_url=self.base_url, model=model
         )
-        # Everything in a request body but the messages, serialised once per rung and kind
-        # of answer.
-        self._tails: dict[tuple[OutputFormat, type[DocumentationOutput]], bytes] = {}
+        # Everything in a request body but the messages, serialised once per rung, kind of
+        # answer and number of symbols asked about.
+        self._tails: dict[tuple[OutputFormat, type[DocumentationOutput], int], bytes] = {}
 
     def request_fields(
-        self, rung: OutputFormat, output: type[DocumentationOutput] = DocumentationOutput
+        self,
+        rung: OutputFormat,
+        output: type[DocumentationOutput] = DocumentationOutput,
+        symbols: int = 1,
     ) -> dict[str, Any]:
-        """The body of a chat request at `rung` for an answer of kind `output`, without its
-        messages."""
-        return {"model": self.model, **format_fields(rung, output), **self.parameters}
+        """The body of a chat request at `rung` for an answer of kind `output` about `symbols`
+        symbols, without its messages.
+
+        A group's request gets the group's schema and a completion cap with room for every
+        summary (`completion_cap`)."""
+        parameters = dict(self.parameters)
+        if symbols > 1:
+            cap = "max_completion_tokens" if "max_completion_tokens" in parameters else "max_tokens"
+            parameters[cap] = completion_cap(self.max_completion_tokens, symbols)
+        return {"model": self.model, **format_fields(rung, output, symbols), **parameters}
 
     def request_body(self, prompt: Prompt, rung: OutputFormat) -> bytes:
         """The JSON body of a chat request: the messages, then the prebuilt rest."""
-        tail = self._tails.get((rung, prompt.output))
+        shape = (rung, prompt.output, prompt.symbols)
+        tail = self._tails.get(shape)
         if tail is None:
-            tail = json.dumps(self.request_fields(rung, prompt.output))[1:].encode()
-            self._tails[(rung, prompt.output)] = tail
+            tail = json.dumps(self.request_fields(*shape))[1:].encode()
+            self._tails[shape] = tail
         messages = json.dumps(prompt.messages, ensure_ascii=False).encode()
         return b'{"messages":' + messages + b"," + tail
 
@@ -227,8 +239,9 @@ class OpenAIBackend:
             parse_chat_completion(response.body),
             rung,
             probing=probing,
-            completion_cap=self.max_completion_tokens,
+            completion_cap=completion_cap(self.max_completion_tokens, prompt.symbols),
             output=prompt.output,
+            symbols=prompt.symbols,
         )
 
     async def readiness(self) -> str | None:

@@ -15,7 +15,7 @@ import pydantic
 from pydantic import BaseModel, Field
 
 from doctown.backends.base import Completion, schema_label, validate_summary
-from doctown.backends.formats import OutputFormat, ignored_format, read_summary
+from doctown.backends.formats import OutputFormat, ignored_format, read_group, read_summary
 from doctown.errors import InvalidOutputError, RefusalError, TruncatedOutputError
 from doctown.schemas import DocumentationOutput
 from doctown.usage import Usage
@@ -84,12 +84,15 @@ def read_answer(
     probing: bool,
     completion_cap: int,
     output: type[DocumentationOutput] = DocumentationOutput,
+    symbols: int = 1,
 ) -> Completion:
     """The answer of kind `output` in a chat completion asked for at `rung`, or the
     per-symbol failure it is.
 
     While `probing`, an answer to a JSON rung that is not JSON at all is read as the
-    json_instructions rung would read it: the server ignored the format.
+    json_instructions rung would read it: the server ignored the format. An answer about
+    several `symbols` holds their summaries by number (GroupOutput); each is checked when the
+    answer is split among them.
     """
     usage = body.billed()
     if not body.choices:
@@ -110,6 +113,15 @@ def read_answer(
         raise InvalidOutputError("the answer has no parsed content", usage=usage)
     if probing and rung is not OutputFormat.JSON_INSTRUCTIONS and ignored_format(message.content):
         rung = OutputFormat.JSON_INSTRUCTIONS
+    if symbols > 1:
+        try:
+            group, read_as = read_group(message.content, rung, symbols)
+        except (pydantic.ValidationError, ValueError) as exc:
+            raise InvalidOutputError(
+                f"the answer is not the JSON object of {symbols} summaries asked for ({exc})",
+                usage=usage,
+            ) from None
+        return Completion(output=group, usage=usage, output_format=read_as)
     try:
         answer, read_as = read_summary(message.content, rung, output)
     except (pydantic.ValidationError, ValueError) as exc:

@@ -3,7 +3,8 @@
 Output lines carry the chat completion a synchronous request would have returned, read by
 the same reader (`openai_wire.read_answer`); error lines carry an HTTP error body or a batch
 error (`batch_expired`). Every answer is marked as coming from a batch, so it is billed at
-the batch price.
+the batch price. A request about several symbols is read as a group's answer, which the
+runner splits among them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from doctown.backends.base import completion_cap as group_cap
 from doctown.backends.formats import OutputFormat
 from doctown.backends.http import RawResponse
 from doctown.backends.openai import OpenAIAPI
@@ -31,9 +33,12 @@ def read_results(
     output_format: OutputFormat,
     completion_cap: int,
     outputs: Mapping[str, type[DocumentationOutput]] | None = None,
+    symbols: Mapping[str, int] | None = None,
 ) -> dict[str, Answer]:
     """custom_id -> answer, for every line of an output or error file. `outputs` names the
-    kind of answer each custom_id asked for (a symbol summary when it is not listed)."""
+    kind of answer each custom_id asked for (a symbol summary when it is not listed), and
+    `symbols` how many symbols a request asks about, when more than one (a group's summaries).
+    """
     answers: dict[str, Answer] = {}
     for raw in content.splitlines():
         if not raw.strip():
@@ -47,6 +52,7 @@ def read_results(
             output_format=output_format,
             completion_cap=completion_cap,
             output=(outputs or {}).get(custom_id, DocumentationOutput),
+            symbols=(symbols or {}).get(custom_id, 1),
         )
     return answers
 
@@ -59,6 +65,7 @@ def _answer(
     output_format: OutputFormat,
     completion_cap: int,
     output: type[DocumentationOutput],
+    symbols: int,
 ) -> Answer:
     response = line.get("response")
     error = line.get("error")
@@ -79,8 +86,9 @@ def _answer(
             parse_chat_completion(body),
             output_format,
             probing=False,
-            completion_cap=completion_cap,
+            completion_cap=group_cap(completion_cap, symbols),
             output=output,
+            symbols=symbols,
         )
     except SymbolFailure as failure:
         return _billed(failure)

@@ -4,15 +4,19 @@ The runner writes the requests as JSONL (split to 50,000 requests / 200 MB per f
 uploads each file, creates a batch for it with a 24-hour window, and polls until every batch
 has ended, announcing progress as events. Before submitting anything it resumes the batches an
 earlier run of the same build left unfinished (they are recorded in the summary cache file),
-so a killed build never pays twice. Results are matched by `custom_id`, every answer is
-stored in the summary cache, and the answers come back keyed by prompt for the engine, which
-reports each symbol, documented or failed, exactly as a synchronous run does.
+so a killed build never pays twice. Several symbols of a file share a request, as they do
+synchronously (`Grouping`); the symbols behind each such request are recorded with the batch.
+Results are matched by `custom_id`, a group's answer is split among its symbols, every
+summary is stored in the summary cache under its own symbol's key, and the answers come back
+keyed by prompt for the engine, which reports each symbol, documented or failed, exactly as a
+synchronous run does. A group's request that failed as a whole fails each of its symbols
+(with its share of the cost); the next run sends them again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -32,9 +36,10 @@ from doctown.batch.requests import (
 )
 from doctown.batch.results import read_results
 from doctown.batch.store import COLLECTED, BatchRecord, BatchStore
-from doctown.errors import BatchFailedError, TransientError
+from doctown.errors import BatchFailedError, SymbolFailure, TransientError
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
+from doctown.generation.grouping import Grouping, Request, split_answer, split_failure
 from doctown.prompts import Prompt
 from doctown.schemas import DocumentationOutput
 
@@ -54,6 +59,7 @@ class BatchRunner:
         *,
         emitter: events.EventEmitter,
         poll_seconds: float,
+        grouping: Grouping | None = None,
         workdir: Path | None = None,
         max_requests: int = MAX_REQUESTS_PER_FILE,
         max_bytes: int = MAX_BYTES_PER_FILE,
@@ -65,6 +71,7 @@ class BatchRunner:
         self.client = BatchClient(backend.api, model=backend.model)
         self.emitter = emitter
         self.poll_seconds = poll_seconds
+        self.grouping = grouping
         self.workdir = workdir or cache.path.parent / "batches"
         self.max_requests = max_requests
         self.max_bytes = max_bytes
@@ -72,21 +79,30 @@ class BatchRunner:
 
     # Requests ------------------------------------------------------------------------------
 
-    def write_requests(self, prompts: Mapping[str, Prompt]) -> list[RequestFile]:
-        """The request files for `prompts` (prompt key -> prompt), written to the work dir."""
+    def requests(self, prompts: Mapping[str, Prompt]) -> list[Request]:
+        """The requests that ask `prompts` (prompt key -> prompt): grouped as synchronously
+        (only symbol summaries are ever grouped)."""
+        if self.grouping is None:
+            return [Request(prompt, (prompt,)) for prompt in prompts.values()]
+        return self.grouping.requests(prompts.values())
+
+    def write_requests(self, requests: Sequence[Request]) -> list[RequestFile]:
+        """The request files for `requests`, written to the work dir."""
         rung = self.backend.ladder.rung
         lines = [
             (
-                key,
+                request.prompt.key,
                 request_line(
-                    key,
+                    request.prompt.key,
                     {
-                        **self.backend.request_fields(rung, prompt.output),
-                        "messages": prompt.messages,
+                        **self.backend.request_fields(
+                            rung, request.prompt.output, request.prompt.symbols
+                        ),
+                        "messages": request.prompt.messages,
                     },
                 ),
             )
-            for key, prompt in prompts.items()
+            for request in requests
         ]
         parts = split(lines, max_requests=self.max_requests, max_bytes=self.max_bytes)
         return write_files(self.workdir, parts)
@@ -97,22 +113,27 @@ class BatchRunner:
         """Answers for `prompts`, by prompt key: resumed batches first, new ones for the rest."""
         base_url, model = self.backend.base_url, self.backend.model
         records = self.store.open(base_url=base_url, model=model)
-        covered = {key for record in records for key in record.keys}
+        covered = {key for record in records for key in record.covers()}
         missing = {key: prompt for key, prompt in prompts.items() if key not in covered}
         if missing:
-            for request_file in self.write_requests(missing):
-                records.append(await self._upload(request_file))
+            requests = self.requests(missing)
+            groups = {
+                request.prompt.key: [member.key for member in request.members]
+                for request in requests
+                if len(request.members) > 1
+            }
+            for request_file in self.write_requests(requests):
+                records.append(await self._upload(request_file, groups))
         infos = {}
         for record in records:
             infos[record.input_file_id] = await self._started(record)
         infos = await self._poll(records, infos)
         answers: dict[str, Answer] = {}
-        outputs = {key: prompt.output for key, prompt in prompts.items()}
         for record in records:
-            answers.update(await self._collect(record, infos[record.input_file_id], outputs))
+            answers.update(await self._collect(record, infos[record.input_file_id], prompts))
         return {key: answers[key] for key in prompts if key in answers}
 
-    async def _upload(self, request_file: RequestFile) -> BatchRecord:
+    async def _upload(self, request_file: RequestFile, groups: dict[str, list[str]]) -> BatchRecord:
         content = request_file.path.read_bytes()
         file_id = await self._control(partial(self.client.upload, request_file.path.name, content))
         return self.store.uploaded(
@@ -121,6 +142,7 @@ class BatchRunner:
             model=self.backend.model,
             output_format=self.backend.ladder.rung.value,
             keys=request_file.keys,
+            groups={key: groups[key] for key in request_file.keys if key in groups},
         )
 
     async def _started(self, record: BatchRecord) -> BatchInfo:
@@ -175,18 +197,19 @@ class BatchRunner:
                     )
 
     async def _collect(
-        self,
-        record: BatchRecord,
-        info: BatchInfo,
-        outputs: Mapping[str, type[DocumentationOutput]],
+        self, record: BatchRecord, info: BatchInfo, prompts: Mapping[str, Prompt]
     ) -> dict[str, Answer]:
-        """Every answer of an ended batch, stored in the summary cache, then marked collected.
-        `outputs` says which kind of answer each prompt asked for (a summary by default)."""
-        answers: dict[str, Answer] = {}
+        """Every answer of an ended batch, per symbol, stored in the summary cache, then the
+        batch marked collected. Each prompt's answer is read as the kind it asked for (a
+        summary when this run did not plan it)."""
+        outputs: dict[str, type[DocumentationOutput]] = {
+            key: prompt.output for key, prompt in prompts.items()
+        }
+        received: dict[str, Answer] = {}
         for file_id in (info.output_file_id, info.error_file_id):
             if file_id:
                 content = await self._control(partial(self.client.content, file_id))
-                answers.update(
+                received.update(
                     read_results(
                         content,
                         api=self.backend.api,
@@ -194,6 +217,7 @@ class BatchRunner:
                         output_format=OutputFormat(record.output_format),
                         completion_cap=self.backend.max_completion_tokens,
                         outputs=outputs,
+                        symbols={key: len(members) for key, members in record.groups.items()},
                     )
                 )
         unanswered = BatchFailedError(
@@ -202,14 +226,25 @@ class BatchRunner:
         )
         unanswered.batch = True
         for key in record.keys:
-            answers.setdefault(key, unanswered)
+            received.setdefault(key, unanswered)
+        answers: dict[str, Answer] = {}
+        for key, answer in received.items():
+            members = record.groups.get(key)
+            if members is None:
+                answers[key] = answer
+                continue
+            # A member this run did not plan (its symbol changed since) weighs nothing.
+            weights = [
+                prompts[member].prompt_tokens if member in prompts else 0 for member in members
+            ]
+            answers.update(zip(members, self._split(answer, weights), strict=True))
         for key, answer in answers.items():
             if isinstance(answer, Completion):
                 self.cache.put(
                     SummaryCache.key_for(self.backend.name, self.backend.model, key),
                     backend=self.backend.name,
                     model=self.backend.model,
-                    summary=stored_text(answer.output),
+                    summary=stored_text(answer.single_output),
                     usage=answer.usage,
                     output_format=answer.output_format,
                 )
@@ -226,6 +261,13 @@ class BatchRunner:
             source=SOURCE,
         )
         return answers
+
+    @staticmethod
+    def _split(answer: Answer, weights: list[int]) -> Sequence[Answer]:
+        """One answer per symbol of a group's request."""
+        if isinstance(answer, SymbolFailure):
+            return split_failure(answer, weights)
+        return split_answer(answer, weights)
 
     async def _control(self, call: Callable[[], Awaitable[T]]) -> T:
         """A control call, tried again after the poll interval when it meets a transient fault."""

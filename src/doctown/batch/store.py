@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _SCHEMA = """
@@ -27,6 +27,14 @@ CREATE TABLE IF NOT EXISTS batches (
     updated_at REAL NOT NULL
 )
 """
+# The symbols' prompt keys behind each request that asks about several (custom_id -> keys, in
+# number order), so that a resumed build splits their answers and knows what they cover.
+_GROUPS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS batch_groups (
+    custom_id TEXT PRIMARY KEY,
+    members TEXT NOT NULL
+)
+"""
 COLLECTED = "collected"  # its results are in the summary cache; nothing more to do
 
 
@@ -37,6 +45,12 @@ class BatchRecord:
     output_format: str  # the response_format rung its requests asked for
     keys: list[str]  # custom_ids (prompt keys) of its requests
     status: str
+    # custom_id -> the prompt keys of the symbols it asks about, for requests about several
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    def covers(self) -> set[str]:
+        """The prompt keys of every symbol its requests ask about."""
+        return {member for key in self.keys for member in self.groups.get(key, [key])}
 
 
 class BatchStore:
@@ -48,17 +62,34 @@ class BatchStore:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(_SCHEMA)
+        self._db.execute(_GROUPS_SCHEMA)
 
     def uploaded(
-        self, input_file_id: str, *, base_url: str, model: str, output_format: str, keys: list[str]
+        self,
+        input_file_id: str,
+        *,
+        base_url: str,
+        model: str,
+        output_format: str,
+        keys: list[str],
+        groups: dict[str, list[str]] | None = None,
     ) -> BatchRecord:
+        """Record an uploaded request file: its custom_ids and, for requests about several
+        symbols, their members (one transaction)."""
         now = time.time()
+        groups = groups or {}
         with self._lock:
+            self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT INTO batches VALUES (?, NULL, ?, ?, ?, ?, 'uploaded', ?, ?)",
                 (input_file_id, base_url, model, output_format, json.dumps(keys), now, now),
             )
-        return BatchRecord(input_file_id, None, output_format, keys, "uploaded")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO batch_groups VALUES (?, ?)",
+                [(custom_id, json.dumps(members)) for custom_id, members in groups.items()],
+            )
+            self._db.execute("COMMIT")
+        return BatchRecord(input_file_id, None, output_format, keys, "uploaded", groups)
 
     def update(self, input_file_id: str, *, status: str, batch_id: str | None = None) -> None:
         with self._lock:
@@ -76,7 +107,22 @@ class BatchStore:
                 "WHERE base_url = ? AND model = ? AND status != ? ORDER BY created_at",
                 (base_url, model, COLLECTED),
             ).fetchall()
-        return [BatchRecord(row[0], row[1], row[2], json.loads(row[3]), row[4]) for row in rows]
+        records = []
+        for row in rows:
+            keys = json.loads(row[3])
+            records.append(BatchRecord(row[0], row[1], row[2], keys, row[4], self._groups(keys)))
+        return records
+
+    def _groups(self, keys: list[str]) -> dict[str, list[str]]:
+        groups = {}
+        with self._lock:
+            for key in keys:
+                row = self._db.execute(
+                    "SELECT members FROM batch_groups WHERE custom_id = ?", (key,)
+                ).fetchone()
+                if row is not None:
+                    groups[key] = json.loads(row[0])
+        return groups
 
     def close(self) -> None:
         with self._lock:

@@ -45,7 +45,11 @@ def batch_runner(
             "use one or the other."
         )
     return BatchRunner(
-        engine.backend, cache, emitter=emitter, poll_seconds=settings.batch_poll_seconds
+        engine.backend,
+        cache,
+        emitter=emitter,
+        poll_seconds=settings.batch_poll_seconds,
+        grouping=engine.grouping,
     )
 
 
@@ -87,7 +91,7 @@ def check_batch_budget(plan: Plan, max_cost: Decimal | None) -> None:
 
 def print_request_files(console: Console, runner: BatchRunner, plan: Plan, model: str) -> None:
     """Write the requests a batch run would upload, and say how to run them elsewhere."""
-    files = runner.write_requests(plan.uncached)
+    files = runner.write_requests(runner.requests(plan.uncached))
     for request_file in files:
         console.print(
             f"[bold]requests[/bold]: {request_file.path} ({len(request_file.keys)} requests, "

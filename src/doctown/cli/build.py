@@ -127,6 +127,7 @@ def plan_summary(plan: Plan, engine_model: str, price_free: bool) -> dict[str, A
         "from_previous": plan.from_previous,
         "cached": plan.cached_prompts,
         "to_send": plan.to_send,
+        "requests": plan.requests,
         "prompt_tokens": plan.prompt_tokens,
         "cost_min": float(plan.cost_min),
         "cost_max": float(plan.cost_max),
@@ -159,7 +160,8 @@ def print_plan(console: Console, summary: dict[str, Any], *, batch: bool = False
     console.print(
         f"[bold]plan[/bold]: {summary['files']} files, {summary['symbols']} symbols; "
         f"{summary['selected']} to document ({summary['reused_docstrings']} from docstrings, "
-        f"{reused}{summary['cached']} cached, {summary['to_send']} to ask {summary['model']})"
+        f"{reused}{summary['cached']} cached, {summary['to_send']} to ask {summary['model']} in "
+        f"{summary['requests']} requests)"
     )
     previous = summary.get("previous")
     if previous and previous["foreign"]:

@@ -2,7 +2,8 @@
 
 A shard whose worker died is handed to another worker; every answer the dead one had
 received is found here, so the second run pays only for requests that were still in flight.
-Keys are those of the SQLite cache (backend, model, prompt version, exact prompt).
+Keys are those of the SQLite cache (backend, model, prompt version, exact prompt); a group's
+request is kept whole, under the key of what was sent, and split on the coordinator.
 
 An entry remembers the build that paid for it. Found again by the same build (a redelivered
 shard), it is reported with what it cost, since that build has not accounted for it yet;
@@ -21,16 +22,28 @@ from doctown.distributed.wire import WireUsage
 from doctown.generation.cache import SummaryCache, cached_answer
 from doctown.generation.wrapper import WrapperBackend
 from doctown.prompts import Prompt
+from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage
 
 SUMMARY_KEY = "doctown:summary:{key}"
 
 
 class CachedSummary(BaseModel):
-    summary: str
+    """One prompt's answer: a summary (an overview as its JSON), or a group's summaries by
+    number."""
+
+    summary: str = ""
+    summaries: dict[str, str] | None = None
     usage: WireUsage
     attempts: int
     build: str
+
+    def output(self, prompt: Prompt) -> DocumentationOutput | GroupOutput | None:
+        """The answer kept for `prompt`, or None when it no longer fits what the prompt asks
+        for (asked again, then)."""
+        if prompt.symbols > 1:
+            return None if self.summaries is None else GroupOutput(summaries=self.summaries)
+        return None if self.summaries is not None else cached_answer(self.summary, prompt)
 
 
 class RedisSummaryCache:
@@ -64,14 +77,16 @@ class RedisCachingBackend(WrapperBackend):
     async def complete(self, prompt: Prompt) -> Completion:
         key = SummaryCache.key(self.name, self.model, prompt)
         found = await self.cache.get(key)
-        output = cached_answer(found.summary, prompt) if found is not None else None
+        output = found.output(prompt) if found is not None else None
         if found is not None and output is not None:
             if found.build == self.build:
                 return Completion(output, found.usage.usage(), attempts=found.attempts)
             return Completion(output, Usage(), attempts=0, cached=True)
         completion = await self.wrapped.complete(prompt)
+        output = completion.output
         entry = CachedSummary(
-            summary=stored_text(completion.output),
+            summary=stored_text(output) if isinstance(output, DocumentationOutput) else "",
+            summaries=output.summaries if isinstance(output, GroupOutput) else None,
             usage=WireUsage.of(completion.usage),
             attempts=completion.attempts,
             build=self.build,

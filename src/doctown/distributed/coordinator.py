@@ -1,9 +1,10 @@
 """The coordinator: a build's generation, its prompts sent in shards to `doctown worker`s.
 
 The build runs as it does in one process (waves, the SQLite cache, grounding and its
-re-asks, the cost cap, events), with one difference: the backend at the bottom of its stack
-is a `ShardedBackend`, which cuts the prompts that reach it into shards, sends each as a
-Celery task and answers every prompt from its shard's result. Each summary enters the
+re-asks, grouping several symbols of a file per request, the cost cap, events), with one
+difference: the backend at the bottom of its stack is a `ShardedBackend`, which cuts the
+requests that reach it into shards, sends each as a Celery task and answers every request
+from its shard's result. Each summary enters the
 coordinator's cache as its shard comes back; each also entered the workers' Redis cache the
 moment it arrived there.
 """
@@ -88,7 +89,7 @@ class ShardedBackend(WrapperBackend):
             self._flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.linger, self._flush)
-        return completion_of(await future, prompt.output)
+        return completion_of(await future, prompt.output, prompt.symbols)
 
     def _flush(self) -> None:
         if self._timer is not None:
@@ -209,6 +210,7 @@ class Distributed:
             max_attempts=engine.max_attempts,
             warnings=engine.standing_warnings,
             cache=engine.cache,
+            grouping=engine.grouping,
         )
         finished = False
         try:

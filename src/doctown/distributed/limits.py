@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
-from doctown.backends.base import Backend, Completion
+from doctown.backends.base import Backend, Completion, completion_cap
 from doctown.distributed.signals import SharedSignals, Stop
 from doctown.errors import JobAbortedError, NotAttemptedError, TransientError
 from doctown.generation.wrapper import WrapperBackend
@@ -102,7 +102,7 @@ class TokenRateLimitedBackend(WrapperBackend):
         self.limit = limit
 
     def weight(self, prompt: Prompt) -> int:
-        return prompt.prompt_tokens + self.max_completion_tokens
+        return prompt.prompt_tokens + completion_cap(self.max_completion_tokens, prompt.symbols)
 
     async def complete(self, prompt: Prompt) -> Completion:
         await self.limit.acquire(self.weight(prompt))

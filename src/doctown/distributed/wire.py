@@ -1,8 +1,10 @@
 """What travels through Redis: a shard of prompts out, one outcome per prompt back.
 
 Only JSON, validated on arrival at both ends: a message is data, never code. Prompts travel
-whole (messages and token count), so a worker sends exactly what the coordinator planned,
-priced and keyed its cache with. Secrets never travel: each worker reads its own key.
+whole (messages, token count, and how many symbols they ask about), so a worker sends exactly
+what the coordinator planned, priced and keyed its cache with; a group's answer comes back
+whole too, and the coordinator splits it among the group's symbols. Secrets never travel:
+each worker reads its own key.
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from doctown.backends.base import Completion, validate_summary
 from doctown.errors import InvalidOutputError, JobAbortedError, SymbolFailure, TransientError
 from doctown.overviews.schemas import OUTPUT_TYPES
 from doctown.prompts import Prompt
-from doctown.schemas import DocumentationOutput
+from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage
 
 
@@ -25,6 +27,8 @@ class WirePrompt(BaseModel):
     prompt_tokens: int = Field(ge=0)
     # The kind of answer asked for, by schema name: a symbol summary unless an overview.
     output: str = DocumentationOutput.schema_name
+    # How many symbol summaries it asks for: more than one for a group's request.
+    symbols: int = Field(default=1, ge=1)
 
     @field_validator("output")
     @classmethod
@@ -32,6 +36,12 @@ class WirePrompt(BaseModel):
         if value not in OUTPUT_TYPES:
             raise ValueError(f"unknown output schema {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _groups_of_summaries(self) -> WirePrompt:
+        if self.symbols > 1 and self.output != DocumentationOutput.schema_name:
+            raise ValueError("only symbol summaries are asked several at a time")
+        return self
 
 
 class ShardRequest(BaseModel):
@@ -64,13 +74,15 @@ OutcomeKind = Literal["documented", "failed", "aborted", "transient"]
 class Outcome(BaseModel):
     """One prompt's result on a worker.
 
-    `documented`: a summary. `failed`: this symbol could not be documented (`reason`).
+    `documented`: a summary, or a group's summaries by number (`summaries`). `failed`: this
+    prompt could not be answered (`reason`).
     `aborted`: nothing more can succeed (quota, key, model): the build stops. `transient`:
     the worker could not finish it (the shard ran out of time); the coordinator may ask again.
     """
 
     kind: OutcomeKind
     summary: str | None = None
+    summaries: dict[str, str] | None = None  # a group's, by number
     answer: dict[str, Any] | None = None  # the whole structured answer, for an overview
     reason: str | None = None
     message: str = ""
@@ -91,6 +103,7 @@ def to_wire(prompt: Prompt) -> WirePrompt:
         messages=prompt.messages,
         prompt_tokens=prompt.prompt_tokens,
         output=prompt.output.schema_name,
+        symbols=prompt.symbols,
     )
 
 
@@ -101,6 +114,7 @@ def from_wire(prompt: WirePrompt) -> Prompt:
         prompt_tokens=prompt.prompt_tokens,
         truncated=False,
         output=OUTPUT_TYPES[prompt.output],
+        symbols=prompt.symbols,
     )
 
 
@@ -108,8 +122,13 @@ def documented(completion: Completion) -> Outcome:
     output = completion.output
     return Outcome(
         kind="documented",
-        summary=output.summary,
-        answer=None if type(output) is DocumentationOutput else output.model_dump(),
+        summary=output.summary if isinstance(output, DocumentationOutput) else None,
+        summaries=output.summaries if isinstance(output, GroupOutput) else None,
+        answer=(
+            output.model_dump()
+            if isinstance(output, DocumentationOutput) and type(output) is not DocumentationOutput
+            else None
+        ),
         usage=WireUsage.of(completion.usage),
         attempts=completion.attempts,
         cached=completion.cached,
@@ -142,9 +161,25 @@ def job_stop(reason: str, message: str) -> JobAbortedError:
 
 
 def completion_of(
-    outcome: Outcome, output_type: type[DocumentationOutput] = DocumentationOutput
+    outcome: Outcome,
+    output_type: type[DocumentationOutput] = DocumentationOutput,
+    symbols: int = 1,
 ) -> Completion:
-    """The Completion an outcome stands for, or the error it stands for, raised."""
+    """The Completion an outcome stands for, or the error it stands for, raised. `output_type`
+    and `symbols` are what the prompt asked for: an answer of another shape is invalid."""
+    if outcome.kind == "documented" and (outcome.summaries is not None) != (symbols > 1):
+        raise InvalidOutputError(
+            f"the worker's answer does not hold the {symbols} summaries asked for",
+            usage=outcome.usage.usage(),
+        )
+    if outcome.kind == "documented" and outcome.summaries is not None:
+        # Each summary meets the rules when the coordinator splits the group's answer.
+        return Completion(
+            output=GroupOutput(summaries=outcome.summaries),
+            usage=outcome.usage.usage(),
+            attempts=outcome.attempts,
+            cached=outcome.cached,
+        )
     if outcome.kind == "documented" and outcome.summary is not None:
         # A worker is another machine: its answer meets the same rules as a local one.
         try:

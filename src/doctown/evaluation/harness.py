@@ -44,6 +44,7 @@ class PreparedCorpus:
     chances: dict[int, str | None]
     fields: dict[int, dict[str, Any]]
     table: SymbolTable
+    documentable: list[int] = field(default_factory=list)  # what a build would document
 
     def describe(self) -> dict[str, Any]:
         """What the report says about the corpus."""
@@ -99,6 +100,7 @@ def prepare(corpus: Corpus, root: Path, *, limit: int, seed: int) -> PreparedCor
         chances={index: chance_text(index, analysis, references, seed=seed) for index in chosen},
         fields={index: hidden[index] for index in chosen},
         table=SymbolTable.of(symbol.qualified_name for symbol in symbols),
+        documentable=sorted(hidden),
     )
 
 
@@ -141,6 +143,33 @@ def callees_of(prepared: PreparedCorpus) -> list[int]:
     return sorted(found)
 
 
+def grouped_with(
+    prepared: PreparedCorpus, option: ContextOption, engine: GenerationEngine
+) -> list[int]:
+    """The sample and the symbols a build asks in the same requests, in a build's order.
+
+    A build asks the symbols of a file in their order, several per request (`Grouping`);
+    the requests that hold a sampled symbol are cut the same way here and kept whole.
+    """
+    sampled = set(prepared.sample)
+    files = {prepared.analysis.symbols[index].file_path for index in sampled}
+    candidates = [
+        index
+        for index in prepared.documentable
+        if prepared.analysis.symbols[index].file_path in files
+    ]
+    planned = engine.plan(inputs_for(prepared, option, candidates))
+    key_of = {index: item.prompt for index, item in zip(candidates, planned, strict=True)}
+    unique = {prompt.key: prompt for prompt in key_of.values()}  # identical ones: asked once
+    wanted = {key_of[index].key for index in sampled}
+    kept: set[str] = set()
+    for request in engine.requests_for(list(unique.values())):
+        keys = {member.key for member in request.members}
+        if keys & wanted:
+            kept |= keys
+    return [index for index in candidates if key_of[index].key in kept]
+
+
 def docstrings_within(analysis: AnalysisResult, index: int) -> list[str]:
     """The docstrings of a symbol and of every symbol defined inside it, outermost first."""
     outer = analysis.symbols[index]
@@ -164,11 +193,14 @@ async def run_option(
     """Generate the sample's summaries with one option and check each (agreement aside).
 
     With `callee_summaries`, the sample's callees are documented too, first, so that their
-    summaries can be shown; only the sample is scored.
+    summaries can be shown; with `grouped`, the symbols a build asks with each sampled one.
+    Only the sample is scored.
     """
     inputs = inputs_for(prepared, option)
     extra = inputs_for(prepared, option, callees_of(prepared)) if option.callee_summaries else []
     everything = inputs + extra
+    if option.grouped:  # in a build's order, which decides who shares a request
+        everything = inputs_for(prepared, option, grouped_with(prepared, option, engine))
     order = (
         dependency_order(prepared.analysis, [item.symbol_id for item in everything])
         if option.callee_summaries

@@ -188,7 +188,7 @@ async def evaluate_modules(
             record.input_tokens, record.output_tokens = usage.input_tokens, usage.output_tokens
             record.cost = pricing.cost(usage, price)
             if isinstance(answer, Completion):
-                record.summary = answer.output.summary
+                record.summary = answer.summary
                 record.ungrounded = list(answer.ungrounded)
             else:
                 record.failure = answer.reason

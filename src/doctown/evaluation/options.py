@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-_QUOTES_ONLY = frozenset({'"""', "'''", 'r"""', "r'''", 'u"""', "u'''", '"', "'"})
+from doctown.excerpts import cut, docstring_span
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,9 @@ class ContextOption:
     `source_excerpt` adds the first lines of the symbol's body (its docstrings cut out).
     `callee_summaries` documents the symbol's callees first (in dependency waves) and puts
     their summaries in its prompt. `grounding` asks again, once, for a summary that names
-    identifiers that exist nowhere, as `doctown build` does.
+    identifiers that exist nowhere, as `doctown build` does. `grouped` documents the symbols
+    of its file that a build asks in the same request too, so that it is asked as a build
+    asks it (with a backend that answers several symbols per request).
     """
 
     name: str
@@ -28,6 +30,7 @@ class ContextOption:
     source_excerpt: bool = False
     callee_summaries: bool = False
     grounding: bool = False
+    grouped: bool = False
 
 
 OPTIONS: dict[str, ContextOption] = {
@@ -38,6 +41,12 @@ OPTIONS: dict[str, ContextOption] = {
         ContextOption("callees", "+ its callees' summaries, written first", callee_summaries=True),
         ContextOption(
             "grounded", "bare, re-asking summaries that name unknown things", grounding=True
+        ),
+        ContextOption(
+            "grouped",
+            "excerpt, in one request with the symbols of its file a build asks with it",
+            source_excerpt=True,
+            grouped=True,
         ),
     )
 }
@@ -54,24 +63,14 @@ def hide_docstring(excerpt: str | None, docstring: str | None) -> str | None:
     if not excerpt or not docstring:
         return excerpt
     lines = excerpt.split("\n")
-    wanted = docstring.split("\n")
-    first = wanted[0].strip()
-    start = next((i for i, line in enumerate(lines) if first and first in line), None)
-    if start is None:
-        # Doc comments written above the definition (JSDoc, `///`) are not in the excerpt.
-        return excerpt if not _mentions(excerpt, docstring) else None
-    end = start + len(wanted) - 1
-    if end >= len(lines):
-        end = len(lines) - 1  # the excerpt stops inside the docstring
-    elif wanted[-1].strip() not in lines[end]:
-        return None
-    if start > 0 and lines[start - 1].strip() in _QUOTES_ONLY:
-        start -= 1
-    if end + 1 < len(lines) and lines[end + 1].strip() in _QUOTES_ONLY:
-        end += 1
-    kept = lines[:start] + lines[end + 1 :]
-    text = "\n".join(kept).rstrip()
-    return text or None
+    span = docstring_span(lines, docstring)
+    if span is not None:
+        return cut(lines, span) or None
+    first = docstring.split("\n")[0].strip()
+    if first and any(first in line for line in lines):
+        return None  # its first line is there but not the rest where it should be
+    # Doc comments written above the definition (JSDoc, `///`) are not in the excerpt.
+    return excerpt if not _mentions(excerpt, docstring) else None
 
 
 def _mentions(excerpt: str, docstring: str) -> bool:

@@ -9,10 +9,11 @@ from doctown import models
 from doctown.backends import Backend, make_backend
 from doctown.config import Settings
 from doctown.generation.engine import GenerationEngine, PlannedSymbol
+from doctown.generation.grouping import Grouping
 from doctown.prompts import PromptBuilder
 from doctown.tokens import TokenCounter
 
-__all__ = ["GenerationEngine", "PlannedSymbol", "build_engine", "standing_warnings"]
+__all__ = ["GenerationEngine", "Grouping", "PlannedSymbol", "build_engine", "standing_warnings"]
 
 _RETIREMENT_WARNING_DAYS = 60
 
@@ -39,7 +40,8 @@ def standing_warnings(backend: Backend, *, today: date | None = None) -> list[st
 def build_engine(
     settings: Settings, backend: Backend | None = None, **options: Any
 ) -> GenerationEngine:
-    """The engine the settings describe: backend, prompt budget, concurrency and retries.
+    """The engine the settings describe: backend, prompt budget, concurrency, retries, and
+    how many symbols of a file share a request (DOCTOWN_GROUP_SIZE).
 
     `options` go to GenerationEngine (tests pass `sleep` to skip back-off waits).
     """
@@ -48,11 +50,15 @@ def build_engine(
     builder = PromptBuilder(
         counter, max_prompt_tokens=settings.max_prompt_tokens, few_shot=backend.few_shot
     )
+    grouping = None
+    if backend.supports_groups and settings.doctown_group_size > 1:
+        grouping = Grouping(counter, max_symbols=settings.doctown_group_size)
     return GenerationEngine(
         backend,
         builder,
         max_concurrency=settings.max_concurrent_requests,
         max_attempts=settings.max_retries,
         warnings=standing_warnings(backend),
+        grouping=grouping,
         **options,
     )

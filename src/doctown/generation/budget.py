@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from doctown import pricing
-from doctown.backends.base import Backend, Completion
+from doctown.backends.base import Backend, Completion, completion_cap
 from doctown.errors import BudgetExhaustedError, SymbolFailure
 from doctown.generation.wrapper import WrapperBackend
 from doctown.prompts import Prompt
@@ -26,7 +26,8 @@ class BudgetBackend(WrapperBackend):
         self._reserved = Decimal(0)
 
     def worst_case(self, prompt: Prompt) -> Decimal:
-        usage = Usage(input_tokens=prompt.prompt_tokens, output_tokens=self.max_completion_tokens)
+        cap = completion_cap(self.max_completion_tokens, prompt.symbols)
+        usage = Usage(input_tokens=prompt.prompt_tokens, output_tokens=cap)
         return pricing.cost(usage, self.price)
 
     async def complete(self, prompt: Prompt) -> Completion:

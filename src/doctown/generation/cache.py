@@ -8,7 +8,9 @@ hundreds of answers a second cost a few commits and the event loop never waits o
 
 Builds that share a cache (several processes, or several jobs of one worker) also share
 what is in flight: before asking, a build takes a lease on the prompt's key, and a build
-that finds another's live lease waits for that answer instead of paying for it again. A
+that finds another's live lease waits for that answer instead of paying for it again. The
+leases a wave asks for in one event-loop turn are taken in one write and answered together,
+so its prompts go on together (to the grouping below, which combines what arrives at once). A
 lease is renewed while its request runs; the lease of a process that died on this machine
 is taken over at once, and any other lapses after LEASE_SECONDS.
 
@@ -30,10 +32,11 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, InvalidStateError
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -288,6 +291,15 @@ class SummaryCache:
         """`lease` from async code, committed with the writes around it."""
         return bool(await self._write(lambda db: _take_lease(db, key, owner, seconds)))
 
+    async def acquire_all(
+        self, keys: Sequence[str], owner: str, *, seconds: float = LEASE_SECONDS
+    ) -> dict[str, bool]:
+        """`acquire` for several keys in one write: whether each lease was taken."""
+        taken: dict[str, bool] = await self._write(
+            lambda db: {key: _take_lease(db, key, owner, seconds) for key in keys}
+        )
+        return taken
+
     async def _write(self, write: _Write) -> Any:
         done: Future[Any] = Future()
         with self._writer_lock:  # not the database lock: the loop never waits on a write
@@ -443,6 +455,8 @@ class CachingBackend(WrapperBackend):
         self.unreadable = 0
         self._held: set[str] = set()
         self._renewer: asyncio.Task[None] | None = None
+        self._wanted: list[tuple[str, asyncio.Future[bool]]] = []  # leases this turn asks for
+        self._acquiring: set[asyncio.Task[dict[str, bool]]] = set()
 
     @property
     def warnings(self) -> list[str]:
@@ -507,7 +521,7 @@ class CachingBackend(WrapperBackend):
     async def _lease(self, key: str) -> bool:
         """Whether this build may ask `key` now (it holds the lease, or no lease can be kept)."""
         try:
-            if not await self.cache.acquire(key, self.owner):
+            if not await self._acquire(key):
                 return False
         except sqlite3.Error:
             return True  # leases cannot be kept: ask, as a build without a cache would
@@ -515,6 +529,26 @@ class CachingBackend(WrapperBackend):
         if self._renewer is None or self._renewer.done():
             self._renewer = asyncio.create_task(self._renew_leases())
         return True
+
+    def _acquire(self, key: str) -> asyncio.Future[bool]:
+        """Whether the lease on `key` was taken. Every lease asked for in one event-loop turn is
+        taken in one write and answered at once, so the prompts of a wave that the cache could
+        not answer go on together: the grouping below combines the prompts that reach it in
+        one turn."""
+        loop = asyncio.get_running_loop()
+        if not self._wanted:
+            loop.call_soon(self._acquire_wanted)
+        future: asyncio.Future[bool] = loop.create_future()
+        self._wanted.append((key, future))
+        return future
+
+    def _acquire_wanted(self) -> None:
+        wanted, self._wanted = self._wanted, []
+        keys = [key for key, _ in wanted]
+        task = asyncio.create_task(self.cache.acquire_all(keys, self.owner))
+        self._acquiring.add(task)
+        task.add_done_callback(self._acquiring.discard)
+        task.add_done_callback(partial(_answer_leases, wanted))
 
     def _unlease(self, key: str) -> None:
         if key not in self._held:
@@ -541,7 +575,7 @@ class CachingBackend(WrapperBackend):
                 key,
                 backend=self.name,
                 model=self.model,
-                summary=stored_text(completion.output),
+                summary=stored_text(completion.single_output),
                 usage=completion.usage,
                 output_format=completion.output_format,
                 release=self.owner if key in self._held else None,
@@ -557,6 +591,22 @@ class CachingBackend(WrapperBackend):
                 )
             return False
         return True
+
+
+def _answer_leases(
+    wanted: list[tuple[str, asyncio.Future[bool]]], taking: asyncio.Future[dict[str, bool]]
+) -> None:
+    """Tell each prompt that asked for a lease whether it got it (or why none could be kept)."""
+    error = None if taking.cancelled() else taking.exception()
+    for key, future in wanted:
+        if future.done():  # its prompt was cancelled meanwhile
+            continue
+        if taking.cancelled():
+            future.cancel()
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(taking.result()[key])
 
 
 def cached_answer(text: str, prompt: Prompt) -> DocumentationOutput | None:

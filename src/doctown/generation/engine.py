@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from doctown import events, pricing
-from doctown.backends.base import Backend, Completion
+from doctown.backends.base import Backend, Completion, completion_cap
 from doctown.backends.formats import OutputFormat
 from doctown.errors import JobAbortedError, SymbolFailure
 from doctown.generation.answered import Answer, AnsweredBackend
 from doctown.generation.budget import BudgetBackend
 from doctown.generation.cache import CachingBackend, SummaryCache
 from doctown.generation.grounding import GroundingBackend, GroundingPolicy
+from doctown.generation.grouping import Grouping, GroupingBackend, Request
 from doctown.generation.limits import ConcurrencyLimitedBackend, StopOnAbortBackend
 from doctown.generation.retry import DEFAULT_MAX_ATTEMPTS, INITIAL_RETRY_DELAY, RetryingBackend
 from doctown.generation.reuse import ReusingBackend, SummarySource
@@ -166,7 +167,7 @@ class _Job:
             made = completion.cost_to_make
             entry = DocumentedSymbol(
                 symbol_id=item.symbol_id,
-                summary=completion.output.summary,
+                summary=completion.summary,
                 tokens_used=usage.total_tokens,
                 input_tokens=usage.input_tokens,
                 cached_tokens=usage.cached_tokens,
@@ -283,6 +284,7 @@ class GenerationEngine:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         warnings: Sequence[str] = (),
         cache: SummaryCache | None = None,
+        grouping: Grouping | None = None,
     ) -> None:
         self.backend = backend
         self.prompt_builder = prompt_builder
@@ -294,24 +296,40 @@ class GenerationEngine:
         self._sleep = sleep
         self.standing_warnings = list(warnings)
         self.cache = cache
+        # Several symbols of a file per request, when the backend can answer that way.
+        self.grouping = grouping if backend.supports_groups else None
 
     def plan(self, symbols: Sequence[SymbolInput]) -> list[PlannedSymbol]:
         """The prompt each symbol would be sent with (no call is made)."""
         return [PlannedSymbol(s.symbol_id, self.prompt_builder.build(s.context)) for s in symbols]
 
+    def requests_for(self, prompts: Collection[Prompt]) -> list[Request]:
+        """The requests that would ask `prompts`: several symbols of a file in one when the
+        engine groups them, else one each."""
+        if self.grouping is None:
+            return [Request(prompt, (prompt,)) for prompt in prompts]
+        return self.grouping.requests(prompts)
+
     def cost_range(
         self, prompts: Collection[Prompt], *, batch: bool = False
     ) -> tuple[int, Decimal, Decimal]:
-        """Prompt tokens of `prompts` and what sending them costs: with empty answers (low)
-        and with every answer, reasoning included, using the whole completion cap (high).
-        `batch` prices them at the Batch API's price."""
-        tokens = sum(prompt.prompt_tokens for prompt in prompts)
-        low, high = pricing.cost_range(
-            tokens,
-            len(prompts),
-            completion_cap=self.backend.max_completion_tokens,
-            price=pricing.batch_price(self.backend.price) if batch else self.backend.price,
-        )
+        """Prompt tokens of the requests that would ask `prompts` and what sending them costs:
+        with empty answers (low) and with every answer, reasoning included, using the whole
+        completion cap (high). `batch` prices them at the Batch API's price."""
+        return self.price(self.requests_for(prompts), batch=batch)
+
+    def price(
+        self, requests: Sequence[Request], *, batch: bool = False
+    ) -> tuple[int, Decimal, Decimal]:
+        """Prompt tokens of `requests` and the cost range of sending them (see `cost_range`);
+        a group's request has room for each of its summaries (`completion_cap`)."""
+        sent = [request.prompt for request in requests]
+        tokens = sum(prompt.prompt_tokens for prompt in sent)
+        price = pricing.batch_price(self.backend.price) if batch else self.backend.price
+        cap = self.backend.max_completion_tokens
+        answers = sum(completion_cap(cap, prompt.symbols) for prompt in sent)
+        low = pricing.cost(Usage(input_tokens=tokens), price)
+        high = pricing.cost(Usage(input_tokens=tokens, output_tokens=answers), price)
         return tokens, low, high
 
     def estimate(self, job_id: str, symbols: Sequence[SymbolInput]) -> EstimateResponse:
@@ -321,11 +339,13 @@ class GenerationEngine:
         included) uses the whole completion cap. Identical prompts are counted once.
         """
         unique = {p.prompt.key: p.prompt for p in self.plan(symbols)}
-        prompt_tokens, low, high = self.cost_range(unique.values())
+        requests = self.requests_for(unique.values())
+        prompt_tokens, low, high = self.price(requests)
         return EstimateResponse(
             job_id=job_id,
             symbols=len(symbols),
             unique_prompts=len(unique),
+            requests=len(requests),
             prompt_tokens=prompt_tokens,
             max_completion_tokens=self.backend.max_completion_tokens,
             cost_min=pricing.as_float(low),
@@ -343,14 +363,17 @@ class GenerationEngine:
         reuse: SummarySource | None = None,
     ) -> tuple[Backend, StopOnAbortBackend, CachingBackend | None]:
         """The policy stack for one job, outermost first: reuse, grounding, answers given in
-        advance, cache, retry, concurrency, stop, budget.
+        advance, cache, grouping, retry, concurrency, stop, budget.
 
         Reused answers (a previous pack's) are settled, so nothing checks them again. Grounding
         sits outside the cache so that a rerun replays the check and any re-ask from the cache.
         Cache hits take no slot and spend nothing; the stop and budget checks run after a slot
-        is granted, right before a request would be sent. Answers given in advance (a Batch API
-        result, already in the cache) were paid for at the batch price: they leave what is left
-        of `max_cost` to the requests still to send.
+        is granted, right before a request would be sent. Grouping sits below the cache (and
+        reuse), so only the prompts neither can answer are combined, each answer still cached
+        under its own symbol's prompt, and above the request policies, which then see one
+        request per group. Answers given in advance (a Batch API result, already in the cache)
+        were paid for at the batch price: they leave what is left of `max_cost` to the requests
+        still to send.
         """
         if answers and max_cost is not None:
             max_cost -= self._answers_cost(answers)
@@ -367,6 +390,8 @@ class GenerationEngine:
             initial_delay=self._retry_initial_delay,
             sleep=self._sleep,
         )
+        if self.grouping is not None:
+            stack = GroupingBackend(stack, self.grouping)
         caching = CachingBackend(stack, self.cache) if self.cache is not None else None
         if caching is not None:
             stack = caching

@@ -242,10 +242,10 @@ class GroundingBackend(WrapperBackend):
         first = await self.wrapped.complete(prompt)
         if prompt.context is None:
             return first
-        missing = answer_ungrounded(first.output, prompt.context, self.table)
+        missing = answer_ungrounded(first.single_output, prompt.context, self.table)
         if not missing:
             return first
-        again = correction(prompt, first.output, missing)
+        again = correction(prompt, first.single_output, missing)
         if self._count_tokens is not None:
             again = replace(again, prompt_tokens=self._count_tokens(again.messages))
         try:
@@ -255,7 +255,7 @@ class GroundingBackend(WrapperBackend):
             return self._settle(
                 first, first.usage + failure.usage, first.cost_to_make + failure.usage, missing
             )
-        still = answer_ungrounded(second.output, prompt.context, self.table)
+        still = answer_ungrounded(second.single_output, prompt.context, self.table)
         return self._settle(
             second, first.usage + second.usage, first.cost_to_make + second.cost_to_make, still
         )

@@ -34,6 +34,10 @@ class WrapperBackend:
         return self.wrapped.preview
 
     @property
+    def supports_groups(self) -> bool:
+        return self.wrapped.supports_groups
+
+    @property
     def max_completion_tokens(self) -> int:
         return self.wrapped.max_completion_tokens
 

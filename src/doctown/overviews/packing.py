@@ -70,7 +70,7 @@ class _Writer:
                 "groups": len(result.groups),
             }
         return {
-            "summary": answer.output.summary.strip(),
+            "summary": answer.summary.strip(),
             "status": "documented",
             "groups": len(result.groups),
             "fingerprint": fingerprint.of_prompt(result.prompt),

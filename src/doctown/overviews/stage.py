@@ -272,7 +272,7 @@ class OverviewStage:
                 assert isinstance(group, OverviewContext)
                 self._record(run, name, "group", group, group_prompts[name], answer)
                 if _usable(answer):
-                    outputs[name] = answer.output  # type: ignore[union-attr]
+                    outputs[name] = answer.single_output  # type: ignore[union-attr]
             for ref, found in groups.items():
                 contexts[ref] = with_groups(contexts[ref], found, outputs)
                 groups_of.setdefault(ref, []).extend(g.subject for g in found)
@@ -282,7 +282,7 @@ class OverviewStage:
                 run, ref, level, contexts[ref], prompts[ref], answer, tuple(groups_of.get(ref, ()))
             )
             if _usable(answer):
-                overviews[ref] = answer.output  # type: ignore[union-attr]
+                overviews[ref] = answer.single_output  # type: ignore[union-attr]
 
     def _record(
         self,

@@ -84,7 +84,7 @@ class Plan:
     prompts: dict[str, Prompt]  # by symbol id: as planned, then as really asked
     unique_prompts: int
     cached_prompts: int
-    prompt_tokens: int  # of the prompts that will really be sent (unique and not cached)
+    prompt_tokens: int  # of the requests that will really be sent (unique and not cached)
     cost_min: Decimal
     cost_max: Decimal
     seconds: dict[str, float] = field(default_factory=dict)
@@ -95,6 +95,8 @@ class Plan:
     from_previous: int = 0  # unique prompts the previous pack answers
     # The overview stage: what it is planned to ask, then (after `generate`) what it wrote.
     overviews: OverviewPlanner | None = None
+    # Requests that ask the uncached symbol prompts (several symbols of a file share one).
+    requests: int = 0
 
     @property
     def to_send(self) -> int:
@@ -173,8 +175,9 @@ class Build:
                 for prompt in unanswered
                 if prompt.key in unknown or cache_keys[prompt.key] not in cached
             ]
-        tokens, cost_min, cost_max = self.engine.cost_range(uncached)
-        _, batch_min, batch_max = self.engine.cost_range(uncached, batch=True)
+        requests = self.engine.requests_for(uncached)
+        tokens, cost_min, cost_max = self.engine.price(requests)
+        _, batch_min, batch_max = self.engine.price(requests, batch=True)
         overviews = None
         if self.options.overviews:
             overviews = OverviewPlanner(
@@ -219,6 +222,7 @@ class Build:
             previous=previous,
             from_previous=len(unique) - len(unanswered),
             overviews=overviews,
+            requests=len(requests),
         )
 
     def _prompts_in_waves(

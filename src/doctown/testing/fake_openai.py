@@ -1,12 +1,16 @@
 """A fake OpenAI-compatible server on a real socket, for tests and benchmarks.
 
 It speaks the Chat Completions, Models, Files and Batches routes the way OpenAI does:
-structured output, usage with cached and reasoning tokens, and every fault a real deployment
+structured output (one summary, or several symbols' summaries by number), usage with cached
+and reasoning tokens, and every fault a real deployment
 shows (429 with Retry-After, 5xx, insufficient_quota, 400, 401, 404 for unknown models,
 refusals, `length` truncation, malformed JSON, stalls, response formats refused the way
 vLLM, llama-cpp-python, LM Studio and Ollama refuse them, and batches that complete, fail or
 expire). Replies are scripted in order with `script(...)` or by rule with `on(...)`; anything
-unscripted gets a plausible summary. Every answer arrives `latency` seconds after its request.
+unscripted gets a plausible summary. A request about several symbols is answered symbol by
+symbol by the same scripts and rules, each matched against that symbol's own text; the first
+reply that is not a summary (an error, a refusal...) becomes the whole request's answer. Every
+answer arrives `latency` seconds after its request.
 
     with FakeOpenAIServer(latency=0.05) as server:
         ...  # OPENAI_BASE_URL=server.base_url
@@ -17,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import re
 import threading
 import time
 import uuid
@@ -36,12 +41,14 @@ from doctown.testing.replies import (
     FormatRefusal,
     Reply,
     default_summary,
+    group_items,
     ok,
     structured_answer,
 )
 from doctown.testing.threaded_server import ThreadedServer
 from doctown.tokens import TokenCounter
 
+_SYMBOL_LINE = re.compile(r"^Symbol: (.+)$", re.MULTILINE)
 # The chat format's overhead, as OpenAI documents it (as in doctown.tokens).
 _TOKENS_PER_MESSAGE = 3
 _TOKENS_PER_REPLY = 3
@@ -111,8 +118,19 @@ class FakeOpenAIServer:
         return [r for r in self.chat_requests() if _asks_overview(r["body"])]
 
     def summary_requests(self) -> list[dict[str, Any]]:
-        """Chat requests that asked for symbol summaries (not overviews)."""
+        """Chat requests that asked for symbol summaries (not overviews): one symbol's, or
+        several symbols' of a file at once."""
         return [r for r in self.chat_requests() if not _asks_overview(r["body"])]
+
+    def symbols_asked(self) -> list[str]:
+        """The name of every symbol the summary requests asked about, in order: one per
+        request, or several for a request about several symbols of a file."""
+        names = []
+        for request in self.summary_requests():
+            messages = request["body"].get("messages", [])
+            user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+            names.extend(_SYMBOL_LINE.findall(str(user)))
+        return names
 
     def requests_to(self, path: str, method: str = "POST") -> list[dict[str, Any]]:
         """Logged requests to `path` (e.g. "/v1/batches") with `method`."""
@@ -207,7 +225,8 @@ class FakeOpenAIServer:
         user = next(
             (m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), ""
         )
-        reply = self._next_reply(str(user))
+        overview = _asks_overview(body)
+        reply, answer = self._replies(str(user), overview=overview)
         if reply.kind == "error":
             status, payload, headers, _ = _error_body(
                 reply.status, reply.message, reply.error_type, reply.code, reply.headers
@@ -229,9 +248,7 @@ class FakeOpenAIServer:
             ].get("schema")
             message["content"] = structured_answer(schema, str(user), reply.summary)
         else:
-            message["content"] = json.dumps(
-                {"summary": reply.summary or default_summary(str(user))}
-            )
+            message["content"] = json.dumps(answer)
         reasoning = self.reasoning_tokens if is_reasoning_model(model) else 0
         completion_tokens = self._count(message["content"] or message["refusal"] or "") + reasoning
         payload = {
@@ -251,6 +268,22 @@ class FakeOpenAIServer:
             },
         }
         return 200, payload, {}, reply.delay
+
+    def _replies(self, user: str, *, overview: bool) -> tuple[Reply, dict[str, str]]:
+        """The reply to a request, and the JSON answer if it is answered with summaries (an
+        overview prompt is never a group, whatever its text holds)."""
+        items = [] if overview else group_items(user)
+        if not items:
+            reply = self._next_reply(user)
+            return reply, {"summary": reply.summary or default_summary(user)}
+        replies = [self._next_reply(item) for _, item in items]
+        failing = next((reply for reply in replies if reply.kind != "ok"), None)
+        delay = max(reply.delay for reply in replies)
+        answer = {
+            number: reply.summary or default_summary(item)
+            for (number, item), reply in zip(items, replies, strict=True)
+        }
+        return failing or Reply(delay=delay), answer
 
     def _count_messages(self, messages: list[dict[str, Any]]) -> int:
         return _TOKENS_PER_REPLY + sum(
@@ -346,13 +379,18 @@ class FakeOpenAIServer:
 
 
 def _asks_for_overview(response_format: Any) -> bool:
-    """A response_format whose schema is not the symbol summary's (an overview's)."""
+    """A response_format whose schema is not the symbol summary's nor a group's (an
+    overview's)."""
     if not isinstance(response_format, dict):
         return False
     schema = (response_format.get("json_schema") or {}).get("schema") or response_format.get(
         "schema"
     )
-    return isinstance(schema, dict) and set(schema.get("properties", {})) != {"summary"}
+    if not isinstance(schema, dict):
+        return False
+    keys = set(schema.get("properties", {}))
+    # A group's schema holds one summary under each number.
+    return keys != {"summary"} and not all(key.isdigit() for key in keys)
 
 
 def _parameter_problem(model: str, body: dict[str, Any]) -> str | None:

@@ -45,6 +45,7 @@ class FunctionBackend:
         self.price = price
         self.few_shot = False
         self.preview = False
+        self.supports_groups = False  # asked one symbol per request
         self.max_completion_tokens = max_completion_tokens
         self.usage = usage or Usage(input_tokens=100, output_tokens=10, requests=1)
         self.calls: list[Prompt] = []

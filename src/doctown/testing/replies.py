@@ -118,6 +118,22 @@ def default_summary(user_message: str) -> str:
     )
 
 
+_NUMBER_LINE = re.compile(r"^\[(\d+)\]$", re.MULTILINE)
+
+
+def group_items(user_message: str) -> list[tuple[str, str]]:
+    """The numbered symbols of a request about several at once, as (number, its text);
+    empty for a request about one symbol."""
+    marks = list(_NUMBER_LINE.finditer(user_message))
+    if len(marks) < 2:
+        return []
+    ends = [mark.start() for mark in marks[1:]] + [len(user_message)]
+    return [
+        (mark.group(1), user_message[mark.end() : end].strip("\n") + "\n")
+        for mark, end in zip(marks, ends, strict=True)
+    ]
+
+
 _REFERENCE = re.compile(r"^- \[([^\]\s]+)\]", re.MULTILINE)
 _OVERVIEW_LINE = re.compile(r"^Overview of: (.+?) \[", re.MULTILINE)
 _NOT_SYMBOLS = ("cluster:", "module:", "group:")

@@ -91,7 +91,10 @@ def fresh_fake(fake: FakeOpenAIServer) -> None:
 def served(fake: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("serve")
     seed_hostile_jobs(folder / "jobs")
-    with serving(fake, folder, MAX_CONCURRENT_REQUESTS="2") as running:
+    # One symbol per request: the refused symbol and the stalled one are answered apart, so
+    # the failure shows while the stall holds the build open (a refused group of a file's
+    # symbols is asked again one by one, which would queue it behind the stall).
+    with serving(fake, folder, MAX_CONCURRENT_REQUESTS="2", DOCTOWN_GROUP_SIZE="1") as running:
         yield running
 
 
