@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from doctown.errors import ConfigurationError
-from doctown.models import Price
+from doctown.model_catalog import Price
 from doctown.pricing import FREE, cost, resolve_price
 from doctown.usage import Usage
 

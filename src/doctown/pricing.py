@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from doctown import models
+from doctown import model_catalog
 from doctown.errors import ConfigurationError
-from doctown.models import Price
+from doctown.model_catalog import Price
 from doctown.usage import Usage
 
 FREE = Price(Decimal(0), Decimal(0), Decimal(0))
@@ -44,7 +44,7 @@ def resolve_price(
     cached_input_override: Decimal | None = None,
 ) -> Price:
     """The model's price with any overrides applied; unknown and unpriced is an error, never $0."""
-    known = models.lookup(model)
+    known = model_catalog.lookup(model)
     base = known.price if known else None
     input_price = input_override if input_override is not None else base.input if base else None
     output_price = output_override if output_override is not None else base.output if base else None
@@ -72,7 +72,7 @@ def resolve_price(
 
 def batch_price(price: Price) -> Price:
     """The Batch API's price for a model billed `price` synchronously (overrides included)."""
-    return price.discounted(models.BATCH_DISCOUNT)
+    return price.discounted(model_catalog.BATCH_DISCOUNT)
 
 
 def as_float(amount: Decimal) -> float:

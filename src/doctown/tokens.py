@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from doctown import models
+from doctown import model_catalog
 from doctown.errors import ConfigurationError
 
 
@@ -96,7 +96,7 @@ class TokenCounter:
 
     def __init__(self, model: str) -> None:
         self.model = model
-        self.encoding_name = models.encoding_for(model)
+        self.encoding_name = model_catalog.encoding_for(model)
         self._encoding = encoding(self.encoding_name)
         # Roles and system prompts recur in every prompt: each is encoded once.
         self._count_recurring = functools.lru_cache(maxsize=RECURRING_TEXTS)(self.count)

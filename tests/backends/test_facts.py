@@ -9,7 +9,7 @@ import pytest
 
 from doctown.backends.facts import FactsBackend, facts_summary, parameters, returns
 from doctown.errors import InvalidOutputError
-from doctown.generation.grounding import SymbolTable, ungrounded
+from doctown.generation.grounding import KnownNames, ungrounded
 from doctown.prompts import Prompt
 from tests.cli.test_generate import EXAMPLES, doctown
 from tests.conftest import symbol
@@ -57,7 +57,7 @@ def test_the_summary_states_the_facts_and_names_only_what_exists() -> None:
         "Function `load_config`, taking `path`, returning `Config`; "
         "it calls `read_text` and `parse` and is called by `main`."
     )
-    table = SymbolTable.of(["app.io.read_text", "app.config.Config.parse", "app.main.main"])
+    table = KnownNames.of(["app.io.read_text", "app.config.Config.parse", "app.main.main"])
     assert ungrounded(summary, context, table) == []
 
 

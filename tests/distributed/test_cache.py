@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from doctown.backends.base import Completion
 from doctown.distributed.cache import RedisCachingBackend, RedisSummaryCache
-from doctown.models import Price
+from doctown.model_catalog import Price
 from doctown.prompts import Prompt
 from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage

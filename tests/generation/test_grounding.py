@@ -9,7 +9,7 @@ from doctown.generation import GenerationEngine
 from doctown.generation.cache import SummaryCache
 from doctown.generation.grounding import (
     GroundingPolicy,
-    SymbolTable,
+    KnownNames,
     mentioned_identifiers,
     ungrounded,
 )
@@ -18,7 +18,7 @@ from doctown.tokens import TokenCounter
 from tests.conftest import symbol
 
 MakeEngine = Callable[..., GenerationEngine]
-TABLE = SymbolTable.of(["shop.cart.Cart", "shop.cart.Cart.checkout", "shop.pricing.total"])
+TABLE = KnownNames.of(["shop.cart.Cart", "shop.cart.Cart.checkout", "shop.pricing.total"])
 
 
 def test_identifiers_are_found_in_their_usual_shapes() -> None:

@@ -15,7 +15,7 @@ from doctown.generation import GenerationEngine, build_engine
 from doctown.generation.cache import SummaryCache
 from doctown.generation.engine import DependencyOrder
 from doctown.generation.grouping import Grouping, divide, share
-from doctown.models import Price
+from doctown.model_catalog import Price
 from doctown.prompts import PromptBuilder
 from doctown.schemas import GenerateResponse, SymbolInput
 from doctown.testing import FakeOpenAIServer, insufficient_quota, ok, refusal, text
@@ -229,13 +229,13 @@ async def test_groups_take_one_request_slot_each(
 async def test_an_ungrounded_summary_from_a_group_is_asked_again_alone(
     fake_openai: FakeOpenAIServer, make_engine: MakeEngine
 ) -> None:
-    from doctown.generation.grounding import GroundingPolicy, SymbolTable
+    from doctown.generation.grounding import GroundingPolicy, KnownNames
 
     fake_openai.on("Symbol: fn_0_1\n", ok("Calls `FrobnicateManager` to add."), times=1)
     engine = make_engine()
     try:
         result = await engine.generate(
-            "job", in_files(3), grounding=GroundingPolicy(table=SymbolTable.of([]))
+            "job", in_files(3), grounding=GroundingPolicy(table=KnownNames.of([]))
         )
     finally:
         await engine.backend.aclose()

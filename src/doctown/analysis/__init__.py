@@ -6,7 +6,7 @@
 every edge with its confidence, the clusters, the file records and the contexts.
 """
 
-from doctown.analysis.model import (
+from doctown.analysis.records import (
     CONFIDENT,
     AnalysisResult,
     Cluster,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from doctown.analysis.model import CONFIDENT, Cluster, Edge, Symbol
+from doctown.analysis.records import CONFIDENT, Cluster, Edge, Symbol
 from doctown.analysis.testcode import is_test_path
 from doctown.schemas import MAX_LIST_ITEMS
 

@@ -26,7 +26,7 @@ import igraph
 import numpy as np
 from scipy import sparse
 
-from doctown.analysis.model import Cluster, Edge, Symbol
+from doctown.analysis.records import Cluster, Edge, Symbol
 
 DAMPING = 0.85
 TOLERANCE = 1e-10

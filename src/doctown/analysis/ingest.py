@@ -18,7 +18,7 @@ from pathlib import Path
 
 from doctown.analysis.gitignore import IgnorePattern, InvalidPatternError, parse_pattern
 from doctown.analysis.languages import BY_EXTENSION, LANGUAGES
-from doctown.analysis.model import SkippedFile
+from doctown.analysis.records import SkippedFile
 from doctown.errors import InputError
 from doctown.events import EventEmitter
 

@@ -38,7 +38,7 @@ class ImportTarget(NamedTuple):
     member: str
 
 
-class Binding(NamedTuple):
+class ImportedName(NamedTuple):
     """One name an import statement introduces, and its target."""
 
     name: str
@@ -205,7 +205,7 @@ class Layout:
 
     # What an import refers to.
 
-    def bindings(self, path: str, fact: ImportFact) -> list[Binding]:
+    def bindings(self, path: str, fact: ImportFact) -> list[ImportedName]:
         """The names one import fact binds in the importing file."""
         system = module_system(self.files[path].language)
         match system:
@@ -222,7 +222,7 @@ class Layout:
             case _:
                 assert_never(system)
 
-    def _python(self, path: str, fact: ImportFact) -> list[Binding]:
+    def _python(self, path: str, fact: ImportFact) -> list[ImportedName]:
         module = fact.module
         if module.startswith("."):
             resolved = self._python_relative(path, module)
@@ -231,16 +231,18 @@ class Layout:
             module = resolved
         if not fact.name:
             if fact.alias:
-                return [Binding(fact.alias, self._python_module_target(module))]
+                return [ImportedName(fact.alias, self._python_module_target(module))]
             head = module.split(".")[0]
-            return [Binding(head, self._python_module_target(head))]
+            return [ImportedName(head, self._python_module_target(head))]
         target = self._python_module_target(module)
         if target.kind == "external":
             bound = fact.alias or fact.name
-            return [Binding(bound, ImportTarget("external", "", f"{module}.{fact.name}"))]
+            return [ImportedName(bound, ImportTarget("external", "", f"{module}.{fact.name}"))]
         if fact.name == "*":
-            return [Binding("*", ImportTarget("star", target.key, ""))]
-        return [Binding(fact.alias or fact.name, ImportTarget("member", target.key, fact.name))]
+            return [ImportedName("*", ImportTarget("star", target.key, ""))]
+        return [
+            ImportedName(fact.alias or fact.name, ImportTarget("member", target.key, fact.name))
+        ]
 
     def _python_relative(self, path: str, module: str) -> str | None:
         dots = len(module) - len(module.lstrip("."))
@@ -258,22 +260,22 @@ class Layout:
             return ImportTarget("module", f"python:{module}", "")
         return ImportTarget("external", "", module)
 
-    def _js(self, path: str, fact: ImportFact) -> list[Binding]:
+    def _js(self, path: str, fact: ImportFact) -> list[ImportedName]:
         spec = fact.module
         bound = fact.alias or fact.name
         if not spec.startswith("."):
-            return [Binding(bound, ImportTarget("external", "", f"{spec}.{fact.name or '*'}"))]
+            return [ImportedName(bound, ImportTarget("external", "", f"{spec}.{fact.name or '*'}"))]
         joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))
         key = self._js_key(joined)
         if key is None:
-            return [Binding(bound, ImportTarget("external", "", f"{spec}.{fact.name or '*'}"))]
+            return [ImportedName(bound, ImportTarget("external", "", f"{spec}.{fact.name or '*'}"))]
         if not fact.name:
-            return [Binding(bound, ImportTarget("module", key, ""))]
+            return [ImportedName(bound, ImportTarget("module", key, ""))]
         if fact.name == "*":
-            return [Binding("*", ImportTarget("star", key, ""))]
+            return [ImportedName("*", ImportTarget("star", key, ""))]
         if fact.name == REQUIRE:
-            return [Binding(bound, ImportTarget("require", key, ""))]
-        return [Binding(bound, ImportTarget("member", key, fact.name))]
+            return [ImportedName(bound, ImportTarget("require", key, ""))]
+        return [ImportedName(bound, ImportTarget("member", key, fact.name))]
 
     def _js_key(self, joined: str) -> str | None:
         for candidate in (_strip_extension(joined), joined):
@@ -281,17 +283,17 @@ class Layout:
                 return f"js:{candidate}"
         return None
 
-    def _go(self, fact: ImportFact) -> list[Binding]:
+    def _go(self, fact: ImportFact) -> list[ImportedName]:
         key = f"go:{fact.module}"
         if fact.alias == "_":
             return []
         if key not in self.keys:
             name = fact.alias or _go_package_name(fact.module)
-            return [Binding(name, ImportTarget("external", "", fact.module))]
+            return [ImportedName(name, ImportTarget("external", "", fact.module))]
         if fact.alias == ".":
-            return [Binding("*", ImportTarget("star", key, ""))]
+            return [ImportedName("*", ImportTarget("star", key, ""))]
         name = fact.alias or self._go_declared_name(key) or _go_package_name(fact.module)
-        return [Binding(name, ImportTarget("module", key, ""))]
+        return [ImportedName(name, ImportTarget("module", key, ""))]
 
     def _go_declared_name(self, key: str) -> str | None:
         for path, info in self.modules.items():
@@ -299,36 +301,38 @@ class Layout:
                 return self.files[path].package
         return None
 
-    def _rust(self, path: str, fact: ImportFact) -> list[Binding]:
+    def _rust(self, path: str, fact: ImportFact) -> list[ImportedName]:
         here = self.modules[path].key
         found = []
         for segments, alias in expand_use_tree(fact.module):
             if not segments:
                 continue
             if segments[-1] == "*":
-                found.append(Binding("*", ImportTarget("path", here, "::".join(segments[:-1]))))
+                found.append(
+                    ImportedName("*", ImportTarget("path", here, "::".join(segments[:-1])))
+                )
                 continue
             name = alias or (segments[-2] if segments[-1] == "self" else segments[-1])
             if segments[-1] == "self":
                 segments = segments[:-1]
             if name != "_":
-                found.append(Binding(name, ImportTarget("path", here, "::".join(segments))))
+                found.append(ImportedName(name, ImportTarget("path", here, "::".join(segments))))
         return found
 
-    def _java(self, fact: ImportFact) -> list[Binding]:
+    def _java(self, fact: ImportFact) -> list[ImportedName]:
         parts = fact.module.split(".")
         if parts[-1] == "*" or fact.alias == "*":
             package = ".".join(p for p in parts if p != "*")
             key = f"java:{package}"
             if key in self.keys:
-                return [Binding("*", ImportTarget("star", key, ""))]
+                return [ImportedName("*", ImportTarget("star", key, ""))]
             return []
         for split in range(len(parts) - 1, 0, -1):
             key = f"java:{'.'.join(parts[:split])}"
             if key in self.keys:
                 member = ".".join(parts[split:])
-                return [Binding(parts[-1], ImportTarget("member", key, member))]
-        return [Binding(parts[-1], ImportTarget("external", "", fact.module))]
+                return [ImportedName(parts[-1], ImportTarget("member", key, member))]
+        return [ImportedName(parts[-1], ImportTarget("external", "", fact.module))]
 
 
 def expand_use_tree(text: str) -> list[tuple[list[str], str]]:

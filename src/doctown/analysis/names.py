@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 
 from doctown.analysis.facts import CALLABLE_KINDS, MODULE_SCOPE, TYPE_KINDS, Binding
-from doctown.analysis.model import TIER_CONFIDENCE
 from doctown.analysis.modules import ImportTarget, Layout
 from doctown.analysis.parse import RETURNED
+from doctown.analysis.records import TIER_CONFIDENCE
 from doctown.analysis.symbols import SymbolTable
 from doctown.analysis.typetext import PATH, PATH_SPLIT, element_type, type_path
 from doctown.analysis.values import Defined, Elements, External, Instance, Module, Value, Variable

@@ -24,9 +24,9 @@ from doctown.analysis.ingest import (
     SourceFile,
     ingest,
 )
-from doctown.analysis.model import CONFIDENT, AnalysisResult, Edge, FileRecord
 from doctown.analysis.modules import Layout
 from doctown.analysis.parse import extract
+from doctown.analysis.records import CONFIDENT, AnalysisResult, Edge, FileRecord
 from doctown.analysis.resolve import CallResolver, FileResolution, assemble
 from doctown.analysis.symbols import SymbolTable, build_table, to_symbols
 from doctown.events import EventEmitter

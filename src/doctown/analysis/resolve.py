@@ -25,8 +25,8 @@ from typing import NamedTuple
 
 from doctown.analysis.facts import CALLABLE_KINDS, MODULE_SCOPE
 from doctown.analysis.forking import can_fork, in_forked_child
-from doctown.analysis.model import TIER_CONFIDENCE, Edge, UnresolvedCall
 from doctown.analysis.names import Found, NameResolver, weaker
+from doctown.analysis.records import TIER_CONFIDENCE, Edge, UnresolvedCall
 from doctown.analysis.symbols import SymbolTable
 from doctown.analysis.values import Defined, External, Module, Value, Variable
 

@@ -15,7 +15,7 @@ from typing import Any, cast
 from doctown.analysis.cache import code_version
 from doctown.analysis.contexts import excerpt
 from doctown.analysis.ingest import Ingested
-from doctown.analysis.model import (
+from doctown.analysis.records import (
     AnalysisResult,
     Cluster,
     Edge,

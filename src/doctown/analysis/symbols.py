@@ -19,8 +19,8 @@ from doctown.analysis.facts import (
     ImportFact,
 )
 from doctown.analysis.languages import LANGUAGES, Language, visibility
-from doctown.analysis.model import Symbol
 from doctown.analysis.modules import Layout
+from doctown.analysis.records import Symbol
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from doctown.backends.formats import OutputFormat
-from doctown.models import Price
+from doctown.model_catalog import Price
 from doctown.prompts import Prompt
 from doctown.schemas import DocumentationOutput, GroupOutput
 from doctown.usage import Usage

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from doctown import models
+from doctown import model_catalog
 from doctown.backends.base import Completion, completion_cap
 from doctown.backends.formats import OutputFormat, asks_for_format, format_unsupported
 from doctown.backends.formats import request_fields as format_fields
@@ -32,7 +32,7 @@ from doctown.errors import (
     RequestRejectedError,
     TransientError,
 )
-from doctown.models import Price
+from doctown.model_catalog import Price
 from doctown.prompts import Prompt
 from doctown.redaction import add_secret, redact
 from doctown.schemas import DocumentationOutput
@@ -54,10 +54,10 @@ def completion_parameters(
     and reject `temperature`/`top_p`; other models (and most compatible servers) take
     `max_tokens` and `temperature`.
     """
-    if models.is_reasoning_model(model):
+    if model_catalog.is_reasoning_model(model):
         return {
             "max_completion_tokens": max_completion_tokens or DEFAULT_REASONING_COMPLETION_CAP,
-            "reasoning_effort": reasoning_effort or models.lowest_reasoning_effort(model),
+            "reasoning_effort": reasoning_effort or model_catalog.lowest_reasoning_effort(model),
         }
     return {
         "max_tokens": max_completion_tokens or DEFAULT_COMPLETION_CAP,

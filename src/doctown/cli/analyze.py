@@ -17,7 +17,7 @@ from doctown import events
 from doctown.analysis import AnalysisResult, analyze_repository
 from doctown.analysis.cache import FactsCache
 from doctown.analysis.ingest import INGEST_FILE_DETECTED
-from doctown.analysis.model import CONFIDENT
+from doctown.analysis.records import CONFIDENT
 from doctown.analysis.repository import ASSEMBLY_GRAPH_COMPLETED, ASSEMBLY_STARTED
 from doctown.analysis.testcode import is_test_path
 from doctown.cli.errors import translated_errors

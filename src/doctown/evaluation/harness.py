@@ -25,7 +25,7 @@ from doctown.evaluation.metrics import SymbolRecord
 from doctown.evaluation.options import ContextOption, context_for
 from doctown.evaluation.sampling import eligible, sample
 from doctown.generation import GenerationEngine
-from doctown.generation.grounding import GroundingPolicy, SymbolTable, ungrounded
+from doctown.generation.grounding import GroundingPolicy, KnownNames, ungrounded
 from doctown.pipeline.selection import DOCUMENTED_KINDS, select
 from doctown.pipeline.waves import dependency_order
 from doctown.schemas import GenerateResponse, SymbolContext, SymbolInput
@@ -43,7 +43,7 @@ class PreparedCorpus:
     floors: dict[int, str]
     chances: dict[int, str | None]
     fields: dict[int, dict[str, Any]]
-    table: SymbolTable
+    table: KnownNames
     documentable: list[int] = field(default_factory=list)  # what a build would document
 
     def describe(self) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def prepare(corpus: Corpus, root: Path, *, limit: int, seed: int) -> PreparedCor
         },
         chances={index: chance_text(index, analysis, references, seed=seed) for index in chosen},
         fields={index: hidden[index] for index in chosen},
-        table=SymbolTable.of(symbol.qualified_name for symbol in symbols),
+        table=KnownNames.of(symbol.qualified_name for symbol in symbols),
         documentable=sorted(hidden),
     )
 

@@ -24,7 +24,7 @@ from doctown.evaluation.embedding import CachedEmbedder
 from doctown.evaluation.metrics import position
 from doctown.evaluation.sampling import rank
 from doctown.generation import GenerationEngine
-from doctown.generation.grounding import GroundingPolicy, SymbolTable
+from doctown.generation.grounding import GroundingPolicy, KnownNames
 from doctown.overviews.prompts import OverviewPromptBuilder
 from doctown.overviews.schemas import Level, cluster_ref, module_ref
 from doctown.overviews.stage import OverviewStage
@@ -137,7 +137,7 @@ async def evaluate_modules(
     ]
     refs = {s.id for s in symbols} | {module_ref(f.path) for f in analysis.files}
     refs |= {cluster_ref(c.id) for c in analysis.clusters}
-    table = SymbolTable.of((s.qualified_name for s in symbols), refs=refs)
+    table = KnownNames.of((s.qualified_name for s in symbols), refs=refs)
     grounding = GroundingPolicy(table=table)
     response = await engine.generate(
         f"eval-modules-{corpus}", inputs, subscribers=list(subscribers), grounding=grounding

@@ -27,7 +27,7 @@ from doctown.freshness.status import (
     compare,
     judge,
 )
-from doctown.models import Price
+from doctown.model_catalog import Price
 from doctown.pipeline.selection import inputs_of, select_as
 from doctown.pipeline.sources import open_source
 from doctown.pipeline.waves import dependency_order

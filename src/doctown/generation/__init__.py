@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from doctown import models
+from doctown import model_catalog
 from doctown.backends import Backend, make_backend
 from doctown.config import Settings
 from doctown.generation.engine import GenerationEngine, PlannedSymbol
@@ -25,7 +25,7 @@ def standing_warnings(backend: Backend, *, today: date | None = None) -> list[st
         from doctown.backends.local import preview_notice
 
         warnings.append(preview_notice(backend.model))
-    info = models.lookup(backend.model) if backend.name == "openai" else None
+    info = model_catalog.lookup(backend.model) if backend.name == "openai" else None
     if info and info.retires:
         days = (info.retires - (today or date.today())).days
         if days <= _RETIREMENT_WARNING_DAYS:

@@ -98,7 +98,7 @@ def context_vocabulary(context: SymbolContext) -> set[str]:
 
 
 @dataclass(frozen=True)
-class SymbolTable:
+class KnownNames:
     """The repository's known names: every qualified name and each of its parts; and the
     references an overview may make (symbol ids, `module:PATH`, `cluster:ID`)."""
 
@@ -106,7 +106,7 @@ class SymbolTable:
     refs: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, qualified_names: Iterable[str], refs: Iterable[str] = ()) -> SymbolTable:
+    def of(cls, qualified_names: Iterable[str], refs: Iterable[str] = ()) -> KnownNames:
         names: set[str] = set()
         for qualified in qualified_names:
             names.add(qualified)
@@ -116,7 +116,7 @@ class SymbolTable:
         return cls(frozenset(names), frozenset(refs))
 
 
-def ungrounded(summary: str, context: SymbolContext, table: SymbolTable | None = None) -> list[str]:
+def ungrounded(summary: str, context: SymbolContext, table: KnownNames | None = None) -> list[str]:
     """The identifiers in `summary` found neither in its context nor in the symbol table."""
     known = table.names if table is not None else frozenset()
     # Most names a summary mentions are known symbols: the context's vocabulary, which costs
@@ -142,7 +142,7 @@ def overview_vocabulary(context: OverviewContext) -> set[str]:
 
 
 def overview_ungrounded(
-    output: DocumentationOutput, context: OverviewContext, table: SymbolTable | None = None
+    output: DocumentationOutput, context: OverviewContext, table: KnownNames | None = None
 ) -> list[str]:
     """The references an overview makes that the pack does not hold, then the identifiers its
     prose names that exist nowhere."""
@@ -163,7 +163,7 @@ def overview_ungrounded(
 def answer_ungrounded(
     output: DocumentationOutput,
     context: SymbolContext | OverviewContext,
-    table: SymbolTable | None = None,
+    table: KnownNames | None = None,
 ) -> list[str]:
     """What an answer names that does not exist, whatever kind of answer it is."""
     if isinstance(context, OverviewContext):
@@ -213,7 +213,7 @@ def correction(prompt: Prompt, answer: DocumentationOutput, names: list[str]) ->
 class GroundingPolicy:
     """How a job checks its summaries: against which symbol table, and how strictly."""
 
-    table: SymbolTable | None = None
+    table: KnownNames | None = None
     strict: bool = False
 
 
@@ -229,7 +229,7 @@ class GroundingBackend(WrapperBackend):
         self,
         wrapped: Backend,
         *,
-        table: SymbolTable | None,
+        table: KnownNames | None,
         strict: bool = False,
         count_tokens: Callable[[list[dict[str, str]]], int] | None = None,
     ) -> None:

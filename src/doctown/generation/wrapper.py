@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from doctown.backends.base import Backend, Completion
-from doctown.models import Price
+from doctown.model_catalog import Price
 from doctown.prompts import Prompt
 
 

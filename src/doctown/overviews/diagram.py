@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from doctown.analysis.model import CONFIDENT
+from doctown.analysis.records import CONFIDENT
 
 MAX_NODES = 25
 MAX_EDGES = 60

@@ -18,7 +18,7 @@ from doctown.docpack.overviews import (
 )
 from doctown.errors import SymbolFailure
 from doctown.freshness import fingerprint
-from doctown.models import Price
+from doctown.model_catalog import Price
 from doctown.overviews.diagram import architecture_diagram
 from doctown.overviews.schemas import (
     CLUSTER_PREFIX,

@@ -30,7 +30,7 @@ from doctown.freshness.reuse import ReuseRule
 from doctown.generation import GenerationEngine, PlannedSymbol
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
-from doctown.generation.grounding import GroundingPolicy, SymbolTable, answer_ungrounded
+from doctown.generation.grounding import GroundingPolicy, KnownNames, answer_ungrounded
 from doctown.outputs import check_writable
 from doctown.overviews.prompts import DEFAULT_MAX_OVERVIEW_PROMPT_TOKENS
 from doctown.pipeline.overviews import OverviewAnswers, OverviewPlanner
@@ -237,7 +237,7 @@ class Build:
         backend, cache = self.engine.backend, self.engine.cache
         table = None
         if self.options.grounding or self.options.strict_grounding:
-            table = SymbolTable.of(symbol.qualified_name for symbol in analysis.symbols)
+            table = KnownNames.of(symbol.qualified_name for symbol in analysis.symbols)
         prompts: dict[str, Prompt] = {}
         unknown: set[str] = set()
         asked: set[str] = set()  # symbols whose new summary is not known before the run
@@ -316,7 +316,7 @@ class Build:
         analysis = plan.analysis
         grounding = None
         if self.options.grounding or self.options.strict_grounding:
-            table = SymbolTable.of(
+            table = KnownNames.of(
                 (symbol.qualified_name for symbol in analysis.symbols),
                 refs=plan.overviews.known_refs() if plan.overviews is not None else (),
             )
@@ -486,7 +486,7 @@ def newest_modification(root: Path, paths: list[str]) -> datetime:
     return datetime.fromtimestamp(int(newest), tz=UTC)
 
 
-def _ungrounded(summary: str, prompt: Prompt, table: SymbolTable) -> bool:
+def _ungrounded(summary: str, prompt: Prompt, table: KnownNames) -> bool:
     """Whether grounding would ask `summary` again: it names something that does not exist."""
     context = prompt.context
     output = DocumentationOutput.model_construct(summary=summary)

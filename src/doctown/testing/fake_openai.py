@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from doctown.models import is_reasoning_model
+from doctown.model_catalog import is_reasoning_model
 from doctown.testing.fake_batches import Answer, FakeBatches
 from doctown.testing.replies import (
     FormatRefusal,

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from doctown.backends.base import Completion
-from doctown.models import Price
+from doctown.model_catalog import Price
 from doctown.prompts import Prompt
 from doctown.usage import Usage
 

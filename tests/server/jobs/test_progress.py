@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from doctown import events
-from doctown.server.jobs.models import Job, JobCounts, JobSource
 from doctown.server.jobs.progress import Progress
+from doctown.server.jobs.records import Job, JobCounts, JobSource
 
 
 def test_counts_follow_each_symbol_and_the_totals_replace_them() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from doctown.server.jobs.models import Job, JobSource
+from doctown.server.jobs.records import Job, JobSource
 from doctown.server.jobs.store import JobStore
 
 

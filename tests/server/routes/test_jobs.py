@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from doctown import events
 from doctown.docpack import read_docpack
 from doctown.server.app import create_app
-from doctown.server.jobs.models import Job, JobSource
+from doctown.server.jobs.records import Job, JobSource
 from doctown.server.jobs.store import JobStore
 from doctown.testing import FakeOpenAIServer, ThreadedServer
 from tests.conftest import openai_settings

@@ -20,7 +20,7 @@ from doctown.config import Settings
 from doctown.docpack import Manifest
 from doctown.schemas import JobError
 from doctown.server.app import create_app
-from doctown.server.jobs.models import Job, JobSource, JobState
+from doctown.server.jobs.records import Job, JobSource, JobState
 from doctown.server.jobs.store import JobStore
 from doctown.testing import FakeOpenAIServer, ThreadedServer
 from tests.cli.test_generate import openai_env

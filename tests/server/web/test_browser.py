@@ -18,7 +18,7 @@ import httpx2
 import pytest
 
 from doctown.docpack import read_docpack
-from doctown.server.jobs.models import JobSource
+from doctown.server.jobs.records import JobSource
 from doctown.testing import FakeOpenAIServer
 from doctown.testing.replies import ok, refusal, stall
 from tests.conftest import TEST_KEY

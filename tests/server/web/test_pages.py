@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx2
 
-from doctown.server.jobs.models import JobSource
+from doctown.server.jobs.records import JobSource
 from doctown.site import CONTENT_SECURITY_POLICY
 from tests.docpack.factory import write_sample
 from tests.server.web.conftest import SEEDED_AT, seed_job

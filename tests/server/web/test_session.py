@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from doctown.server.jobs.models import JobSource
+from doctown.server.jobs.records import JobSource
 from doctown.server.viewpass import COOKIE_NAME, ViewPass
 from doctown.server.web.session import local_path
 from tests.docpack.factory import write_sample

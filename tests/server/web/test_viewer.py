@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx2
 
-from doctown.server.jobs.models import JobSource
+from doctown.server.jobs.records import JobSource
 from doctown.server.web.viewer import OPEN_PACKS
 from tests.docpack.factory import write_sample
 from tests.server.web.conftest import seed_job

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from doctown import events
 from doctown.pipeline import Plan
 from doctown.schemas import UsageReport
-from doctown.server.jobs.models import Job, JobCounts
+from doctown.server.jobs.records import Job, JobCounts
 
 _USAGE_FIELDS = ("input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens")
 

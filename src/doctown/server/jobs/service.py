@@ -44,8 +44,8 @@ from doctown.pipeline.git import public_url
 from doctown.redaction import redact
 from doctown.schemas import JobError
 from doctown.server.jobs.log import EventLog, LoggedEvent, read_log
-from doctown.server.jobs.models import Job, JobCreate, JobOptions, JobSource, JobState, utc_now
 from doctown.server.jobs.progress import Progress
+from doctown.server.jobs.records import Job, JobCreate, JobOptions, JobSource, JobState, utc_now
 from doctown.server.jobs.sources import PinnedSource, check_git_url, pin_path, save_upload
 from doctown.server.jobs.store import JobStore
 

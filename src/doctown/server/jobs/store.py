@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from doctown.errors import InputError, StateFileError
-from doctown.server.jobs.models import ACTIVE_STATES, Job
+from doctown.server.jobs.records import ACTIVE_STATES, Job
 
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
 

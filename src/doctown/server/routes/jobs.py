@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from doctown.errors import ConfigurationError, InputError, SourceNotAllowedError, WorkerBusyError
 from doctown.server.deps import Authorized, Readable, State
-from doctown.server.jobs.models import (
+from doctown.server.jobs.records import (
     PACKED_STATES,
     Job,
     JobCreate,

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from doctown.config import Settings
 from doctown.errors import InputError, StateFileError
 from doctown.server.deps import Credentials, State, may_read
-from doctown.server.jobs.models import ACTIVE_STATES, PACKED_STATES, Job
+from doctown.server.jobs.records import ACTIVE_STATES, PACKED_STATES, Job
 from doctown.server.web.render import KeyRequired, job_or_problem, problem_page, render_page
 
 DEFAULT_PAGE_SIZE = 20

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader
 
 from doctown import __version__
 from doctown.errors import StateFileError
-from doctown.server.jobs.models import Job
+from doctown.server.jobs.records import Job
 from doctown.server.state import WorkerState
 from doctown.server.viewpass import PASS_SECONDS
 from doctown.site.app import SECURITY_HEADERS

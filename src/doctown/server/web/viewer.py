@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from doctown.docpack import read_docpack
 from doctown.errors import DocpackError
 from doctown.server.deps import bearer_scheme, may_read
-from doctown.server.jobs.models import PACKED_STATES, Job
+from doctown.server.jobs.records import PACKED_STATES, Job
 from doctown.server.state import WorkerState
 from doctown.server.web.render import job_or_problem, key_page, problem_page
 from doctown.site import Catalog, Up, create_site_app
