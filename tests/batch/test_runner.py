@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from doctown.backends.formats import OutputFormat
 from doctown.backends.openai import OpenAIBackend
 from doctown.batch import BatchRunner
 from doctown.batch.client import BatchClient
+from doctown.batch.store import BatchStore
 from doctown.errors import (
     BatchExpiredError,
     BatchFailedError,
@@ -28,7 +30,7 @@ from doctown.pricing import resolve_price
 from doctown.prompts import Prompt, PromptBuilder
 from doctown.testing import FakeOpenAIServer, bad_request, refusal
 from doctown.tokens import TokenCounter
-from doctown.usage import total
+from doctown.usage import Usage, total
 from tests.conftest import TEST_KEY, symbol
 
 POLL = 0.05
@@ -255,3 +257,44 @@ async def test_overview_prompts_go_through_a_batch_with_their_schema(
     assert '"name":"ModuleOverview"' in upload
     stored = cache.get(SummaryCache.key_for("openai", "gpt-5-nano", prompt.key))
     assert stored is not None and stored.summary == stored_text(answer.output)
+
+
+async def test_another_build_s_open_batch_is_left_alone(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    cache = SummaryCache(tmp_path / "c.sqlite3")
+    theirs, ours = prompts("other1", "other2"), prompts("mine1", "mine2")
+    # Another build on the same cache file uploaded its requests and was stopped before
+    # creating the batch: that build resumes it, not this one.
+    _, their_file = await uploaded_then_killed(runner(backend, cache, []), theirs)
+    answers = await runner(backend, cache, []).run(ours)
+    assert set(answers) == set(ours) and all(isinstance(a, Completion) for a in answers.values())
+    assert len(server.requests_to("/v1/batches")) == 1  # ours only: theirs was never created
+    (still_open,) = BatchStore(cache.path).open(base_url=backend.base_url, model=backend.model)
+    assert still_open.input_file_id == their_file and still_open.batch_id is None
+    assert not cache.contains(SummaryCache.key_for("openai", "gpt-5-nano", k) for k in theirs)
+    # Run by its own build, it is resumed, not submitted again.
+    resumed = await runner(backend, cache, []).run(theirs)
+    assert set(resumed) == set(theirs) and len(server.requests_to("/v1/files")) == 2
+
+
+async def test_a_summary_another_build_stored_meanwhile_is_not_overwritten(
+    server: FakeOpenAIServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    cache = SummaryCache(tmp_path / "c.sqlite3")
+    asked = prompts("raced", "alone")
+    raced, alone = (SummaryCache.key_for("openai", "gpt-5-nano", key) for key in asked)
+    server.batches.hold = True
+    submitted = asyncio.Event()
+    emitter = events.EventEmitter("job", source="test", subscribers=[lambda _: submitted.set()])
+    batches = BatchRunner(backend, cache, emitter=emitter, poll_seconds=POLL)
+    running = asyncio.create_task(batches.run(asked))
+    await submitted.wait()
+    # While the batch runs, a synchronous build of the same prompt stores its own answer.
+    cache.put(raced, backend="openai", model="gpt-5-nano", summary="Written first.", usage=Usage())
+    server.batches.hold = False
+    await running
+    first = cache.get(raced)
+    assert first is not None and first.summary == "Written first." and not first.batch
+    later = cache.get(alone)
+    assert later is not None and later.summary == "Documents the function alone."

@@ -8,6 +8,7 @@ from decimal import Decimal
 from redis.asyncio import Redis
 
 from doctown.backends.base import Completion
+from doctown.backends.formats import OutputFormat
 from doctown.distributed.cache import RedisCachingBackend, RedisSummaryCache
 from doctown.model_catalog import Price
 from doctown.prompts import Prompt
@@ -32,7 +33,9 @@ class CountingBackend:
 
     async def complete(self, prompt: Prompt) -> Completion:
         self.calls += 1
-        return Completion(DocumentationOutput(summary="Adds two numbers."), Usage(40, 0, 8, 0, 1))
+        # Read from a server that ignores formats: the answer's bare text.
+        summary = DocumentationOutput(summary="Adds two numbers.")
+        return Completion(summary, Usage(40, 0, 8, 0, 1), output_format=OutputFormat.TEXT)
 
     async def readiness(self) -> str | None:
         return None
@@ -73,6 +76,9 @@ def test_a_redelivered_shard_reports_what_was_paid_and_a_later_build_pays_nothin
     assert paid.usage == redelivered.usage == Usage(40, 0, 8, 0, 1)
     assert not redelivered.cached and redelivered.output.summary == "Adds two numbers."
     assert later.cached and later.usage == Usage() and later.attempts == 0
+    # Each still says how it was read, and the later build's hit what making it cost.
+    assert {a.output_format for a in (paid, redelivered, later)} == {OutputFormat.TEXT}
+    assert later.original_usage == Usage(40, 0, 8, 0, 1) and later.cost_to_make == paid.usage
 
 
 def test_a_group_s_answer_is_kept_whole_under_the_request_s_key(cluster: Cluster) -> None:

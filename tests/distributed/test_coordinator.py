@@ -10,7 +10,9 @@ from pathlib import Path
 
 from doctown.docpack import read_docpack
 from doctown.testing import FakeOpenAIServer
+from doctown.testing.replies import vllm_refusal
 from tests.cli.process import invoke
+from tests.conftest import TEST_KEY
 from tests.distributed.conftest import WORKER_ENV
 from tests.distributed.processes import (
     Cluster,
@@ -206,3 +208,43 @@ def test_ctrl_c_on_the_coordinator_calls_off_its_queued_shards(
         w.text().count("not_attempted") + w.text().count(" failed") for w in three.alive()
     )
     assert skipped >= 1, [w.text() for w in three.alive()]
+
+
+def test_a_distributed_pack_records_what_a_one_process_build_records(tmp_path: Path) -> None:
+    repo = many_functions(tmp_path / "repo", modules=2, functions=3)
+    outs = {name: tmp_path / name / "x.docpack" for name in ("cold", "warm", "local")}
+    for out in outs.values():
+        out.parent.mkdir()
+    # A server without json_schema, so answers are read a rung lower: their provenance says so.
+    # Its own Redis and worker: the session's workers keep the rung they found for theirs.
+    with (
+        running_redis(tmp_path) as url,
+        FakeOpenAIServer(api_key=TEST_KEY, refused_formats={"json_schema": vllm_refusal()}) as fake,
+    ):
+        cluster = Cluster(
+            url, fake, tmp_path, env={**WORKER_ENV, "DOCTOWN_CACHE_DIR": str(tmp_path)}
+        )
+        try:
+            cluster.start_workers(1)
+            cold = build(cluster, repo, outs["cold"])
+            assert cold.returncode == 0, cold.stderr
+            # Another build (its own SQLite cache) finds every answer in the workers' cache.
+            warm = build(cluster, repo, outs["warm"])
+            assert warm.returncode == 0, warm.stderr
+            assert json.loads(warm.stdout)["result"]["usage"]["requests"] == 0
+        finally:
+            cluster.stop()
+        # And the same build in one process, paying for every answer again.
+        command = build_command(cluster, repo, outs["local"])
+        command.remove("--distributed")
+        local = subprocess.run(
+            command, env=cluster.environment(), capture_output=True, text=True, timeout=120
+        )
+        assert local.returncode == 0, local.stderr
+    documented = [s for s in read_docpack(outs["cold"]).symbols if s.documentation.provenance]
+    assert documented and all(
+        s.documentation.provenance.output_format == "json_object"  # type: ignore[union-attr]
+        and s.documentation.provenance.cost > 0  # type: ignore[union-attr]
+        for s in documented
+    )
+    assert outs["cold"].read_bytes() == outs["warm"].read_bytes() == outs["local"].read_bytes()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from doctown.backends.base import Completion
+from doctown.backends.formats import OutputFormat
 from doctown.distributed.wire import (
     Outcome,
     ShardRequest,
@@ -135,3 +136,23 @@ def test_a_group_answer_must_be_what_was_asked_and_only_summaries_form_groups() 
                 ],
             }
         )
+
+
+def test_an_answer_s_provenance_travels_with_it() -> None:
+    # Found in the workers' cache, read as bare text, made through a batch: all three come back.
+    found = Completion(
+        DocumentationOutput(summary="Adds."),
+        Usage(),
+        attempts=0,
+        cached=True,
+        original_usage=Usage(10, 2, 5, 1, 1),
+        output_format=OutputFormat.TEXT,
+        batch=True,
+    )
+    assert completion_of(through_json(documented(found))) == found
+    group = Completion(
+        GroupOutput(summaries={"1": "Adds.", "2": "Subtracts."}),
+        Usage(20, 0, 9),
+        output_format=OutputFormat.JSON_OBJECT,
+    )
+    assert completion_of(through_json(documented(group)), symbols=2) == group

@@ -10,10 +10,14 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from doctown import pricing
+from doctown.backends.base import Completion
 from doctown.backends.formats import OutputFormat
 from doctown.generation import GenerationEngine
-from doctown.generation.cache import CachedSummary, SummaryCache, lease_owner
-from doctown.testing import FakeOpenAIServer, refusal
+from doctown.generation.cache import CachedSummary, CachingBackend, SummaryCache, lease_owner
+from doctown.prompts import Prompt
+from doctown.schemas import DocumentationOutput
+from doctown.testing import FakeOpenAIServer, FunctionBackend, refusal
 from doctown.usage import Usage
 from tests.conftest import symbol
 
@@ -136,6 +140,53 @@ def test_the_output_format_is_kept_and_older_files_gain_its_column(tmp_path: Pat
     assert cache.get("new") == CachedSummary("New.", usage, OutputFormat.TEXT)
 
 
+def test_a_batch_answer_is_marked_and_files_without_the_mark_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite3"
+    old = sqlite3.connect(path)  # a file written before the batch mark was kept
+    old.execute(
+        "CREATE TABLE summaries (key TEXT PRIMARY KEY, backend TEXT NOT NULL, model TEXT NOT NULL, "
+        "prompt_version TEXT NOT NULL, summary TEXT NOT NULL, input_tokens INTEGER NOT NULL, "
+        "cached_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, "
+        "reasoning_tokens INTEGER NOT NULL, created_at REAL NOT NULL, output_format TEXT)"
+    )
+    old.execute(
+        "INSERT INTO summaries VALUES ('old', 'openai', 'm', '2', 'Old.', 1, 0, 1, 0, 0, 'text')"
+    )
+    old.commit()
+    old.close()
+    cache = SummaryCache(path)
+    assert cache.get("old") == CachedSummary("Old.", Usage(1, 0, 1, 0, 1), OutputFormat.TEXT)
+    usage = Usage(10, 0, 5, 0, 1)
+    cache.put("new", backend="openai", model="m", summary="New.", usage=usage, batch=True)
+    found = cache.get("new")
+    assert found is not None and found.batch and not cache.get("old").batch  # type: ignore[union-attr]
+
+
+async def test_a_cached_batch_answer_keeps_its_batch_price(
+    fake_openai: FakeOpenAIServer, make_engine: MakeEngine, tmp_path: Path
+) -> None:
+    cache = SummaryCache(tmp_path / "cache.sqlite3")
+    engine = make_engine(cache=cache)
+    alpha = symbol("a", "alpha")
+    prompt = engine.prompt_builder.build(alpha.context)
+    made = Usage(100, 0, 20, 0, 1)
+    cache.put(
+        SummaryCache.key(engine.backend.name, engine.backend.model, prompt),
+        backend=engine.backend.name,
+        model=engine.backend.model,
+        summary="Adds the numbers of a list.",
+        usage=made,
+        output_format=OutputFormat.JSON_OBJECT,
+        batch=True,  # answered through the Batch API
+    )
+    (hit,) = (await generate(engine, [alpha])).documented_symbols
+    assert fake_openai.chat_requests() == []
+    assert hit.cached and hit.batch and hit.output_format == "json_object" and hit.cost == 0
+    assert hit.original_usage is not None
+    batch_price = pricing.batch_price(engine.backend.price)
+    assert hit.original_usage.cost == pricing.as_float(pricing.cost(made, batch_price)) > 0
+
+
 async def test_stores_from_async_code_are_committed_before_they_return(tmp_path: Path) -> None:
     path = tmp_path / "cache.sqlite3"
     cache = SummaryCache(path)
@@ -207,3 +258,32 @@ async def test_jobs_sharing_a_cache_ask_a_prompt_in_flight_only_once(
     assert sorted(fake_openai.symbols_asked()) == sorted(s.context.name for s in symbols)
     assert all(len(result.documented_symbols) == len(symbols) for result in results)
     assert sum(d.cached for result in results for d in result.documented_symbols) == 12
+
+
+async def test_an_answer_that_cost_this_build_nothing_is_stored_with_what_it_cost(
+    tmp_path: Path,
+) -> None:
+    # A distributed build's workers found it in their shared cache: free now, not free to make.
+    made = Usage(120, 0, 30, 0, 1)
+    found = Completion(
+        DocumentationOutput(summary="Adds two numbers."),
+        Usage(),
+        attempts=0,
+        cached=True,
+        original_usage=made,
+        output_format=OutputFormat.JSON_OBJECT,
+        batch=True,
+    )
+    cache = SummaryCache(tmp_path / "cache.sqlite3")
+    prompt = Prompt(
+        messages=[{"role": "user", "content": "Symbol: add"}], prompt_tokens=5, truncated=False
+    )
+    backend = FunctionBackend(lambda _: found)
+    assert await CachingBackend(backend, cache).complete(prompt) == found
+    again = await CachingBackend(backend, cache).complete(prompt)
+    assert len(backend.calls) == 1 and again.cached
+    assert (again.original_usage, again.output_format, again.batch) == (
+        made,
+        OutputFormat.JSON_OBJECT,
+        True,
+    )

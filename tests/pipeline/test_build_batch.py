@@ -133,3 +133,21 @@ def test_batch_needs_the_cache(shop_repo: Path, tmp_path: Path) -> None:
     with batch_server() as server:
         result = build(shop_repo, tmp_path / "n.docpack", server, "--batch", "--no-cache")
     assert result.returncode == 2 and "--no-cache" in result.stderr
+
+
+def test_a_warm_rebuild_of_a_batch_build_writes_the_same_bytes(
+    shop_repo: Path, tmp_path: Path
+) -> None:
+    with batch_server() as server:
+        cold = build(shop_repo, tmp_path / "cold.docpack", server, "--batch", **FAST_POLL)
+        assert cold.returncode == 0, cold.stderr
+        # Later, synchronously, with the same cache: every summary is found there.
+        warm = build(shop_repo, tmp_path / "warm.docpack", server)
+        assert warm.returncode == 0, warm.stderr
+        assert server.chat_requests() == []
+    pack = read_docpack(tmp_path / "warm.docpack")
+    documented = [s for s in pack.symbols if s.documentation.status == "documented"]
+    assert documented and all(
+        s.documentation.provenance and s.documentation.provenance.batch for s in documented
+    )
+    assert (tmp_path / "cold.docpack").read_bytes() == (tmp_path / "warm.docpack").read_bytes()

@@ -4,7 +4,10 @@ The runner writes the requests as JSONL (split to 50,000 requests / 200 MB per f
 uploads each file, creates a batch for it with a 24-hour window, and polls until every batch
 has ended, announcing progress as events. Before submitting anything it resumes the batches an
 earlier run of the same build left unfinished (they are recorded in the summary cache file),
-so a killed build never pays twice. Several symbols of a file share a request, as they do
+so a killed build never pays twice. Only the batches that ask some of this build's prompts are
+resumed and waited for: the cache file is shared, and another build's batches (another
+repository, other prompts) are left to that build. A summary another build stored meanwhile is
+kept, never overwritten. Several symbols of a file share a request, as they do
 synchronously (`Grouping`); the symbols behind each such request are recorded with the batch.
 Results are matched by `custom_id`, a group's answer is split among its symbols, every
 summary is stored in the summary cache under its own symbol's key, and the answers come back
@@ -16,6 +19,7 @@ synchronous run does. A group's request that failed as a whole fails each of its
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -44,6 +48,7 @@ from doctown.prompts import Prompt
 from doctown.schemas import DocumentationOutput
 
 SOURCE = "doctown.batch"
+logger = logging.getLogger("doctown.batch")
 T = TypeVar("T")
 # Control calls (upload, create, poll) that meet a transient fault are tried this many times.
 CONTROL_ATTEMPTS = 5
@@ -111,8 +116,7 @@ class BatchRunner:
 
     async def run(self, prompts: Mapping[str, Prompt]) -> dict[str, Answer]:
         """Answers for `prompts`, by prompt key: resumed batches first, new ones for the rest."""
-        base_url, model = self.backend.base_url, self.backend.model
-        records = self.store.open(base_url=base_url, model=model)
+        records = self.resumable(prompts)
         covered = {key for record in records for key in record.covers()}
         missing = {key: prompt for key, prompt in prompts.items() if key not in covered}
         if missing:
@@ -132,6 +136,18 @@ class BatchRunner:
         for record in records:
             answers.update(await self._collect(record, infos[record.input_file_id], prompts))
         return {key: answers[key] for key in prompts if key in answers}
+
+    def resumable(self, prompts: Mapping[str, Prompt]) -> list[BatchRecord]:
+        """The open batches that ask some of `prompts`: those this build waits for. The others
+        belong to other builds sharing the cache file, which collect them when they run."""
+        open_batches = self.store.open(base_url=self.backend.base_url, model=self.backend.model)
+        ours = [record for record in open_batches if not record.covers().isdisjoint(prompts)]
+        if len(ours) < len(open_batches):
+            logger.info(
+                "%d open batches ask none of this build's prompts; left to their builds",
+                len(open_batches) - len(ours),
+            )
+        return ours
 
     async def _upload(self, request_file: RequestFile, groups: dict[str, list[str]]) -> BatchRecord:
         content = request_file.path.read_bytes()
@@ -247,6 +263,8 @@ class BatchRunner:
                     summary=stored_text(answer.single_output),
                     usage=answer.usage,
                     output_format=answer.output_format,
+                    batch=answer.batch,
+                    overwrite=False,
                 )
         self.store.update(record.input_file_id, status=COLLECTED)
         counts = info.counts

@@ -7,7 +7,8 @@ request is kept whole, under the key of what was sent, and split on the coordina
 
 An entry remembers the build that paid for it. Found again by the same build (a redelivered
 shard), it is reported with what it cost, since that build has not accounted for it yet;
-found by another build, it is a cache hit that costs nothing now.
+found by another build, it is a cache hit that costs nothing now, and that still says what
+making it cost and how it was read, as a hit in the SQLite cache does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from doctown.backends.base import Backend, Completion, stored_text
+from doctown.backends.formats import OutputFormat
 from doctown.distributed.wire import WireUsage
 from doctown.generation.cache import SummaryCache, cached_answer
 from doctown.generation.wrapper import WrapperBackend
@@ -34,9 +36,32 @@ class CachedSummary(BaseModel):
 
     summary: str = ""
     summaries: dict[str, str] | None = None
-    usage: WireUsage
+    usage: WireUsage  # what making it cost
     attempts: int
     build: str
+    output_format: OutputFormat = OutputFormat.JSON_SCHEMA  # how the answer was read
+    batch: bool = False  # answered through the Batch API
+
+    def completion(self, output: DocumentationOutput | GroupOutput, build: str) -> Completion:
+        """The answer as `build` receives it: what it paid, for the build that paid for it
+        (a redelivered shard); a free cache hit that says what it cost, for any other."""
+        if build == self.build:
+            return Completion(
+                output,
+                self.usage.usage(),
+                attempts=self.attempts,
+                output_format=self.output_format,
+                batch=self.batch,
+            )
+        return Completion(
+            output,
+            Usage(),
+            attempts=0,
+            cached=True,
+            original_usage=self.usage.usage(),
+            output_format=self.output_format,
+            batch=self.batch,
+        )
 
     def output(self, prompt: Prompt) -> DocumentationOutput | GroupOutput | None:
         """The answer kept for `prompt`, or None when it no longer fits what the prompt asks
@@ -79,17 +104,17 @@ class RedisCachingBackend(WrapperBackend):
         found = await self.cache.get(key)
         output = found.output(prompt) if found is not None else None
         if found is not None and output is not None:
-            if found.build == self.build:
-                return Completion(output, found.usage.usage(), attempts=found.attempts)
-            return Completion(output, Usage(), attempts=0, cached=True)
+            return found.completion(output, self.build)
         completion = await self.wrapped.complete(prompt)
         output = completion.output
         entry = CachedSummary(
             summary=stored_text(output) if isinstance(output, DocumentationOutput) else "",
             summaries=output.summaries if isinstance(output, GroupOutput) else None,
-            usage=WireUsage.of(completion.usage),
+            usage=WireUsage.of(completion.cost_to_make),
             attempts=completion.attempts,
             build=self.build,
+            output_format=completion.output_format,
+            batch=completion.batch,
         )
         await self.cache.put(key, entry)
         return completion

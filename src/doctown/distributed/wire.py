@@ -3,8 +3,10 @@
 Only JSON, validated on arrival at both ends: a message is data, never code. Prompts travel
 whole (messages, token count, and how many symbols they ask about), so a worker sends exactly
 what the coordinator planned, priced and keyed its cache with; a group's answer comes back
-whole too, and the coordinator splits it among the group's symbols. Secrets never travel:
-each worker reads its own key.
+whole too, and the coordinator splits it among the group's symbols. An answer carries what its
+provenance needs (how it was read, what making it cost when it came from the workers' cache,
+whether it was a batch's), so a distributed pack records what a one-process build records.
+Secrets never travel: each worker reads its own key.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from doctown.backends.base import Completion, validate_summary
+from doctown.backends.formats import OutputFormat
 from doctown.errors import InvalidOutputError, JobAbortedError, SymbolFailure, TransientError
 from doctown.overviews.schemas import OUTPUT_TYPES
 from doctown.prompts import Prompt
@@ -89,6 +92,11 @@ class Outcome(BaseModel):
     usage: WireUsage = Field(default_factory=WireUsage)
     attempts: int = Field(default=1, ge=0)
     cached: bool = False
+    # Provenance of a documented answer: how it was read, what making it cost when that is
+    # not `usage` (found in the workers' cache), and whether the Batch API answered it.
+    output_format: OutputFormat = OutputFormat.JSON_SCHEMA
+    original_usage: WireUsage | None = None
+    batch: bool = False
 
 
 class ShardResult(BaseModel):
@@ -132,6 +140,11 @@ def documented(completion: Completion) -> Outcome:
         usage=WireUsage.of(completion.usage),
         attempts=completion.attempts,
         cached=completion.cached,
+        output_format=completion.output_format,
+        original_usage=(
+            WireUsage.of(completion.original_usage) if completion.original_usage else None
+        ),
+        batch=completion.batch,
     )
 
 
@@ -174,12 +187,7 @@ def completion_of(
         )
     if outcome.kind == "documented" and outcome.summaries is not None:
         # Each summary meets the rules when the coordinator splits the group's answer.
-        return Completion(
-            output=GroupOutput(summaries=outcome.summaries),
-            usage=outcome.usage.usage(),
-            attempts=outcome.attempts,
-            cached=outcome.cached,
-        )
+        return _answered(outcome, GroupOutput(summaries=outcome.summaries))
     if outcome.kind == "documented" and outcome.summary is not None:
         # A worker is another machine: its answer meets the same rules as a local one.
         try:
@@ -195,12 +203,7 @@ def completion_of(
         problem = validate_summary(output)
         if problem:
             raise InvalidOutputError(problem, usage=outcome.usage.usage())
-        return Completion(
-            output=output,
-            usage=outcome.usage.usage(),
-            attempts=outcome.attempts,
-            cached=outcome.cached,
-        )
+        return _answered(outcome, output)
     if outcome.kind == "aborted":
         raise job_stop(outcome.reason or "aborted", outcome.message)
     if outcome.kind == "transient":
@@ -208,3 +211,17 @@ def completion_of(
     failure = SymbolFailure(outcome.message, usage=outcome.usage.usage(), attempts=outcome.attempts)
     failure.reason = outcome.reason or "failed"
     raise failure
+
+
+def _answered(outcome: Outcome, output: DocumentationOutput | GroupOutput) -> Completion:
+    """The Completion of a documented outcome whose answer was checked."""
+    made = outcome.original_usage
+    return Completion(
+        output=output,
+        usage=outcome.usage.usage(),
+        attempts=outcome.attempts,
+        cached=outcome.cached,
+        original_usage=made.usage() if made is not None else None,
+        output_format=outcome.output_format,
+        batch=outcome.batch,
+    )

@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS summaries (
     output_tokens INTEGER NOT NULL,
     reasoning_tokens INTEGER NOT NULL,
     created_at REAL NOT NULL,
-    output_format TEXT
+    output_format TEXT,
+    batch INTEGER
 )
 """,
     """
@@ -83,7 +84,7 @@ CREATE TABLE IF NOT EXISTS leases (
 """,
 )
 # Columns added after the first release, with their type: older files gain them on open.
-_ADDED_COLUMNS = {"output_format": "TEXT"}
+_ADDED_COLUMNS = {"output_format": "TEXT", "batch": "INTEGER"}
 _KEYS_PER_QUERY = 900  # below SQLite's default limit on bound parameters
 LADDER_AND_TEXT = frozenset(OutputFormat)
 
@@ -93,8 +94,10 @@ def default_cache_path() -> Path:
     return cache_dir() / "summaries.sqlite3"
 
 
-_INSERT = "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_Row = tuple[str, str, str, str, str, int, int, int, int, float, str | None]
+_INSERT = "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# A batch's answer arrives long after it was asked: another build may have stored one meanwhile.
+_INSERT_NEW = "INSERT OR IGNORE INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_Row = tuple[str, str, str, str, str, int, int, int, int, float, str | None, int]
 
 
 def _row(
@@ -104,6 +107,7 @@ def _row(
     summary: str,
     usage: Usage,
     output_format: OutputFormat | None,
+    batch: bool,
 ) -> _Row:
     return (
         key,
@@ -117,6 +121,7 @@ def _row(
         usage.reasoning_tokens,
         time.time(),
         output_format.value if output_format else None,
+        int(batch),
     )
 
 
@@ -125,6 +130,8 @@ class CachedSummary:
     summary: str
     usage: Usage  # what it cost when it was made
     output_format: OutputFormat | None  # None: stored before formats were recorded
+    # Answered through the Batch API, so made at the batch price (False in older files).
+    batch: bool = False
 
 
 @dataclass(frozen=True)
@@ -228,7 +235,7 @@ class SummaryCache:
         with self._lock:
             row = self._db.execute(
                 "SELECT summary, input_tokens, cached_tokens, output_tokens, reasoning_tokens, "
-                "output_format FROM summaries WHERE key = ?",
+                "output_format, batch FROM summaries WHERE key = ?",
                 (key,),
             ).fetchone()
         if row is None:
@@ -237,6 +244,7 @@ class SummaryCache:
             summary=row[0],
             usage=Usage(row[1], row[2], row[3], row[4], 1),
             output_format=OutputFormat(row[5]) if row[5] in LADDER_AND_TEXT else None,
+            batch=bool(row[6]),
         )
 
     def contains(self, keys: Iterable[str]) -> set[str]:
@@ -265,11 +273,19 @@ class SummaryCache:
         summary: str,
         usage: Usage,
         output_format: OutputFormat | None = None,
+        batch: bool = False,
         release: str | None = None,
-    ) -> None:
-        """Store a summary; with `release`, drop that owner's lease on it in the same commit."""
+        overwrite: bool = True,
+    ) -> bool:
+        """Store a summary; with `release`, drop that owner's lease on it in the same commit.
+        Without `overwrite`, a summary `key` already holds is kept (another build's answer,
+        which builds may already have packed). Whether it was stored."""
+        row = _row(key, backend, model, summary, usage, output_format, batch)
         with self._transaction():
-            _insert(self._db, _row(key, backend, model, summary, usage, output_format), release)
+            if not overwrite:
+                return self._db.execute(_INSERT_NEW, row).rowcount == 1
+            _insert(self._db, row, release)
+            return True
 
     async def store(
         self,
@@ -280,11 +296,12 @@ class SummaryCache:
         summary: str,
         usage: Usage,
         output_format: OutputFormat | None = None,
+        batch: bool = False,
         release: str | None = None,
     ) -> None:
         """`put` from async code: returns once the row is committed, without the event loop
         waiting on the disk."""
-        row = _row(key, backend, model, summary, usage, output_format)
+        row = _row(key, backend, model, summary, usage, output_format, batch)
         await self._write(lambda db: _insert(db, row, release))
 
     async def acquire(self, key: str, owner: str, *, seconds: float = LEASE_SECONDS) -> bool:
@@ -516,6 +533,7 @@ class CachingBackend(WrapperBackend):
             cached=True,
             original_usage=found.usage,
             output_format=found.output_format or OutputFormat.JSON_SCHEMA,
+            batch=found.batch,
         )
 
     async def _lease(self, key: str) -> bool:
@@ -576,8 +594,11 @@ class CachingBackend(WrapperBackend):
                 backend=self.name,
                 model=self.model,
                 summary=stored_text(completion.single_output),
-                usage=completion.usage,
+                # What making it cost: an answer a distributed build's workers found in their
+                # shared cache costs this build nothing, but its entry keeps the original price.
+                usage=completion.cost_to_make,
                 output_format=completion.output_format,
+                batch=completion.batch,
                 release=self.owner if key in self._held else None,
             )
         except sqlite3.Error as exc:
