@@ -4,7 +4,7 @@ The corpus is a copy of part of the running interpreter's standard library (real
 downloaded). The fake OpenAI server runs in its own process at a fixed latency. The build runs
 twice with fresh caches: cold (every summary asked) and warm (every summary cached).
 
-    .venv/bin/python bench/build_pipeline.py [--latency 0.1] [--concurrency 100]
+    .venv/bin/python bench/build_pipeline.py [--latency 0.1] [--concurrency 100] [--batch]
 
 Prints a table and writes bench/results/build_pipeline.json.
 """
@@ -66,7 +66,9 @@ def start_fake_server(latency: float, *options: str) -> tuple[subprocess.Popen[b
     return server, port
 
 
-def run_build(corpus: Path, out: Path, env: dict[str, str], label: str) -> dict[str, Any]:
+def run_build(
+    corpus: Path, out: Path, env: dict[str, str], label: str, *options: str
+) -> dict[str, Any]:
     started = time.perf_counter()
     done = subprocess.run(
         [
@@ -80,6 +82,7 @@ def run_build(corpus: Path, out: Path, env: dict[str, str], label: str) -> dict[
             "--yes",
             "--quiet",
             "--json",
+            *options,
         ],
         env=env,
         capture_output=True,
@@ -114,6 +117,7 @@ def main() -> None:
     )
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--batch", action="store_true", help="also a cold build with --batch")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="doctown-bench-") as scratch:
         work = Path(scratch)
@@ -132,6 +136,14 @@ def main() -> None:
                 run_build(corpus, work / "cold.docpack", env, "cold"),
                 run_build(corpus, work / "warm.docpack", env, "warm (all cached)"),
             ]
+            if args.batch:
+                # The Batch API round trip: JSONL written, uploaded, polled, read back. The
+                # fake completes a batch about a second after it is created.
+                batch_env = {**env, "XDG_CACHE_HOME": str(work / "cache-batch")}
+                batch_env["BATCH_POLL_SECONDS"] = "0.5"
+                rows.append(
+                    run_build(corpus, work / "batch.docpack", batch_env, "cold, --batch", "--batch")
+                )
         finally:
             fake.terminate()
             fake.wait(timeout=30)
@@ -150,6 +162,7 @@ def main() -> None:
             "asked/s",
             "of bound",
             "peak MiB",
+            "cost",
         ],
         [
             [
@@ -168,6 +181,7 @@ def main() -> None:
                 if r["symbols_per_s_generation"]
                 else "-",
                 r["peak_mib"],
+                f"${r['cost']:.4f}",
             ]
             for r in rows
         ],
