@@ -19,6 +19,7 @@ from doctown.docpack.overviews import (
 from doctown.errors import SymbolFailure
 from doctown.freshness import fingerprint
 from doctown.models import Price
+from doctown.overviews.derived import DERIVED_BACKEND
 from doctown.overviews.diagram import architecture_diagram
 from doctown.overviews.schemas import (
     CLUSTER_PREFIX,
@@ -69,6 +70,16 @@ class _Writer:
                 "message": str(answer),
                 "groups": len(result.groups),
             }
+        if result.derived:
+            # Not model-written: marked as the pack marks a docstring reused without a call.
+            return {
+                "summary": answer.summary.strip(),
+                "status": "documented",
+                "groups": 0,
+                "provenance": dp.Provenance(
+                    backend=DERIVED_BACKEND, model="", prompt_version=None, preview=self.preview
+                ),
+            }
         return {
             "summary": answer.summary.strip(),
             "status": "documented",
@@ -112,7 +123,7 @@ def overviews_entry(
             modules.append(
                 ModuleOverview(
                     path=facts.path,
-                    public_api=output.public_api
+                    public_api=result.context.resolve(output.public_api)
                     if isinstance(output, ModuleOverviewOutput)
                     else [],
                     depends_on=facts.depends_on,
@@ -131,7 +142,7 @@ def overviews_entry(
                 ClusterOverview(
                     cluster_id=cluster_id,
                     title=titles.get(cluster_id),
-                    key_symbols=written.key_symbols if written else [],
+                    key_symbols=result.context.resolve(written.key_symbols) if written else [],
                     relations=[
                         ClusterRelation(
                             cluster_id=n.cluster_id,
