@@ -83,6 +83,21 @@ def test_every_level_is_written_from_the_summaries_below_it(
     assert (cart.provenance.prompt_version, cart.provenance.cost) == (None, 0.0)
     assert cart.fingerprint is None
     assert cart.depends_on == ["shop/pricing.py"] and cart.used_by == ["shop/receipt.py"]
+    # A cluster's key symbols are its most central documented members: computed, not asked.
+    asks = [r for r in built.overview_requests if _schema(r) == "ClusterOverview"]
+    assert asks and all("key_symbols" not in json.dumps(r["body"]) for r in asks)
+    nodes = built.pack.content.nodes.symbols
+    for cluster in overviews.clusters:
+        members = [
+            s
+            for s in nodes
+            if s.cluster_id == cluster.cluster_id
+            and s.kind != "module"
+            and s.documentation is not None
+            and s.documentation.summary is not None
+        ]
+        central = sorted(members, key=lambda s: (-(s.centrality or 0.0), s.id))
+        assert cluster.key_symbols == [s.id for s in central][:5]
     assert overviews.repository is not None and overviews.repository.status == "documented"
     assert all(index.exists(ref) for ref in overviews.repository.main_parts)
     assert overviews.diagram.startswith("flowchart LR\n")

@@ -22,10 +22,11 @@ def derived_module_overview(context: OverviewContext) -> ModuleOverviewOutput | 
         return None
     own = [item for item in context.items if item.kind == "module"]
     symbols = [item for item in context.items if item.kind != "module"]
-    if len(symbols) != 1 or not symbols[0].summary:
+    said = symbols[0].summary if len(symbols) == 1 else None
+    if not said:
         return None
     symbol = symbols[0]
     name = symbol.alias or symbol.name
-    parts = [" ".join(item.summary.split()) for item in own if item.summary]
-    parts.append(f"Its one documented {symbol.kind}, `{name}`: {' '.join(symbol.summary.split())}")
+    parts = [" ".join(item.summary.split()) for item in own if item.summary is not None]
+    parts.append(f"Its one documented {symbol.kind}, `{name}`: {' '.join(said.split())}")
     return ModuleOverviewOutput(summary=" ".join(parts), public_api=[symbol.ref])

@@ -32,6 +32,7 @@ from doctown.overviews.structure import (
 from doctown.schemas import DocumentationOutput
 
 MAX_CLUSTER_SYMBOLS = 8
+KEY_SYMBOLS = 5  # a cluster's most central members: its key symbols in the pack, not asked
 MAX_CLUSTER_MODULES = 8  # the modules a cluster spans most, shown with their overviews
 GROUP_MAX_ITEMS = 60
 

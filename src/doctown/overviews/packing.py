@@ -21,6 +21,7 @@ from doctown.freshness import fingerprint
 from doctown.models import Price
 from doctown.overviews.derived import DERIVED_BACKEND
 from doctown.overviews.diagram import architecture_diagram
+from doctown.overviews.levels import KEY_SYMBOLS
 from doctown.overviews.schemas import (
     CLUSTER_PREFIX,
     MODULE_PREFIX,
@@ -142,7 +143,7 @@ def overviews_entry(
                 ClusterOverview(
                     cluster_id=cluster_id,
                     title=titles.get(cluster_id),
-                    key_symbols=result.context.resolve(written.key_symbols) if written else [],
+                    key_symbols=facts_of.members[:KEY_SYMBOLS],
                     relations=[
                         ClusterRelation(
                             cluster_id=n.cluster_id,
@@ -189,7 +190,6 @@ def written_output(entry: Overview) -> DocumentationOutput | None:
         return ClusterOverviewOutput.model_construct(
             title=entry.title or "",
             summary=entry.summary,
-            key_symbols=list(entry.key_symbols),
             relations=[
                 RelationOutput(cluster=CLUSTER_PREFIX + r.cluster_id, description=r.description)
                 for r in entry.relations

@@ -32,7 +32,7 @@ _SHAPES = {
     "group": '"summary" (2-3 sentences), "key_symbols" (references)',
     "module": '"summary" (2-4 sentences), "public_api" (references, best first)',
     "cluster": (
-        '"title" (2-6 words), "summary" (2-4 sentences), "key_symbols" (references), '
+        '"title" (2-6 words), "summary" (2-4 sentences), '
         '"relations" (per neighbour: "cluster" reference, "description" sentence)'
     ),
     "repository": (

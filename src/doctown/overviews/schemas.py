@@ -117,14 +117,14 @@ class ClusterRelation(BaseModel):
 
 
 class ClusterOverviewOutput(DocumentationOutput):
-    """A cluster's title, purpose, key symbols and relations to its neighbours."""
+    """A cluster's title, purpose and relations to its neighbours. (Its key symbols are not
+    asked: they are its most central members, computed.)"""
 
     schema_name: ClassVar[str] = "ClusterOverview"
     max_summary_chars: ClassVar[int] = 1_200
 
     title: str = Field(description="A short title for this part of the code (2-6 words).")
     summary: str = Field(description="2-4 sentences on what this part of the code does. No code.")
-    key_symbols: list[str] = Field(description=f"Its key symbols, most important first: {_REFS}.")
     relations: list[ClusterRelation] = Field(
         description="How it relates to each neighbouring cluster listed in the facts."
     )
@@ -162,7 +162,7 @@ OUTPUT_TYPES: dict[str, type[DocumentationOutput]] = {
 def referenced(output: DocumentationOutput) -> list[str]:
     """The references an answer makes in its structured fields, in order."""
     refs: list[str] = []
-    if isinstance(output, GroupOverviewOutput | ClusterOverviewOutput):
+    if isinstance(output, GroupOverviewOutput):
         refs += output.key_symbols
     if isinstance(output, ModuleOverviewOutput):
         refs += output.public_api

@@ -268,11 +268,11 @@ class OverviewStage:
                 continue
             del contexts[ref]
             prompt = self.builder.build(context)
-            answer = Completion(derived, Usage())
-            run.results[ref] = OverviewResult(ref, level, context, prompt, answer, derived=True)
+            made = Completion(derived, Usage())
+            run.results[ref] = OverviewResult(ref, level, context, prompt, made, derived=True)
             run.figures[level].derived += 1
             overviews[ref] = derived
-            self._announce(ref, level, answer, Usage(), Decimal(0), derived=True)
+            self._announce(ref, level, made, Usage(), Decimal(0), derived=True)
         while True:
             prompts = {ref: self.builder.build(context) for ref, context in contexts.items()}
             large = [
