@@ -116,11 +116,11 @@ class OverviewStage:
         *,
         emitter: events.EventEmitter | None = None,
         grounding: GroundingPolicy | None = None,
-        derive: bool = True,
+        derive: bool = False,
     ) -> None:
-        """With `derive`, a module of one documented symbol is written without a call
-        (`derived.py`); without it, every module is asked (a backend that makes no call
-        writes its own)."""
+        """With `derive` (as `doctown build` does), a module of one documented symbol is
+        written without a call (`derived.py`); without it, every module is asked (what
+        `doctown eval` scores, and what a backend that makes no call writes itself)."""
         self.engine = engine
         self.derive = derive
         self.builder = builder
