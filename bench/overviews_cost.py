@@ -4,7 +4,8 @@ The corpus is the one `build_pipeline.py` uses (the interpreter's standard libra
 modules plus a few packages; real code, nothing downloaded). The fake OpenAI server runs in
 its own process at a fixed latency; the model is gpt-5-nano, priced as published. Two cold
 builds run back to back with fresh caches: with overviews (the default) and with
-`--no-overviews`. Reported: overview calls and prompt tokens per level, what the overviews
+`--no-overviews`. Reported: overview calls and prompt tokens per level (and the module
+overviews put together without a call), what the overviews
 cost next to the symbols, and the overview stage's time next to the build without it.
 
     .venv/bin/python bench/overviews_cost.py [--latency 0.2] [--concurrency 100]
@@ -86,11 +87,12 @@ def main() -> None:
     overview_s = with_o["seconds"]["overviews"]
     levels = overviews["levels"]
     print_table(
-        ["level", "calls", "prompt tokens", "tokens/call", "cost $"],
+        ["level", "calls", "without a call", "prompt tokens", "tokens/call", "cost $"],
         [
             [
                 level,
                 figures["calls"],
+                figures.get("derived", 0),
                 figures["prompt_tokens"],
                 round(figures["prompt_tokens"] / figures["calls"]) if figures["calls"] else "-",
                 f"{figures['cost']:.6f}",

@@ -39,33 +39,65 @@ def test_every_level_is_written_from_the_summaries_below_it(
     asked = {_schema(r): 0 for r in built.overview_requests}
     for request in built.overview_requests:
         asked[_schema(request)] += 1
+    # cart.py and receipt.py hold one documented top-level symbol each: no call for them.
     assert asked == {
-        "ModuleOverview": 3,
+        "ModuleOverview": 1,
         "ClusterOverview": len(overviews.clusters),
         "RepositoryOverview": 1,
     }
-    cart = next(r for r in built.overview_requests if "Module shop/cart.py" in _user(r))
-    prompt = _user(cart)
-    # The children's summaries, never their source.
-    assert "Documents the class Cart." in prompt and "[shop/cart.py::Cart]" in prompt
+    pricing = next(r for r in built.overview_requests if "Module shop/pricing.py" in _user(r))
+    prompt = _user(pricing)
+    # The children's summaries, never their source; the module's symbols by their local name.
+    assert "- [apply_discount] function: " in prompt and "[total]" in prompt
+    assert "shop/pricing.py::" not in prompt
     assert not any(line in prompt for line in SOURCE_LINES)
-    assert "Depends on modules: shop/pricing.py" in prompt
-    assert "Used by modules: shop/receipt.py" in prompt
+    assert "Depends on: none" in prompt and "Used by: shop/cart.py" in prompt
     # Clusters are written from the module overviews, the repository from the clusters.
     cluster_prompts = [_user(r) for r in built.overview_requests if _schema(r) == "ClusterOverview"]
-    assert any("Gives an overview of the Module shop/cart.py." in p for p in cluster_prompts)
+    assert any("Gives an overview of the Module shop/pricing.py." in p for p in cluster_prompts)
+    assert any("Its one documented class, `Cart`: " in p for p in cluster_prompts)
     repository = _user(
         next(r for r in built.overview_requests if _schema(r) == "RepositoryOverview")
     )
     assert "Gives an overview of the Cluster" in repository
     assert "<untrusted-readme>\n# Shop\n\nA tiny shop." in repository
-    # Every reference kept is one the pack holds; provenance says who wrote it and its cost.
+    # Every reference kept is one the pack holds (local names resolved to ids); provenance
+    # says who wrote it and its cost.
     index = OverviewIndex(built.pack.content)
-    module = index.modules["shop/cart.py"]
-    assert module.public_api and all(index.exists(ref) for ref in module.public_api)
-    assert module.depends_on == ["shop/pricing.py"] and module.used_by == ["shop/receipt.py"]
-    assert module.provenance is not None and module.provenance.cost > 0
-    assert module.provenance.prompt_version == OVERVIEW_PROMPT_VERSION
+    written = index.modules["shop/pricing.py"]
+    assert written.public_api and all(
+        ref.startswith("shop/pricing.py::") for ref in written.public_api
+    )
+    assert all(index.exists(ref) for ref in written.public_api)
+    assert written.provenance is not None and written.provenance.cost > 0
+    assert written.provenance.prompt_version == OVERVIEW_PROMPT_VERSION
+    assert written.fingerprint is not None
+    # A module of one symbol: its overview from the summaries, marked as not model-written.
+    cart = index.modules["shop/cart.py"]
+    cart_symbol = next(s for s in built.pack.content.nodes.symbols if s.id == "shop/cart.py::Cart")
+    assert cart.status == "documented" and cart.public_api == ["shop/cart.py::Cart"]
+    assert cart.summary is not None and cart_symbol.documentation is not None
+    assert f"`Cart`: {cart_symbol.documentation.summary}" in cart.summary
+    assert cart.provenance is not None
+    assert (cart.provenance.backend, cart.provenance.model) == ("facts", "")
+    assert (cart.provenance.prompt_version, cart.provenance.cost) == (None, 0.0)
+    assert cart.fingerprint is None
+    assert cart.depends_on == ["shop/pricing.py"] and cart.used_by == ["shop/receipt.py"]
+    # A cluster's key symbols are its most central documented members: computed, not asked.
+    asks = [r for r in built.overview_requests if _schema(r) == "ClusterOverview"]
+    assert asks and all("key_symbols" not in json.dumps(r["body"]) for r in asks)
+    nodes = built.pack.content.nodes.symbols
+    for cluster in overviews.clusters:
+        members = [
+            s
+            for s in nodes
+            if s.cluster_id == cluster.cluster_id
+            and s.kind != "module"
+            and s.documentation is not None
+            and s.documentation.summary is not None
+        ]
+        central = sorted(members, key=lambda s: (-(s.centrality or 0.0), s.id))
+        assert cluster.key_symbols == [s.id for s in central][:5]
     assert overviews.repository is not None and overviews.repository.status == "documented"
     assert all(index.exists(ref) for ref in overviews.repository.main_parts)
     assert overviews.diagram.startswith("flowchart LR\n")
@@ -86,7 +118,8 @@ def test_a_module_with_hundreds_of_symbols_is_summarised_in_groups_first(
     assert all(counter.count_messages(r["body"]["messages"]) <= budget for r in groups)
     # Consecutive, in source order (the module's own summary first), each item in one group.
     listed = [line for r in groups for line in _user(r).splitlines() if line.startswith("- [")]
-    expected = ["- [module:big.py", *(f"- [big.py::step_{i}" for i in range(300))]
+    # The module's symbols are listed by their local names (`step_0` for `big.py::step_0`).
+    expected = ["- [module:big.py", *(f"- [step_{i}" for i in range(300))]
     assert [line.split("]")[0] for line in listed] == expected
     module = next(r for r in built.overview_requests if _schema(r) == "ModuleOverview")
     assert f"group part 1 of {len(groups)}" in _user(module)

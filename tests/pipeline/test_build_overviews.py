@@ -37,7 +37,8 @@ def test_the_plan_prices_the_overviews_and_a_warm_plan_asks_for_none(
     assert fake_openai.requests == []
     plan = json.loads(dry.stdout)["plan"]
     planned = plan["overviews"]
-    assert planned["levels"]["module"]["calls"] == 3
+    # Of the three modules, two hold one documented symbol: written without a call.
+    assert planned["levels"]["module"]["calls"] == 1
     assert planned["levels"]["repository"]["calls"] == 1
     assert planned["to_send"] == sum(level["calls"] for level in planned["levels"].values())
     real = build(shop_repo, tmp_path / "x.docpack", fake_openai, "--json")
@@ -45,6 +46,7 @@ def test_the_plan_prices_the_overviews_and_a_warm_plan_asks_for_none(
     result = json.loads(real.stdout)["result"]
     spent = result["overviews"]
     assert spent["calls"] == planned["to_send"]
+    assert spent["derived"] == spent["levels"]["module"]["derived"] == 2
     # Summaries not written yet are estimated: the estimate is near what was really sent.
     sent = sum(level["prompt_tokens"] for level in spent["levels"].values())
     assert 0.5 * sent <= planned["prompt_tokens"] <= 2 * sent
@@ -53,7 +55,7 @@ def test_the_plan_prices_the_overviews_and_a_warm_plan_asks_for_none(
     warm = build(shop_repo, tmp_path / "y.docpack", fake_openai, "--dry-run", "--json")
     warm_plan = json.loads(warm.stdout)["plan"]
     assert warm_plan["to_send"] == 0 and warm_plan["overviews"]["to_send"] == 0
-    assert warm_plan["overviews"]["cached"] == spent["overviews"]
+    assert warm_plan["overviews"]["cached"] == spent["overviews"] - spent["derived"]
 
 
 def test_a_changed_module_re_asks_its_overview_and_the_levels_above_it_only(
@@ -153,8 +155,11 @@ def test_the_cost_cap_covers_the_overviews_and_a_rerun_finishes_them(
     assert symbols_cost > 0 and overview_requests(fake_openai) == []
     packed = read_docpack(tmp_path / "c.docpack").content.overviews
     assert packed is not None and packed.modules
-    assert {m.status for m in packed.modules} == {"skipped"}
-    assert {m.reason for m in packed.modules} <= {"not_attempted", "budget_exhausted"}
+    # Only the modules a model must write wait; those of one symbol cost nothing.
+    asked = [m for m in packed.modules if m.provenance is None or m.provenance.backend != "facts"]
+    assert asked and {m.status for m in asked} == {"skipped"}
+    assert {m.reason for m in asked} <= {"not_attempted", "budget_exhausted"}
+    assert {m.status for m in packed.modules if m not in asked} == {"documented"}
     finished = build(shop_repo, tmp_path / "c.docpack", fake_openai, "--json")
     assert finished.returncode == 0, finished.stderr
     packed = read_docpack(tmp_path / "c.docpack").content.overviews

@@ -85,7 +85,6 @@ def facts_overview(context: OverviewContext) -> DocumentationOutput:
         return ClusterOverviewOutput(
             title=context.title,
             summary=f"A part of the code spanning {modules}; its key symbols are {named}.",
-            key_symbols=refs,
             relations=relations,
         )
     # The repository: its parts are clusters, or groups of them on a large repository.

@@ -31,8 +31,9 @@ from doctown.overviews.structure import (
 )
 from doctown.schemas import DocumentationOutput
 
-MAX_METHODS_NAMED = 6
 MAX_CLUSTER_SYMBOLS = 8
+KEY_SYMBOLS = 5  # a cluster's most central members: its key symbols in the pack, not asked
+MAX_CLUSTER_MODULES = 8  # the modules a cluster spans most, shown with their overviews
 GROUP_MAX_ITEMS = 60
 
 
@@ -64,19 +65,21 @@ def _symbol_item(
 def module_context(
     facts: ModuleFacts, symbols: Mapping[str, Symbol], written: Written
 ) -> OverviewContext:
-    """A module's overview context: its top-level symbols, with their members named."""
+    """A module's overview context: its top-level symbols, each written by its name in the
+    file (`Cart` for `core.py::Cart`) rather than its whole id, which repeats the path."""
     items = []
     own = written.summaries.get(facts.path)  # the module's own summary, when it has one
     if own:
         items.append(
             OverviewItem(ref=module_ref(facts.path), name=facts.path, kind="module", summary=own)
         )
+    prefix = f"{facts.path}::"
     for symbol_id in facts.members:
-        members = facts.methods.get(symbol_id, [])
-        named = [symbols[m].name for m in members[:MAX_METHODS_NAMED] if m in symbols]
-        more = len(members) - len(named)
-        detail = f"members: {', '.join(named)}" + (f" (+{more} more)" if more > 0 else "")
-        items.append(_symbol_item(symbol_id, symbols, written, detail if named else ""))
+        item = _symbol_item(symbol_id, symbols, written)
+        local = symbol_id.removeprefix(prefix)
+        if local != symbol_id and local and " " not in local and "]" not in local:
+            item = item.model_copy(update={"alias": local})
+        items.append(item)
     return OverviewContext(
         level="module",
         subject=module_ref(facts.path),
@@ -97,7 +100,7 @@ def cluster_context(
     """A cluster's context: the modules it spans (their overviews), its key symbols, its
     neighbouring clusters and how many calls go each way."""
     items = []
-    for path in facts.modules:
+    for path in facts.modules[:MAX_CLUSTER_MODULES]:
         overview = written.overviews.get(module_ref(path))
         if path in structure.modules or overview is not None:
             items.append(
@@ -210,7 +213,8 @@ def with_groups(
     for group in groups:
         answer = answers.get(group.subject)
         if answer is not None:
-            keys = [item for item in group.items if item.ref in _keys(answer)][:6]
+            named = _keys(answer)
+            keys = [item for item in group.items if {item.ref, item.alias} & named][:6]
             detail = "key: " + ", ".join(f"[{item.ref}] {item.name}" for item in keys)
             summary: str | None = answer.summary
         else:

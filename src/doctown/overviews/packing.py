@@ -19,7 +19,9 @@ from doctown.docpack.overviews import (
 from doctown.errors import SymbolFailure
 from doctown.freshness import fingerprint
 from doctown.model_catalog import Price
+from doctown.overviews.derived import DERIVED_BACKEND
 from doctown.overviews.diagram import architecture_diagram
+from doctown.overviews.levels import KEY_SYMBOLS
 from doctown.overviews.schemas import (
     CLUSTER_PREFIX,
     MODULE_PREFIX,
@@ -69,6 +71,16 @@ class _Writer:
                 "message": str(answer),
                 "groups": len(result.groups),
             }
+        if result.derived:
+            # Not model-written: marked as the pack marks a docstring reused without a call.
+            return {
+                "summary": answer.summary.strip(),
+                "status": "documented",
+                "groups": 0,
+                "provenance": dp.Provenance(
+                    backend=DERIVED_BACKEND, model="", prompt_version=None, preview=self.preview
+                ),
+            }
         return {
             "summary": answer.summary.strip(),
             "status": "documented",
@@ -112,7 +124,7 @@ def overviews_entry(
             modules.append(
                 ModuleOverview(
                     path=facts.path,
-                    public_api=output.public_api
+                    public_api=result.context.resolve(output.public_api)
                     if isinstance(output, ModuleOverviewOutput)
                     else [],
                     depends_on=facts.depends_on,
@@ -131,7 +143,7 @@ def overviews_entry(
                 ClusterOverview(
                     cluster_id=cluster_id,
                     title=titles.get(cluster_id),
-                    key_symbols=written.key_symbols if written else [],
+                    key_symbols=facts_of.members[:KEY_SYMBOLS],
                     relations=[
                         ClusterRelation(
                             cluster_id=n.cluster_id,
@@ -178,7 +190,6 @@ def written_output(entry: Overview) -> DocumentationOutput | None:
         return ClusterOverviewOutput.model_construct(
             title=entry.title or "",
             summary=entry.summary,
-            key_symbols=list(entry.key_symbols),
             relations=[
                 RelationOutput(cluster=CLUSTER_PREFIX + r.cluster_id, description=r.description)
                 for r in entry.relations

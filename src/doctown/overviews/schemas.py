@@ -40,7 +40,16 @@ class OverviewItem(BaseModel):
     name: str
     kind: str
     summary: str | None = None
-    detail: str = ""  # what the analysis adds: a signature head, member names, call counts
+    detail: str = ""  # what the analysis adds: member names, call counts
+    # How the prompt writes the reference when shorter than `ref`: a module's own symbols by
+    # their name in the file (`Cart.total` for `core.py::Cart.total`). Answers may use it; it
+    # is turned back into `ref` before anything is kept (`OverviewContext.resolve`).
+    alias: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The reference as the prompt writes it."""
+        return self.alias or self.ref
 
 
 class OverviewContext(BaseModel):
@@ -67,8 +76,14 @@ class OverviewContext(BaseModel):
     part: str = ""  # for a group: "part 2 of 5 of <title>"
 
     def refs(self) -> set[str]:
-        """Every reference the prompt showed."""
-        return {item.ref for item in self.items} | {item.ref for item in self.neighbours}
+        """Every reference the prompt showed, and the ids its aliases stand for."""
+        items = [*self.items, *self.neighbours]
+        return {item.ref for item in items} | {item.alias for item in items if item.alias}
+
+    def resolve(self, refs: list[str]) -> list[str]:
+        """`refs` from an answer with every alias the prompt used turned back into its id."""
+        ids = {item.alias: item.ref for item in [*self.items, *self.neighbours] if item.alias}
+        return [ids.get(ref, ref) for ref in refs]
 
 
 _REFS = "references exactly as listed in the facts (e.g. `cli.py::main`, `module:cli.py`)"
@@ -102,14 +117,14 @@ class ClusterRelation(BaseModel):
 
 
 class ClusterOverviewOutput(DocumentationOutput):
-    """A cluster's title, purpose, key symbols and relations to its neighbours."""
+    """A cluster's title, purpose and relations to its neighbours. (Its key symbols are not
+    asked: they are its most central members, computed.)"""
 
     schema_name: ClassVar[str] = "ClusterOverview"
     max_summary_chars: ClassVar[int] = 1_200
 
     title: str = Field(description="A short title for this part of the code (2-6 words).")
     summary: str = Field(description="2-4 sentences on what this part of the code does. No code.")
-    key_symbols: list[str] = Field(description=f"Its key symbols, most important first: {_REFS}.")
     relations: list[ClusterRelation] = Field(
         description="How it relates to each neighbouring cluster listed in the facts."
     )
@@ -147,7 +162,7 @@ OUTPUT_TYPES: dict[str, type[DocumentationOutput]] = {
 def referenced(output: DocumentationOutput) -> list[str]:
     """The references an answer makes in its structured fields, in order."""
     refs: list[str] = []
-    if isinstance(output, GroupOverviewOutput | ClusterOverviewOutput):
+    if isinstance(output, GroupOverviewOutput):
         refs += output.key_symbols
     if isinstance(output, ModuleOverviewOutput):
         refs += output.public_api

@@ -23,6 +23,7 @@ from doctown.generation.cache import SummaryCache, cached_answer
 from doctown.generation.engine import GenerationEngine
 from doctown.generation.grounding import GroundingPolicy
 from doctown.generation.reuse import SummarySource
+from doctown.overviews.derived import derived_module_overview
 from doctown.overviews.levels import (
     Written,
     cluster_context,
@@ -57,6 +58,7 @@ class LevelFigures:
 
     calls: int = 0
     cached: int = 0
+    derived: int = 0  # written without a call, from the summaries alone
     prompt_tokens: int = 0  # of the prompts sent (or, in a plan, to send)
     usage: Usage = field(default_factory=Usage)
     cost: Decimal = Decimal(0)
@@ -72,6 +74,7 @@ class OverviewResult:
     prompt: Prompt
     answer: Answer
     groups: tuple[str, ...] = ()
+    derived: bool = False  # put together without a call (see `derived.py`)
 
 
 @dataclass
@@ -113,8 +116,13 @@ class OverviewStage:
         *,
         emitter: events.EventEmitter | None = None,
         grounding: GroundingPolicy | None = None,
+        derive: bool = False,
     ) -> None:
+        """With `derive` (as `doctown build` does), a module of one documented symbol is
+        written without a call (`derived.py`); without it, every module is asked (what
+        `doctown eval` scores, and what a backend that makes no call writes itself)."""
         self.engine = engine
+        self.derive = derive
         self.builder = builder
         self.structure = structure
         self.symbols = symbols
@@ -254,6 +262,17 @@ class OverviewStage:
         overviews: dict[str, DocumentationOutput],
     ) -> None:
         groups_of: dict[str, list[str]] = {}
+        for ref, context in list(contexts.items()) if self.derive else ():
+            derived = derived_module_overview(context)
+            if derived is None:
+                continue
+            del contexts[ref]
+            prompt = self.builder.build(context)
+            made = Completion(derived, Usage())
+            run.results[ref] = OverviewResult(ref, level, context, prompt, made, derived=True)
+            run.figures[level].derived += 1
+            overviews[ref] = derived
+            self._announce(ref, level, made, Usage(), Decimal(0), derived=True)
         while True:
             prompts = {ref: self.builder.build(context) for ref, context in contexts.items()}
             large = [
@@ -304,7 +323,14 @@ class OverviewStage:
             )
 
     def _announce(
-        self, ref: str, level: Level, answer: Answer, usage: Usage, cost: Decimal
+        self,
+        ref: str,
+        level: Level,
+        answer: Answer,
+        usage: Usage,
+        cost: Decimal,
+        *,
+        derived: bool = False,
     ) -> None:
         if self.emitter is None:
             return
@@ -323,7 +349,12 @@ class OverviewStage:
         else:
             self.emitter.emit(
                 OVERVIEW_DOCUMENTED,
-                payload | {"cached": answer.cached, "ungrounded": list(answer.ungrounded)},
+                payload
+                | {
+                    "cached": answer.cached,
+                    "ungrounded": list(answer.ungrounded),
+                    "derived": derived,
+                },
                 source=SOURCE,
             )
 

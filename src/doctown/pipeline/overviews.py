@@ -11,6 +11,7 @@ from pathlib import Path
 
 from doctown import events, pricing
 from doctown.analysis import AnalysisResult
+from doctown.backends.facts import FactsBackend
 from doctown.docpack.overviews import Overviews
 from doctown.errors import JobAbortedError, SymbolFailure
 from doctown.freshness.previous import PreviousPack
@@ -92,8 +93,15 @@ class OverviewPlanner:
     def _stage(
         self, engine: GenerationEngine, structure: Structure, grounding: GroundingPolicy | None
     ) -> OverviewStage:
+        # The analysis-only backend makes no call to save: its own overviews name more facts.
         return OverviewStage(
-            engine, self.builder, structure, self.symbols, emitter=self.emitter, grounding=grounding
+            engine,
+            self.builder,
+            structure,
+            self.symbols,
+            emitter=self.emitter,
+            grounding=grounding,
+            derive=engine.backend.name != FactsBackend.name,
         )
 
     def cached_summaries(
@@ -233,6 +241,7 @@ class OverviewPlanner:
             "overviews": len(run.results),
             "calls": run.calls,
             "cached": cached,
+            "derived": sum(f.derived for f in run.figures.values()),
             "failed": failed,
             "usage": {
                 "input_tokens": run.usage.input_tokens,
@@ -244,6 +253,7 @@ class OverviewPlanner:
                 level: {
                     "calls": figures.calls,
                     "cached": figures.cached,
+                    "derived": figures.derived,
                     "prompt_tokens": figures.prompt_tokens,
                     "cost": pricing.as_float(figures.cost),
                 }
