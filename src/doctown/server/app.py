@@ -19,7 +19,7 @@ from doctown.config import Settings, load_service_settings
 from doctown.events import JsonLinesWriter
 from doctown.generation import GenerationEngine, build_engine
 from doctown.redaction import add_secret, redact_logs
-from doctown.server import errors
+from doctown.server.errors import install as install_error_answers
 from doctown.server.guard import RequestGuard
 from doctown.server.jobs.service import JobService
 from doctown.server.routes import docs, estimate, generate, health, jobs
@@ -155,7 +155,7 @@ def create_app(
     )
     app.state.worker = state
     app.add_exception_handler(RequestValidationError, _validation_error)
-    errors.install(app)
+    install_error_answers(app)
     app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(generate.router)
