@@ -7,7 +7,12 @@
      ├── InputError                  a request or input file is malformed
      │    ├── DocpackError           a .docpack is unreadable, hostile or not docpack/1.0
      │    │    └── DocpackTamperedError  its content does not match its manifest
-     │    └── SourceNotAllowedError  a job's source is one the worker's configuration refuses
+     │    ├── SourceNotAllowedError  a job's source is one the worker's configuration refuses
+     │    ├── BatchTooLargeError     a /generate or /estimate batch is over MAX_BATCH_SIZE
+     │    ├── UnknownJobError        the worker has no job by that id
+     │    ├── JobNotActiveError      the job has already ended; there is nothing to cancel
+     │    ├── NoDocpackError         the job has no docpack (yet)
+     │    └── UnsupportedMediaTypeError  a request body of a type the route does not read
      ├── WorkerBusyError             the worker's job queue is full; try again later
      └── GenerationError             it failed at run time
           ├── SymbolFailure          one symbol could not be documented; the job goes on
@@ -29,11 +34,15 @@
                ├── BudgetExhaustedError  the next request could pass --max-cost
                └── JobCancelledError     the job was cancelled (DELETE /jobs/{id})
 
-Errors are translated to exit codes and HTTP statuses only at the edges (cli, server).
-Messages say how to fix the problem. None of them ever contains an API key.
+Every class has its own stable `code` (snake case, e.g. `input_error`): job records name
+their error by it. Errors are translated to exit codes and HTTP statuses only at the edges,
+each in one place: the command group (cli/__init__.py) and the worker's table of statuses
+(server/errors.py). Messages say how to fix the problem. None of them ever contains an API key.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from doctown.usage import Usage
 
@@ -41,13 +50,19 @@ from doctown.usage import Usage
 class DoctownError(Exception):
     """Base class of every doctown error."""
 
+    code: ClassVar[str] = "doctown_error"
+
 
 class ConfigurationError(DoctownError):
     """The configuration cannot work; raised at start-up, before anything is spent."""
 
+    code: ClassVar[str] = "configuration_error"
+
 
 class MissingExtraError(ConfigurationError):
     """An optional dependency is missing; the message names the extra to install."""
+
+    code: ClassVar[str] = "missing_extra_error"
 
     def __init__(self, what: str, extra: str) -> None:
         super().__init__(
@@ -63,9 +78,13 @@ class StateFileError(ConfigurationError):
     names the file and what to do about it.
     """
 
+    code: ClassVar[str] = "state_file_error"
+
 
 class InputError(DoctownError):
     """An input (request body, contexts file) is malformed; the message names the field."""
+
+    code: ClassVar[str] = "input_error"
 
 
 class DocpackError(InputError):
@@ -75,6 +94,8 @@ class DocpackError(InputError):
     highly compressed entry), a missing entry, invalid JSON or an unsupported schema_version.
     """
 
+    code: ClassVar[str] = "docpack_error"
+
 
 class DocpackTamperedError(DocpackError):
     """A .docpack was modified after it was written.
@@ -82,6 +103,8 @@ class DocpackTamperedError(DocpackError):
     Its content entries do not hash to the manifest's checksum and docpack_id, or the
     manifest's statistics and flags disagree with the content.
     """
+
+    code: ClassVar[str] = "docpack_tampered_error"
 
 
 class SourceNotAllowedError(InputError):
@@ -91,17 +114,65 @@ class SourceNotAllowedError(InputError):
     JOBS_ALLOW_GIT_URLS is off; the message names the setting.
     """
 
+    code: ClassVar[str] = "source_not_allowed_error"
+
+
+class BatchTooLargeError(InputError):
+    """A batch of symbols is over MAX_BATCH_SIZE; the message says to split it."""
+
+    code: ClassVar[str] = "batch_too_large_error"
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"The batch has {size} symbols; MAX_BATCH_SIZE is {limit}. "
+            "Split it into smaller requests."
+        )
+
+
+class UnknownJobError(InputError):
+    """The worker has no job by this id."""
+
+    code: ClassVar[str] = "unknown_job_error"
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"This worker has no job {job_id!r}.")
+
+
+class JobNotActiveError(InputError):
+    """The job has already ended; there is nothing left to cancel."""
+
+    code: ClassVar[str] = "job_not_active_error"
+
+
+class NoDocpackError(InputError):
+    """The job has no docpack: it is still running, or it ended without one."""
+
+    code: ClassVar[str] = "no_docpack_error"
+
+
+class UnsupportedMediaTypeError(InputError):
+    """A request body comes in a content type the route does not read; the message names
+    the ones it does."""
+
+    code: ClassVar[str] = "unsupported_media_type_error"
+
 
 class WorkerBusyError(DoctownError):
     """The worker holds as many jobs as JOBS_MAX_CONCURRENT and JOBS_MAX_QUEUED allow."""
+
+    code: ClassVar[str] = "worker_busy_error"
 
 
 class GenerationError(DoctownError):
     """A failure while talking to a model."""
 
+    code: ClassVar[str] = "generation_error"
+
 
 class SymbolFailure(GenerationError):
     """One symbol could not be documented. Carries what the attempts cost."""
+
+    code: ClassVar[str] = "symbol_failure"
 
     reason = "failed"
     batch = False  # set on failures read from a Batch API result, billed at the batch price
@@ -115,11 +186,15 @@ class SymbolFailure(GenerationError):
 class RefusalError(SymbolFailure):
     """The model refused to answer."""
 
+    code: ClassVar[str] = "refusal_error"
+
     reason = "refusal"
 
 
 class TruncatedOutputError(SymbolFailure):
     """The answer was cut off by the completion token cap."""
+
+    code: ClassVar[str] = "truncated_output_error"
 
     reason = "length"
 
@@ -127,11 +202,15 @@ class TruncatedOutputError(SymbolFailure):
 class InvalidOutputError(SymbolFailure):
     """The answer is not valid JSON for the output schema, or breaks its rules."""
 
+    code: ClassVar[str] = "invalid_output_error"
+
     reason = "invalid_output"
 
 
 class RequestRejectedError(SymbolFailure):
     """The API rejected this request (400, 404 for a route, 422...); retrying cannot help."""
+
+    code: ClassVar[str] = "request_rejected_error"
 
     reason = "rejected"
 
@@ -139,11 +218,15 @@ class RequestRejectedError(SymbolFailure):
 class RetriesExhaustedError(SymbolFailure):
     """Every attempt met a transient fault."""
 
+    code: ClassVar[str] = "retries_exhausted_error"
+
     reason = "retries_exhausted"
 
 
 class UngroundedError(SymbolFailure):
     """Even after one re-ask, the summary names identifiers that exist nowhere."""
+
+    code: ClassVar[str] = "ungrounded_error"
 
     reason = "ungrounded"
 
@@ -154,17 +237,23 @@ class BatchFailedError(SymbolFailure):
     Nothing was generated for it; running the build again sends it in a new batch.
     """
 
+    code: ClassVar[str] = "batch_failed_error"
+
     reason = "batch_failed"
 
 
 class BatchExpiredError(BatchFailedError):
     """The batch's 24-hour window ran out before this request was answered."""
 
+    code: ClassVar[str] = "batch_expired_error"
+
     reason = "batch_expired"
 
 
 class NotAttemptedError(SymbolFailure):
     """Not sent: the job stopped (e.g. out of quota) before this symbol's turn."""
+
+    code: ClassVar[str] = "not_attempted_error"
 
     reason = "not_attempted"
 
@@ -174,6 +263,8 @@ class NotAttemptedError(SymbolFailure):
 
 class TransientError(GenerationError):
     """A fault worth another attempt; `retry_after` is the server's hint in seconds."""
+
+    code: ClassVar[str] = "transient_error"
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -187,19 +278,23 @@ class FormatUnsupportedError(GenerationError):
     ladder (backends/formats.py), so it does not leave the backend.
     """
 
+    code: ClassVar[str] = "format_unsupported_error"
+
 
 class JobAbortedError(GenerationError):
     """Nothing more can succeed with this configuration; stop the whole job now."""
 
+    code: ClassVar[str] = "job_aborted_error"
+
     reason = "aborted"
-    http_status = 503
 
 
 class InsufficientQuotaError(JobAbortedError):
     """The account is out of credit: retrying only burns time."""
 
+    code: ClassVar[str] = "insufficient_quota_error"
+
     reason = "insufficient_quota"
-    http_status = 402
 
     def __init__(self) -> None:
         super().__init__(
@@ -211,6 +306,8 @@ class InsufficientQuotaError(JobAbortedError):
 
 class AuthenticationFailedError(JobAbortedError):
     """The API key was refused."""
+
+    code: ClassVar[str] = "authentication_failed_error"
 
     reason = "authentication_failed"
 
@@ -224,8 +321,9 @@ class AuthenticationFailedError(JobAbortedError):
 class BudgetExhaustedError(JobAbortedError):
     """The next request could take the job past its spending cap, so it was not sent."""
 
+    code: ClassVar[str] = "budget_exhausted_error"
+
     reason = "budget_exhausted"
-    http_status = 402
 
     def __init__(self, max_cost: object, committed: object) -> None:
         super().__init__(
@@ -237,6 +335,8 @@ class BudgetExhaustedError(JobAbortedError):
 
 class JobCancelledError(JobAbortedError):
     """The job was cancelled: nothing more is sent; requests in flight finish and are kept."""
+
+    code: ClassVar[str] = "job_cancelled_error"
 
     reason = "cancelled"
 
@@ -250,6 +350,8 @@ class JobCancelledError(JobAbortedError):
 
 class ModelNotFoundError(JobAbortedError):
     """The model does not exist, was retired, or this key has no access to it."""
+
+    code: ClassVar[str] = "model_not_found_error"
 
     reason = "model_not_found"
 

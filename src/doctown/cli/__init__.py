@@ -1,7 +1,9 @@
 """The `doctown` command line. Errors become messages and exit codes here, and only here.
 
 Each command lives in its own module and is imported only when it runs, so that a quick
-command (`query`, `--help`) does not pay for the analysis or the HTTP stack.
+command (`query`, `--help`) does not pay for the analysis or the HTTP stack. Commands raise
+doctown errors; the group shows any that escapes a command as one line and exits 1
+(cli/errors.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import click
 
 from doctown import __version__
+from doctown.cli import errors
 from doctown.redaction import redact_logs
 
 __all__ = ["COMMANDS", "LazyGroup", "main"]
@@ -37,7 +40,8 @@ COMMANDS = {
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use, and whose doctown errors are
+    translated once, here, for every command."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -49,6 +53,10 @@ class LazyGroup(click.Group):
         module, attribute = target.split(":")
         command: click.Command = getattr(importlib.import_module(module), attribute)
         return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        with errors.translated_errors():
+            return super().invoke(ctx)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -20,8 +20,7 @@ from doctown.analysis.ingest import INGEST_FILE_DETECTED
 from doctown.analysis.records import CONFIDENT
 from doctown.analysis.repository import ASSEMBLY_GRAPH_COMPLETED, ASSEMBLY_STARTED
 from doctown.analysis.testcode import is_test_path
-from doctown.cli.errors import translated_errors
-from doctown.cli.options import events_option
+from doctown.cli.options import events_option, json_option, quiet_option
 from doctown.errors import InputError
 
 
@@ -120,8 +119,8 @@ def _progress(status: Status) -> events.Subscriber:
     is_flag=True,
     help="Also write contexts for test code (tests/, test_*.py, ...), left out by default.",
 )
-@click.option("--quiet", is_flag=True, help="No progress display.")
-@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@quiet_option()
+@json_option("Print the statistics as JSON.")
 def analyze_command(
     source: Path,
     output: Path,
@@ -141,43 +140,42 @@ def analyze_command(
     re-parses only the files that changed. Test code is analysed (its calls become the
     `tested_by` of what it tests) but gets no context of its own unless --include-tests.
     """
-    with translated_errors():
-        if not source.is_dir():
-            raise InputError(f"{source}: not a directory. Pass the root of a source tree.")
-        job = job_id or source.resolve().name or "analysis"
-        writer = events.JsonLinesWriter(events_path) if events_path else None
-        status = Console(stderr=True, quiet=quiet or as_json).status("reading files")
-        subscribers: list[events.Subscriber] = [_progress(status)]
+    if not source.is_dir():
+        raise InputError(f"{source}: not a directory. Pass the root of a source tree.")
+    job = job_id or source.resolve().name or "analysis"
+    writer = events.JsonLinesWriter(events_path) if events_path else None
+    status = Console(stderr=True, quiet=quiet or as_json).status("reading files")
+    subscribers: list[events.Subscriber] = [_progress(status)]
+    if writer:
+        subscribers.append(writer)
+    emitter = events.EventEmitter(job, source="doctown.analysis", subscribers=subscribers)
+    cache = None if no_cache else FactsCache(cache_dir)
+    try:
+        with status:
+            result = analyze_repository(
+                source,
+                emitter=emitter,
+                cache=cache,
+                use_cache=not no_cache,
+                workers=workers,
+                exclude=exclude,
+            )
+    finally:
+        if cache:
+            cache.close()
         if writer:
-            subscribers.append(writer)
-        emitter = events.EventEmitter(job, source="doctown.analysis", subscribers=subscribers)
-        cache = None if no_cache else FactsCache(cache_dir)
-        try:
-            with status:
-                result = analyze_repository(
-                    source,
-                    emitter=emitter,
-                    cache=cache,
-                    use_cache=not no_cache,
-                    workers=workers,
-                    exclude=exclude,
-                )
-        finally:
-            if cache:
-                cache.close()
-            if writer:
-                writer.close()
-        body = {
-            "job_id": job,
-            "symbols": [
-                {"symbol_id": fields["symbol_id"], "context": fields}
-                for fields in result.context_fields
-                if include_tests or not is_test_path(fields["file_path"])
-            ],
-        }
-        partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
-        partial.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
-        partial.replace(output)
+            writer.close()
+    body = {
+        "job_id": job,
+        "symbols": [
+            {"symbol_id": fields["symbol_id"], "context": fields}
+            for fields in result.context_fields
+            if include_tests or not is_test_path(fields["file_path"])
+        ],
+    }
+    partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
+    partial.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    partial.replace(output)
     stats = statistics(result)
     if as_json:
         click.echo(json.dumps({"output": str(output), **stats}))

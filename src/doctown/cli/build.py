@@ -26,9 +26,8 @@ from doctown.cli.errors import (
     EXIT_ABORTED,
     EXIT_FAILED_SYMBOLS,
     EXIT_INTERRUPTED,
-    translated_errors,
 )
-from doctown.cli.options import concurrency_option, events_option
+from doctown.cli.options import concurrency_option, events_option, json_option, quiet_option
 from doctown.config import Settings, load_settings
 from doctown.generation import GenerationEngine, build_engine
 from doctown.generation.cache import SummaryCache
@@ -394,8 +393,8 @@ def distributed_workers(settings: Settings, engine: GenerationEngine) -> Distrib
 )
 @concurrency_option
 @events_option
-@click.option("--quiet", is_flag=True, help="No progress display.")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan and the result as JSON.")
+@quiet_option()
+@json_option("Print the plan and the result as JSON.")
 def build_command(
     source: str,
     output: Path,
@@ -444,16 +443,15 @@ def build_command(
         raise click.UsageError("--reuse-foreign applies to --update; name the previous pack.")
     if created_at is not None and created_at.tzinfo is None:
         created_at = created_at.astimezone()
-    with translated_errors():
-        overrides: dict[str, object] = (
-            {} if concurrency is None else {"max_concurrent_requests": concurrency}
-        )
-        settings = load_settings(**overrides)
-        cache = None if no_cache else SummaryCache(cache_path)
-        engine = build_engine(settings, cache=cache)
-        # A dry run spends nothing, so it needs no workers.
-        shards = distributed_workers(settings, engine) if distributed and not dry_run else None
-        writer = events.JsonLinesWriter(events_path) if events_path else None
+    overrides: dict[str, object] = (
+        {} if concurrency is None else {"max_concurrent_requests": concurrency}
+    )
+    settings = load_settings(**overrides)
+    cache = None if no_cache else SummaryCache(cache_path)
+    engine = build_engine(settings, cache=cache)
+    # A dry run spends nothing, so it needs no workers.
+    shards = distributed_workers(settings, engine) if distributed and not dry_run else None
+    writer = events.JsonLinesWriter(events_path) if events_path else None
     subscribers: list[events.Subscriber] = []
     if writer:
         subscribers.append(writer)
@@ -484,7 +482,7 @@ def build_command(
     for warning in engine.standing_warnings:
         console.print(f"[yellow]note:[/yellow] {warning}")
     try:
-        with Build(options, engine, subscribers=subscribers) as build, translated_errors():
+        with Build(options, engine, subscribers=subscribers) as build:
             runner = None
             if batch:
                 runner = batch_runner(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from doctown.cli.errors import translated_errors
+from doctown.cli.options import json_option
 from doctown.generation.cache import SummaryCache
 
 _CACHE_OPTION = click.option(
@@ -24,13 +24,12 @@ def cache_group() -> None:
 
 @cache_group.command("stats")
 @_CACHE_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option("Print as JSON.")
 def stats_command(cache_path: Path | None, as_json: bool) -> None:
     """How many summaries are cached, per backend and model, and the file's size."""
-    with translated_errors():
-        cache = SummaryCache(cache_path)
-        stats = cache.stats()
-        cache.close()
+    cache = SummaryCache(cache_path)
+    stats = cache.stats()
+    cache.close()
     if as_json:
         click.echo(json.dumps(stats.__dict__))
         return
@@ -44,13 +43,11 @@ def stats_command(cache_path: Path | None, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask.")
 def clear_command(cache_path: Path | None, yes: bool) -> None:
     """Delete every cached summary (the next build pays for them again)."""
-    with translated_errors():
-        cache = SummaryCache(cache_path)
-        entries = cache.stats().entries
+    cache = SummaryCache(cache_path)
+    entries = cache.stats().entries
     if not yes and not click.confirm(f"Delete {entries} cached summaries?", default=False):
         cache.close()
         raise click.ClickException("Nothing deleted.")
-    with translated_errors():
-        removed = cache.clear()
-        cache.close()
+    removed = cache.clear()
+    cache.close()
     click.echo(f"deleted {removed} summaries from {cache.path}")

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from doctown.cli.errors import translated_errors
+from doctown.cli.options import json_option
 from doctown.cli.pack_output import safe, stdout_console
 from doctown.docpack import read_docpack
 from doctown.freshness import markdown
@@ -65,14 +65,11 @@ def _print(result: PackDiff, old: Path, new: Path) -> None:
     show_default=True,
     help="markdown: collapsible tables sized for a pull-request comment.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@json_option("Print the differences as JSON.")
 def diff_command(old: Path, new: Path, output_format: str, as_json: bool) -> None:
     """Compare two packs: summaries added, removed, re-documented (before and after) and
     failed, with totals and what the new summaries cost."""
-    with translated_errors():
-        result = diff(
-            read_docpack(old, load_contexts=False), read_docpack(new, load_contexts=False)
-        )
+    result = diff(read_docpack(old, load_contexts=False), read_docpack(new, load_contexts=False))
     if as_json:
         click.echo(json.dumps({"old": str(old), "new": str(new), **result.to_json()}, indent=2))
     elif output_format == "markdown":

@@ -1,4 +1,8 @@
-"""Turning doctown errors into click errors with exit codes."""
+"""Turning doctown errors into click errors with exit codes.
+
+The command group (cli/__init__.py) applies `translated_errors` around every command, so
+command modules raise doctown errors and never translate them themselves.
+"""
 
 from __future__ import annotations
 

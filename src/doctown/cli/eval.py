@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from doctown import __version__, events
-from doctown.cli.errors import EXIT_INTERRUPTED, translated_errors
+from doctown.cli.errors import EXIT_INTERRUPTED
+from doctown.cli.options import json_option, quiet_option
 from doctown.config import cache_dir as default_cache_dir
 from doctown.config import load_settings
 from doctown.evaluation import OPTIONS, ContextOption, Evaluation, evaluate, load_corpora
@@ -120,7 +121,7 @@ T = TypeVar("T")
 def in_workdir(run: Callable[[Path], Coroutine[Any, Any, T]]) -> T:
     """`run(workdir)` on its own event loop, in a scratch folder; Ctrl-C writes nothing."""
     try:
-        with tempfile.TemporaryDirectory(prefix="doctown-eval-") as workdir, translated_errors():
+        with tempfile.TemporaryDirectory(prefix="doctown-eval-") as workdir:
             return asyncio.run(run(Path(workdir)))
     except KeyboardInterrupt:
         Console(stderr=True).print("\ninterrupted: nothing was written.")
@@ -200,8 +201,8 @@ class ProgressLines:
     help="Score module overviews instead of symbol summaries: modules whose docstring has at "
     "least 5 words, every docstring hidden, the overview against the module's docstring.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
-@click.option("--quiet", is_flag=True, help="No progress lines.")
+@json_option("Print the report as JSON on stdout.")
+@quiet_option("No progress lines.")
 def eval_command(
     corpora_file: Path,
     corpus_names: tuple[str, ...],
@@ -224,13 +225,12 @@ def eval_command(
     """
     options = parse_options(options_text)
     console = Console(stderr=True, quiet=quiet)
-    with translated_errors():
-        corpus_set = load_corpora(corpora_file)
-        corpora = corpus_set.select(list(corpus_names))
-        overrides: dict[str, object] = {} if backend is None else {"doctown_backend": backend}
-        settings = load_settings(**overrides)
-        embedder = None if no_agreement else CachedEmbedder(MiniLM())
-        engine = build_engine(settings)
+    corpus_set = load_corpora(corpora_file)
+    corpora = corpus_set.select(list(corpus_names))
+    overrides: dict[str, object] = {} if backend is None else {"doctown_backend": backend}
+    settings = load_settings(**overrides)
+    embedder = None if no_agreement else CachedEmbedder(MiniLM())
+    engine = build_engine(settings)
     size = limit or corpus_set.limit
     console.print(
         f"backend: {engine.backend.name} ({engine.backend.model})"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from doctown.cli.errors import translated_errors
+from doctown.cli.options import json_option
 
 FORMATS = ("html", "markdown", "llms-txt")
 
@@ -30,7 +30,7 @@ FORMATS = ("html", "markdown", "llms-txt")
     required=True,
     help="Folder to write; must be new, empty, or an earlier export (which is replaced).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@json_option("Print what was written as JSON.")
 def export_command(pack: Path, kind: str, output: Path, as_json: bool) -> None:
     """Write PACK's documentation as files. The same pack gives byte-identical files.
 
@@ -44,9 +44,8 @@ def export_command(pack: Path, kind: str, output: Path, as_json: bool) -> None:
 
     writers = {"html": export_html, "markdown": export_markdown, "llms-txt": export_llms_txt}
     started = time.perf_counter()
-    with translated_errors():
-        catalog = Catalog(read_docpack(pack, load_contexts=False))
-        folder = writers[kind](catalog, output)
+    catalog = Catalog(read_docpack(pack, load_contexts=False))
+    folder = writers[kind](catalog, output)
     seconds = time.perf_counter() - started
     if as_json:
         report = {

@@ -19,9 +19,8 @@ from doctown.cli.errors import (
     EXIT_ABORTED,
     EXIT_FAILED_SYMBOLS,
     EXIT_INTERRUPTED,
-    translated_errors,
 )
-from doctown.cli.options import concurrency_option, events_option
+from doctown.cli.options import concurrency_option, events_option, json_option, quiet_option
 from doctown.config import load_settings
 from doctown.contexts_file import read_request
 from doctown.generation import build_engine
@@ -82,8 +81,8 @@ def print_summary(console: Console, result: GenerateResponse, seconds: float) ->
 )
 @events_option
 @concurrency_option
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--json", "as_json", is_flag=True, help="Print the closing summary as JSON.")
+@quiet_option("No progress bar.")
+@json_option("Print the closing summary as JSON.")
 def generate_command(
     contexts: Path,
     output: Path,
@@ -99,15 +98,14 @@ def generate_command(
     130 interrupted (Ctrl-C: requests in flight finish and everything answered is written).
     """
     console = Console(stderr=True, quiet=quiet)
-    with translated_errors():
-        overrides: dict[str, object] = {}
-        if concurrency is not None:
-            overrides["max_concurrent_requests"] = concurrency
-        settings = load_settings(**overrides)
-        request = read_request(contexts, default_job_id=job_id or contexts.stem)
-        check_writable(output, what="the results")
-        writer = events.JsonLinesWriter(events_path) if events_path else None
-        engine = build_engine(settings)
+    overrides: dict[str, object] = {}
+    if concurrency is not None:
+        overrides["max_concurrent_requests"] = concurrency
+    settings = load_settings(**overrides)
+    request = read_request(contexts, default_job_id=job_id or contexts.stem)
+    check_writable(output, what="the results")
+    writer = events.JsonLinesWriter(events_path) if events_path else None
+    engine = build_engine(settings)
     console.print(f"backend: {engine.backend.name} ({engine.backend.model})")
     for warning in engine.standing_warnings:
         console.print(f"[yellow]note:[/yellow] {warning}")

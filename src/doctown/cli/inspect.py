@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from doctown.cli.errors import translated_errors
+from doctown.cli.options import json_option
 from doctown.cli.pack_output import safe, stdout_console
 from doctown.docpack import Docpack, read_docpack
 from doctown.docpack.authorship import authorship
@@ -116,15 +116,14 @@ def _rows(docpack: Docpack, size: int) -> list[tuple[str, str]]:
 
 @click.command("inspect")
 @click.argument("pack", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the manifest and checks as JSON.")
+@json_option("Print the manifest and checks as JSON.")
 def inspect_command(pack: Path, as_json: bool) -> None:
     """Show a pack's manifest, statistics and what its summaries cost, and verify its checksum.
 
     Exit status: 0 when the pack is intact, 1 when it cannot be read or was modified after it
     was written.
     """
-    with translated_errors():
-        docpack = read_docpack(pack, verify=False)
+    docpack = read_docpack(pack, verify=False)
     size = pack.stat().st_size
     if as_json:
         report = {

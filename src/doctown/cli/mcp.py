@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from doctown.cli.errors import translated_errors
 from doctown.errors import MissingExtraError
 
 DEFAULT_PORT = 8005
@@ -29,12 +28,11 @@ def mcp_command(packs: tuple[Path, ...], http: bool, port: int) -> None:
     from doctown.docpack import read_docpack
     from doctown.site.catalog import Catalog
 
-    with translated_errors():
-        try:
-            from doctown.agents.server import build_server
-        except ImportError as exc:
-            raise MissingExtraError(f"The MCP SDK ({exc.name})", "mcp") from None
-        catalogs = [Catalog(read_docpack(pack, load_contexts=False)) for pack in packs]
+    try:
+        from doctown.agents.server import build_server
+    except ImportError as exc:
+        raise MissingExtraError(f"The MCP SDK ({exc.name})", "mcp") from None
+    catalogs = [Catalog(read_docpack(pack, load_contexts=False)) for pack in packs]
     for catalog in catalogs:
         catalog.search_index  # noqa: B018 - built before the first question
     server = build_server(catalogs)

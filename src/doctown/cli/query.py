@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from doctown.cli.errors import translated_errors
+from doctown.cli.options import json_option
 from doctown.cli.pack_output import brief, display_name, location, safe, stdout_console
 from doctown.docpack import Docpack, Related, Symbol, SymbolIndex, read_docpack
 from doctown.docpack.overview_text import (
@@ -164,7 +164,7 @@ def _references(dumped: dict[str, Any]) -> list[str]:
     help="Also say whether the summary still matches this code (a folder, archive or git URL).",
 )
 @click.option("--ref", default=None, help="With --source: its branch, tag or commit.")
-@click.option("--json", "as_json", is_flag=True, help="Print the symbol as JSON.")
+@json_option("Print the symbol as JSON.")
 def query_command(
     pack: Path, name_or_id: str, source: str | None, ref: str | None, as_json: bool
 ) -> None:
@@ -177,8 +177,7 @@ def query_command(
     exit status is 1. With --source, its freshness against that code is shown too (as
     `doctown status` computes it).
     """
-    with translated_errors():
-        docpack = read_docpack(pack, load_contexts=False)
+    docpack = read_docpack(pack, load_contexts=False)
     if name_or_id == REPOSITORY or name_or_id.startswith((MODULE_PREFIX, CLUSTER_PREFIX)):
         _print_overview(docpack, pack, name_or_id, as_json=as_json)
         return
@@ -218,8 +217,7 @@ def query_command(
         # The analysis stack is loaded only when asked for: a plain query stays quick.
         from doctown.freshness.check import check_source
 
-        with translated_errors():
-            freshness = check_source(docpack, source, ref=ref).of(symbol.id)
+        freshness = check_source(docpack, source, ref=ref).of(symbol.id)
     if as_json:
         result = {
             "query": lookup.query,

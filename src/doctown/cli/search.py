@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from doctown.cli.errors import translated_errors
+from doctown.cli.options import json_option
 from doctown.cli.pack_output import brief, display_name, location, safe, stdout_console
 from doctown.docpack import SearchIndex, read_docpack
 from doctown.docpack.search import DEFAULT_LIMIT
@@ -27,15 +27,14 @@ _SUMMARY_CHARS = 100
     show_default=True,
     help="How many results to show.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@json_option("Print the results as JSON.")
 def search_command(pack: Path, words: str, limit: int, as_json: bool) -> None:
     """Search names, qualified names, signatures and summaries; best matches first.
 
     Identifiers are split into words, so "parse config" finds parse_config and ConfigParser.
     A symbol named exactly WORDS comes first.
     """
-    with translated_errors():
-        docpack = read_docpack(pack, load_contexts=False)
+    docpack = read_docpack(pack, load_contexts=False)
     hits = SearchIndex(docpack.symbols).search(words, limit=limit)
     if as_json:
         results = [

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import click
 
-from doctown.cli.errors import translated_errors
 from doctown.config import load_service_settings
 
 GRACEFUL_SHUTDOWN_S = 10
@@ -19,11 +18,10 @@ def serve_command(host: str | None, port: int | None) -> None:
     from doctown.server.guard import check_exposure
     from doctown.server.timeouts import head_timeout_protocol
 
-    with translated_errors():
-        # The address it binds is also the host name it answers to (see server/guard.py).
-        settings = load_service_settings(**({"host": host} if host else {}))
-        check_exposure(settings)
-        app = create_app(settings)
+    # The address it binds is also the host name it answers to (see server/guard.py).
+    settings = load_service_settings(**({"host": host} if host else {}))
+    check_exposure(settings)
+    app = create_app(settings)
     host, port = settings.host, port or settings.port
     click.echo(
         f"doctown worker: backend={settings.backend} on http://{host}:{port}",

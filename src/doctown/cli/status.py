@@ -12,7 +12,8 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from doctown.cli.errors import EXIT_FAILED_SYMBOLS, translated_errors
+from doctown.cli.errors import EXIT_FAILED_SYMBOLS
+from doctown.cli.options import json_option
 from doctown.cli.pack_output import safe, stdout_console
 from doctown.docpack import read_docpack
 from doctown.freshness.check import check_source
@@ -117,7 +118,7 @@ def _print(report: StatusReport, pack: Path, show_all: bool) -> None:
     help="Exit with status 3 when a summary is stale, a symbol is new, or freshness is unknown.",
 )
 @click.option("--all", "show_all", is_flag=True, help="List fresh symbols too.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option("Print the report as JSON.")
 def status_command(
     pack: Path,
     source: str,
@@ -141,11 +142,10 @@ def status_command(
     if not _is_source(source):
         listed.insert(0, source)
         source = "."
-    with translated_errors():
-        docpack = read_docpack(pack, load_contexts=False)
-        report = check_source(
-            docpack, source, ref=ref, files=_relative(listed, source) if listed else None
-        )
+    docpack = read_docpack(pack, load_contexts=False)
+    report = check_source(
+        docpack, source, ref=ref, files=_relative(listed, source) if listed else None
+    )
     if as_json:
         click.echo(
             json.dumps(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from doctown.cli.errors import translated_errors
 from doctown.pipeline.git import public_url
 
 DEFAULT_PORT = 8004
@@ -59,17 +58,14 @@ def view_command(
 
     if ref is not None and source is None:
         raise click.UsageError("--ref applies to --source; name the code to compare with.")
-    with translated_errors():
-        docpack = read_docpack(pack, load_contexts=False)
-        freshness = None
-        if source is not None:
-            from doctown.freshness.check import check_source
+    docpack = read_docpack(pack, load_contexts=False)
+    freshness = None
+    if source is not None:
+        from doctown.freshness.check import check_source
 
-            click.echo(f"doctown view: checking the pack against {public_url(source)}", err=True)
-            freshness = check_source(docpack, source, ref=ref)
-        catalog = Catalog(
-            docpack, freshness=freshness, source=public_url(source) if source else None
-        )
+        click.echo(f"doctown view: checking the pack against {public_url(source)}", err=True)
+        freshness = check_source(docpack, source, ref=ref)
+    catalog = Catalog(docpack, freshness=freshness, source=public_url(source) if source else None)
     catalog.search_index  # noqa: B018 - built now, not on the reader's first keystroke
     # A wildcard bind answers whatever name reaches it; a named one only to that name.
     allowed = None if host in ALL_INTERFACES else (*LOOPBACK_NAMES, host)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import click
 
-from doctown.cli.errors import translated_errors
 from doctown.cli.options import concurrency_option
 from doctown.config import load_service_settings
 
@@ -18,11 +17,10 @@ def worker_command(name: str | None, concurrency: int | None) -> None:
     MAX_CONCURRENT_REQUESTS at once. Start as many as you like, on any machine that reaches
     Redis. Ctrl-C finishes the current shard first.
     """
-    with translated_errors():
-        overrides: dict[str, object] = (
-            {} if concurrency is None else {"max_concurrent_requests": concurrency}
-        )
-        settings = load_service_settings(**overrides)
-        from doctown.distributed.worker import run_worker
+    overrides: dict[str, object] = (
+        {} if concurrency is None else {"max_concurrent_requests": concurrency}
+    )
+    settings = load_service_settings(**overrides)
+    from doctown.distributed.worker import run_worker
 
-        run_worker(settings, name=name)
+    run_worker(settings, name=name)

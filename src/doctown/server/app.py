@@ -16,10 +16,10 @@ from fastapi.responses import JSONResponse
 
 from doctown import __version__
 from doctown.config import Settings, load_service_settings
-from doctown.errors import StateFileError
 from doctown.events import JsonLinesWriter
 from doctown.generation import GenerationEngine, build_engine
 from doctown.redaction import add_secret, redact_logs
+from doctown.server.errors import install as install_error_answers
 from doctown.server.guard import RequestGuard
 from doctown.server.jobs.service import JobService
 from doctown.server.routes import docs, estimate, generate, health, jobs
@@ -103,11 +103,6 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _state_file_error(request: Request, exc: Exception) -> JSONResponse:
-    """A store the worker depends on is unusable: the service is unavailable, and says why."""
-    return JSONResponse({"detail": str(exc)}, status_code=503)
-
-
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
@@ -160,7 +155,7 @@ def create_app(
     )
     app.state.worker = state
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StateFileError, _state_file_error)
+    install_error_answers(app)
     app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(generate.router)

@@ -19,7 +19,6 @@ import asyncio
 import copy
 import fcntl
 import logging
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -34,6 +33,7 @@ from doctown.errors import (
     DoctownError,
     InputError,
     JobCancelledError,
+    JobNotActiveError,
     StateFileError,
     WorkerBusyError,
 )
@@ -84,10 +84,6 @@ class Upload:
 
     name: str
     content: BinaryIO
-
-
-class JobNotActiveError(InputError):
-    """The job has already ended; there is nothing left to cancel."""
 
 
 class _CancelledByClient(Exception):
@@ -353,7 +349,7 @@ class JobService:
                 raise
             self._end(store, job, log, "cancelled", CANCELLED)  # cancelled while queued
         except DoctownError as exc:
-            error = JobError(type=_snake_case(type(exc).__name__), message=redact(str(exc)))
+            error = JobError(type=exc.code, message=redact(str(exc)))
             self._end(store, job, log, "failed", error)
         except Exception:
             logger.exception("job %s failed", job.id)
@@ -439,11 +435,6 @@ class JobService:
         for resource in (self._cache, self._store, self._lock):
             if resource is not None:
                 resource.close()
-
-
-def _snake_case(name: str) -> str:
-    """`InputError` -> `input_error`, the style of the engine's error types."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 async def _replay(path: Path, after: int) -> AsyncIterator[list[LoggedEvent]]:

@@ -1,22 +1,19 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from doctown.errors import InsufficientQuotaError, JobAbortedError
+from doctown.errors import BatchTooLargeError
 from doctown.schemas import GenerateRequest, GenerateResponse
 from doctown.server.deps import Authorized, State
+from doctown.server.errors import abort_status
 
 router = APIRouter(tags=["generation"], dependencies=[Authorized])
 
 
 def check_batch_size(request: GenerateRequest, limit: int) -> None:
     if len(request.symbols) > limit:
-        raise HTTPException(
-            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-            detail=f"The batch has {len(request.symbols)} symbols; MAX_BATCH_SIZE is {limit}. "
-            "Split it into smaller requests.",
-        )
+        raise BatchTooLargeError(len(request.symbols), limit)
 
 
 @router.post("/generate", response_model=GenerateResponse)
@@ -31,7 +28,7 @@ async def generate(request: GenerateRequest, state: State) -> GenerateResponse |
         request.job_id, request.symbols, subscribers=state.subscribers
     )
     if result.error is not None:
-        quota = result.error.type == InsufficientQuotaError.reason
-        code = InsufficientQuotaError.http_status if quota else JobAbortedError.http_status
-        return JSONResponse(result.model_dump(mode="json"), status_code=code)
+        return JSONResponse(
+            result.model_dump(mode="json"), status_code=abort_status(result.error.type)
+        )
     return result

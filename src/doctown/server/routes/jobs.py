@@ -8,13 +8,13 @@ import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from doctown.errors import ConfigurationError, InputError, SourceNotAllowedError, WorkerBusyError
+from doctown.errors import InputError, NoDocpackError, UnknownJobError, UnsupportedMediaTypeError
 from doctown.server.deps import Authorized, Readable, State
 from doctown.server.jobs.records import (
     PACKED_STATES,
@@ -24,7 +24,7 @@ from doctown.server.jobs.records import (
     JobPublic,
     JobSource,
 )
-from doctown.server.jobs.service import JobNotActiveError, JobService, Upload
+from doctown.server.jobs.service import JobService, Upload
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Authorized])
 # A pack download is a link the web app's pages offer: a view pass opens it as well as the key.
@@ -34,7 +34,6 @@ MAX_FORM_FIELDS = 20
 MAX_INTEGER_DIGITS = 30
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-BUSY_RETRY_AFTER_SECONDS = 30
 KEEP_ALIVE = b": keep-alive\n\n"
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".git")
 
@@ -81,7 +80,7 @@ Jobs = Annotated[JobService, Depends(get_jobs)]
 def get_job(job_id: str, jobs: Jobs) -> Job:
     job = jobs.get(job_id)
     if job is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"This worker has no job {job_id!r}.")
+        raise UnknownJobError(job_id)
     return job
 
 
@@ -139,8 +138,7 @@ async def _submit(request: Request, jobs: JobService) -> Job:
             return await jobs.submit(_parse(fields), upload)
     if content_type.startswith("application/json"):
         return await jobs.submit(_parse(_json_body(await request.body())))
-    raise HTTPException(
-        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    raise UnsupportedMediaTypeError(
         "Send multipart/form-data with the repository archive in the field 'archive', or "
         "application/json with a 'path' or a 'url'.",
     )
@@ -158,20 +156,7 @@ async def create_job(request: Request, response: Response, jobs: Jobs) -> JobPub
     Answers at once with the queued job; the build runs in the background whether or not the
     client stays. A source the configuration refuses gets 403, a malformed one 422.
     """
-    try:
-        job = await _submit(request, jobs)
-    except WorkerBusyError as exc:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            str(exc),
-            headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
-        ) from None
-    except SourceNotAllowedError as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
-    except InputError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    except ConfigurationError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    job = await _submit(request, jobs)
     public = JobPublic.of(job)
     response.headers["Location"] = public.links.job
     return public
@@ -184,10 +169,7 @@ async def list_jobs(
     before: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JobPage:
     """The worker's jobs, newest first, `limit` at a time; `next` fetches the older ones."""
-    try:
-        page, last = jobs.page(limit=limit, before=before)
-    except InputError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    page, last = jobs.page(limit=limit, before=before)
     following = f"/jobs?limit={limit}&before={last}" if last else None
     return JobPage(jobs=[JobPublic.of(job) for job in page], next=following)
 
@@ -206,12 +188,9 @@ async def cancel_job(job_id: str, jobs: Jobs) -> JobPublic:
     flight finish and their summaries are cached (nothing paid for is lost), then it
     becomes `cancelled`. Follow its events, or read it, to see that happen.
     """
-    try:
-        job = await jobs.cancel(job_id)
-    except JobNotActiveError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    job = await jobs.cancel(job_id)
     if job is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"This worker has no job {job_id!r}.")
+        raise UnknownJobError(job_id)
     return JobPublic.of(job)
 
 
@@ -254,7 +233,7 @@ async def download_docpack(job: KnownJob, jobs: Jobs) -> FileResponse:
                 f"Job {job.id} is {job.state}; its docpack is ready once it finishes. Follow "
                 f"/jobs/{job.id}/events or poll /jobs/{job.id}."
             )
-        raise HTTPException(status.HTTP_409_CONFLICT, detail)
+        raise NoDocpackError(detail)
     return FileResponse(
         jobs.docpack(job), media_type="application/zip", filename=_download_name(job.source)
     )

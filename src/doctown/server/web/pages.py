@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from doctown.config import Settings
-from doctown.errors import InputError, StateFileError
+from doctown.errors import InputError, StateFileError, UnknownJobError
 from doctown.server.deps import Credentials, State, may_read
 from doctown.server.jobs.records import ACTIVE_STATES, PACKED_STATES, Job
 from doctown.server.web.render import KeyRequired, job_or_problem, problem_page, render_page
@@ -112,11 +112,14 @@ async def library_page(
 ) -> HTMLResponse:
     """The builds this worker has run, newest first, `limit` at a time."""
     try:
+        if before is not None and state.jobs.get(before) is None:
+            # The page's address names a job that is not there: the page does not exist.
+            raise UnknownJobError(before)
         jobs, last = state.jobs.page(limit=limit, before=before)
     except InputError as exc:
-        return problem_page(request, status=404, title="No such page", message=str(exc))
+        return problem_page(request, exc, title="No such page")
     except StateFileError as exc:
-        return problem_page(request, status=503, title="Library unavailable", message=str(exc))
+        return problem_page(request, exc, title="Library unavailable")
     older = f"/library?limit={limit}&before={last}" if last else None
     return render_page(
         request,

@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader
 
 from doctown import __version__
-from doctown.errors import StateFileError
+from doctown.errors import DoctownError, StateFileError, UnknownJobError
+from doctown.server.errors import status_of
 from doctown.server.jobs.records import Job
 from doctown.server.state import WorkerState
 from doctown.server.viewpass import PASS_SECONDS
@@ -98,10 +99,16 @@ def key_page(request: Request, *, next_url: str | None = None, problem: str = ""
     )
 
 
-def problem_page(request: Request, *, status: int, title: str, message: str) -> HTMLResponse:
-    """A page that says what is wrong (no such job, no pack yet, a pack that fails checks)."""
+def problem_page(request: Request, error: DoctownError, *, title: str) -> HTMLResponse:
+    """A page that says what is wrong (no such job, no pack yet, a pack that fails checks),
+    answered with the status the API gives the same error (server/errors.py)."""
     return render_page(
-        request, "problem.html.jinja2", title=title, kind="problem", status=status, message=message
+        request,
+        "problem.html.jinja2",
+        title=title,
+        kind="problem",
+        status=status_of(error),
+        message=str(error),
     )
 
 
@@ -118,9 +125,7 @@ def job_or_problem(
     try:
         job = state.jobs.get(job_id)
     except StateFileError as exc:
-        return problem_page(request, status=503, title="Builds unavailable", message=str(exc))
+        return problem_page(request, exc, title="Builds unavailable")
     if job is None:
-        return problem_page(
-            request, status=404, title=missing, message=f"This worker has no job {job_id!r}."
-        )
+        return problem_page(request, UnknownJobError(job_id), title=missing)
     return job

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from doctown.docpack import read_docpack
-from doctown.errors import DocpackError
+from doctown.errors import DocpackError, NoDocpackError
 from doctown.server.deps import bearer_scheme, may_read
 from doctown.server.jobs.records import PACKED_STATES, Job
 from doctown.server.state import WorkerState
@@ -60,16 +60,13 @@ class PackViewers:
             reason = f" ({job.error.message})" if job.error else "."
             return problem_page(
                 request,
-                status=409,
+                NoDocpackError(f"This build is {job.state}: it has no pack to read{reason}"),
                 title="No pack to read",
-                message=f"This build is {job.state}: it has no pack to read{reason}",
             )
         try:
             return await self._viewer(job_id, state.jobs.docpack(job))
         except DocpackError as exc:
-            return problem_page(
-                request, status=500, title="This pack cannot be shown", message=str(exc)
-            )
+            return problem_page(request, exc, title="This pack cannot be shown")
 
     async def _viewer(self, job_id: str, path: Path) -> ASGIApp:
         """The open viewer of the pack at `path`, opening it (once, however many ask)."""
