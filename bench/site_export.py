@@ -46,7 +46,7 @@ CREATED_AT = datetime(2025, 1, 1, tzinfo=UTC)
 def write_pack(source: Path, out: Path) -> dict[str, Any]:
     """Analyse `source`, select as `doctown build` does, write the pack with generated text."""
     from doctown.analysis import analyze_repository
-    from doctown.docpack import PackUsage, Source, write_docpack
+    from doctown.docpack import Source, write_docpack
     from doctown.pipeline.packing import Outcomes, pack_content
     from doctown.pipeline.selection import select
     from doctown.schemas import DocumentedSymbol
@@ -73,7 +73,6 @@ def write_pack(source: Path, out: Path) -> dict[str, Any]:
         content,
         source=Source(path=str(source)),
         created_at=CREATED_AT,
-        usage=PackUsage(backend="openai", model="gpt-5-nano", requests=len(documented)),
     )
     return {
         "symbols": manifest.statistics.symbol_count,
