@@ -271,6 +271,15 @@ class Documentation(_Entry):
             raise ValueError("status 'failed' needs a reason")
         return self
 
+    @property
+    def grounded_summary(self) -> str | None:
+        """The model-written summary a caller's prompt or an overview may build on: none when
+        it was not documented or names something that does not exist (`ungrounded`)."""
+        made = self.provenance
+        if self.status != "documented" or (made is not None and made.ungrounded):
+            return None
+        return self.summary
+
 
 class Symbol(_Entry):
     """One symbol of the source and its documentation."""

@@ -138,8 +138,8 @@ def _in_waves(
             doc = old.documentation if old is not None else None
             if judged is None or judged[0] != "fresh" or doc is None or doc.summary is None:
                 again.add(symbol_id)
-            elif doc.status == "documented" and not (doc.provenance and doc.provenance.ungrounded):
-                kept[symbol_id] = doc.summary
+            elif doc.grounded_summary is not None:
+                kept[symbol_id] = doc.grounded_summary
         known.update(kept)  # a wave's members are not told about each other
 
 

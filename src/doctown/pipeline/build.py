@@ -160,11 +160,15 @@ class Build:
             else:
                 prompts = {item.symbol_id: item.prompt for item in self.engine.plan(inputs)}
             unique = {prompt.key: prompt for prompt in prompts.values()}
-            unanswered = [
-                prompt
-                for prompt in unique.values()
-                if previous is None or prompt.key in unknown or previous.lookup(prompt) is None
-            ]
+            # What the previous pack answers, looked up once (another template's prompt may
+            # have to be built to tell).
+            from_pack: dict[str, Documentation] = {}
+            if previous is not None:
+                for prompt in unique.values():
+                    found = previous.lookup(prompt) if prompt.key not in unknown else None
+                    if found is not None:
+                        from_pack[prompt.key] = found
+            unanswered = [prompt for prompt in unique.values() if prompt.key not in from_pack]
             cache_keys = {
                 prompt.key: SummaryCache.key(backend.name, backend.model, prompt)
                 for prompt in unanswered
@@ -192,8 +196,7 @@ class Build:
             }
             if cache is not None:
                 known |= overviews.cached_summaries(prompts, cache_keys, cached)
-            if previous is not None:
-                known |= overviews.previous_summaries(prompts, previous)
+            known |= overviews.previous_summaries(prompts, from_pack)
             estimate = overviews.estimate(
                 [item.symbol_id for item in inputs], known, cache, previous
             )
@@ -220,7 +223,7 @@ class Build:
             batch_cost_max=batch_max,
             uncached={prompt.key: prompt for prompt in uncached},
             previous=previous,
-            from_previous=len(unique) - len(unanswered),
+            from_previous=len(from_pack),
             overviews=overviews,
             requests=len(requests),
         )
@@ -252,9 +255,8 @@ class Build:
                     continue
                 found = previous.lookup(prompt) if previous is not None else None
                 if found is not None:  # served as it is; a caller is never told a made-up name
-                    made = found.provenance
-                    if found.summary and not (made is not None and made.ungrounded):
-                        written[item.symbol_id] = found.summary
+                    if found.grounded_summary is not None:
+                        written[item.symbol_id] = found.grounded_summary
                     continue
                 hit = None
                 if cache is not None:

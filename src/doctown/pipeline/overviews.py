@@ -12,9 +12,9 @@ from pathlib import Path
 from doctown import events, pricing
 from doctown.analysis import AnalysisResult
 from doctown.backends.facts import FactsBackend
+from doctown.docpack import Documentation
 from doctown.docpack.overviews import Overviews
 from doctown.errors import JobAbortedError, SymbolFailure
-from doctown.freshness.previous import PreviousPack
 from doctown.generation.answered import Answer
 from doctown.generation.cache import SummaryCache
 from doctown.generation.engine import GenerationEngine
@@ -125,16 +125,16 @@ class OverviewPlanner:
         return known
 
     @staticmethod
-    def previous_summaries(prompts: Mapping[str, Prompt], previous: PreviousPack) -> dict[str, str]:
-        """The summaries a previous pack answers, by symbol id, that will be passed up as they
-        are (grounded ones)."""
+    def previous_summaries(
+        prompts: Mapping[str, Prompt], from_pack: Mapping[str, Documentation]
+    ) -> dict[str, str]:
+        """The summaries a previous pack answers (`from_pack`, by prompt key), by symbol id,
+        that will be passed up as they are (grounded ones)."""
         known: dict[str, str] = {}
         for symbol_id, prompt in prompts.items():
-            found = previous.lookup(prompt)
-            if found is None or found.summary is None or found.provenance is None:
-                continue
-            if not found.provenance.ungrounded:
-                known[symbol_id] = found.summary
+            found = from_pack.get(prompt.key)
+            if found is not None and found.grounded_summary is not None:
+                known[symbol_id] = found.grounded_summary
         return known
 
     def estimate(
